@@ -1,0 +1,46 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class TimeStampedModel(models.Model):
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class AuditEvent(models.Model):
+    """An append-only record of a change of money or status (house rule 8).
+
+    Subjects are named by label and id rather than by foreign key so that every app
+    can write here without the core knowing its models.
+    """
+
+    occurred_at = models.DateTimeField(_("occurred at"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    organisation_id = models.BigIntegerField(_("organisation"), null=True, blank=True, db_index=True)
+    action = models.CharField(_("action"), max_length=100)
+    subject_type = models.CharField(_("subject type"), max_length=100)
+    subject_id = models.CharField(_("subject id"), max_length=64)
+    from_status = models.CharField(_("from status"), max_length=40, blank=True)
+    to_status = models.CharField(_("to status"), max_length=40, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [models.Index(fields=["subject_type", "subject_id"])]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.subject_type}:{self.subject_id}"

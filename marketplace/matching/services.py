@@ -1,0 +1,1 @@
+"""Writes for this app (house rule 1)."""

@@ -1,0 +1,470 @@
+"""Writes for organisations, people, member farmers and plots (house rule 1)."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from marketplace.core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
+from marketplace.core.services import audit_record
+from marketplace.organisations.models import Invitation, MemberFarmer, Membership, Organisation, Plot, User
+from marketplace.organisations.roles import Capability, Role, can_grant
+from marketplace.organisations.selectors import is_operator, organisation_for
+
+INVITATION_SALT = "coopmarket.invitation"
+
+
+def _full_clean(instance, *, exclude: list[str] | None = None) -> None:
+    try:
+        instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+    except ValidationError as error:
+        fields = error.message_dict
+        summary = "; ".join(f"{name}: {msgs[0]}" for name, msgs in fields.items())
+        raise ValidationFailed(summary, fields=fields) from None
+
+
+def _require_operator(actor: User) -> None:
+    if not is_operator(actor):
+        raise PermissionDenied("Only the platform operator may do this.")
+
+
+# --- Organisations ----------------------------------------------------------------------
+
+ORGANISATION_FIELDS = [
+    "kind",
+    "legal_name",
+    "display_name",
+    "country",
+    "region",
+    "address",
+    "latitude",
+    "longitude",
+    "registration_number",
+    "gln",
+    "currency",
+    "preferred_language",
+    "email",
+    "phone",
+]
+
+
+@transaction.atomic
+def organisation_create(*, actor: User, **fields) -> Organisation:
+    """The operator onboards an organisation; it starts pending verification."""
+    _require_operator(actor)
+    unknown = set(fields) - set(ORGANISATION_FIELDS)
+    if unknown:
+        raise ValidationFailed(f"Unknown fields: {', '.join(sorted(unknown))}.")
+    organisation = Organisation(**fields)
+    _full_clean(organisation)
+    _check_organisation_unique(organisation)
+    organisation.save()
+    audit_record(
+        actor=actor,
+        action="organisation.created",
+        subject=organisation,
+        organisation_id=organisation.pk,
+        to_status=organisation.verification_status,
+    )
+    return organisation
+
+
+def _check_organisation_unique(organisation: Organisation) -> None:
+    others = Organisation.objects.exclude(pk=organisation.pk)
+    if others.filter(country=organisation.country, registration_number=organisation.registration_number).exists():
+        raise ValidationFailed(
+            "An organisation with this registration number is already registered in this country.",
+            fields={"registration_number": "Already registered in this country."},
+        )
+    if organisation.gln and others.filter(gln=organisation.gln).exists():
+        raise ValidationFailed("Another organisation already has this GLN.", fields={"gln": "Already in use."})
+
+
+@transaction.atomic
+def organisation_update(*, actor: User, organisation_id: int, **fields) -> Organisation:
+    """An organisation's admin, or the operator, edits its details. Kind and status are not editable here."""
+    if not is_operator(actor):
+        organisation_for(viewer=actor, organisation_id=organisation_id, capability=Capability.MANAGE_MEMBERS)
+    editable = set(ORGANISATION_FIELDS) - {"kind"}
+    unknown = set(fields) - editable
+    if unknown:
+        raise ValidationFailed(f"These fields cannot be changed here: {', '.join(sorted(unknown))}.")
+    organisation = Organisation.objects.select_for_update().filter(pk=organisation_id).first()
+    if organisation is None:
+        raise NotFound("No such organisation.")
+    before = {name: str(getattr(organisation, name)) for name in fields}
+    for name, value in fields.items():
+        setattr(organisation, name, value)
+    _full_clean(organisation)
+    _check_organisation_unique(organisation)
+    organisation.save()
+    audit_record(
+        actor=actor,
+        action="organisation.updated",
+        subject=organisation,
+        organisation_id=organisation.pk,
+        data={"before": before, "after": {name: str(getattr(organisation, name)) for name in fields}},
+    )
+    return organisation
+
+
+V = Organisation.Verification
+VERIFICATION_TRANSITIONS: dict[str, set[str]] = {
+    V.PENDING: {V.VERIFIED, V.REJECTED},
+    V.REJECTED: {V.PENDING},
+    V.VERIFIED: {V.SUSPENDED},
+    V.SUSPENDED: {V.VERIFIED},
+}
+
+
+@transaction.atomic
+def organisation_verification_transition(
+    *, actor: User, organisation_id: int, to_status: str, reason: str = ""
+) -> Organisation:
+    _require_operator(actor)
+    organisation = Organisation.objects.select_for_update().filter(pk=organisation_id).first()
+    if organisation is None:
+        raise NotFound("No such organisation.")
+    from_status = organisation.verification_status
+    if to_status not in VERIFICATION_TRANSITIONS.get(from_status, set()):
+        allowed = ", ".join(sorted(VERIFICATION_TRANSITIONS.get(from_status, set()))) or "none"
+        raise InvalidTransition(
+            f"An organisation cannot go from {from_status} to {to_status}. Allowed: {allowed}.",
+            fields={"status": f"Choose one of: {allowed}."},
+        )
+    if to_status in {V.REJECTED, V.SUSPENDED} and not reason.strip():
+        raise ValidationFailed("Give a reason when rejecting or suspending.", fields={"reason": "Required."})
+    organisation.verification_status = to_status
+    if to_status == V.VERIFIED:
+        organisation.verified_at = timezone.now()
+    organisation.save(update_fields=["verification_status", "verified_at", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="organisation.verification",
+        subject=organisation,
+        organisation_id=organisation.pk,
+        from_status=from_status,
+        to_status=to_status,
+        reason=reason,
+    )
+    return organisation
+
+
+# --- Users, memberships and invitations -------------------------------------------------
+
+
+def invitation_token(invitation: Invitation) -> str:
+    return signing.dumps(invitation.pk, salt=INVITATION_SALT)
+
+
+def _invitation_from_token(token: str) -> Invitation:
+    try:
+        invitation_id = signing.loads(token, salt=INVITATION_SALT)
+    except signing.BadSignature:
+        raise ValidationFailed("This invitation link is not valid.", fields={"token": "Invalid."}) from None
+    invitation = Invitation.objects.select_for_update().filter(pk=invitation_id).first()
+    if invitation is None:
+        raise ValidationFailed("This invitation link is not valid.", fields={"token": "Invalid."})
+    return invitation
+
+
+@transaction.atomic
+def invitation_create(*, actor: User, organisation_id: int, email: str, role: str) -> Invitation:
+    organisation = organisation_for(viewer=actor, organisation_id=organisation_id, capability=Capability.INVITE)
+    acting_role = actor.memberships.get(organisation=organisation).role
+    if role not in Role.values:
+        raise ValidationFailed(f"Unknown role {role!r}.", fields={"role": f"Choose one of: {', '.join(Role.values)}."})
+    if not can_grant(acting_role, role):
+        raise PermissionDenied(f"A {acting_role} cannot invite a {role}.")
+    email = User.objects.normalize_email(email).lower()
+    if Membership.objects.filter(organisation=organisation, user__email__iexact=email).exists():
+        raise Conflict("This person is already a member of the organisation.", fields={"email": "Already a member."})
+    if Invitation.objects.filter(
+        organisation=organisation, email__iexact=email, accepted_at__isnull=True, revoked_at__isnull=True
+    ).exists():
+        raise Conflict("An invitation for this email is already open; revoke it first to send a new one.",
+                       fields={"email": "Already invited."})  # fmt: skip
+    invitation = Invitation(
+        organisation=organisation,
+        email=email,
+        role=role,
+        invited_by=actor,
+        expires_at=timezone.now() + timedelta(days=settings.INVITATION_VALID_DAYS),
+    )
+    _full_clean(invitation)
+    invitation.save()
+    audit_record(
+        actor=actor, action="invitation.created", subject=invitation, organisation_id=organisation.pk,
+        data={"email": email, "role": role},
+    )  # fmt: skip
+    from marketplace.organisations.tasks import send_invitation_email
+
+    transaction.on_commit(lambda: send_invitation_email.delay(invitation.pk))
+    return invitation
+
+
+@transaction.atomic
+def invitation_revoke(*, actor: User, invitation_id: int) -> Invitation:
+    invitation = Invitation.objects.select_for_update().filter(pk=invitation_id).first()
+    if invitation is None:
+        raise NotFound("No such invitation.")
+    organisation_for(viewer=actor, organisation_id=invitation.organisation_id, capability=Capability.INVITE)
+    if invitation.status != "open":
+        raise Conflict(f"This invitation is {invitation.status} and cannot be revoked.")
+    invitation.revoked_at = timezone.now()
+    invitation.save(update_fields=["revoked_at", "updated_at"])
+    audit_record(
+        actor=actor, action="invitation.revoked", subject=invitation, organisation_id=invitation.organisation_id
+    )
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(*, token: str, user: User | None = None, password: str = "", full_name: str = "") -> Membership:
+    """Accept as the signed-in user (whose email must match), or create the account with a password."""
+    invitation = _invitation_from_token(token)
+    if invitation.status != "open":
+        raise Conflict(f"This invitation is {invitation.status}.")
+    if user is not None and user.is_authenticated:
+        if user.email.lower() != invitation.email.lower():
+            raise PermissionDenied("This invitation was sent to another email address.")
+    else:
+        user = User.objects.filter(email__iexact=invitation.email).first()
+        if user is not None:
+            raise Conflict("An account with this email exists: sign in, then open the link again.")
+        user = _user_create(email=invitation.email, password=password, full_name=full_name)
+    membership = Membership.objects.create(user=user, organisation=invitation.organisation, role=invitation.role)
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_by = user
+    invitation.save(update_fields=["accepted_at", "accepted_by", "updated_at"])
+    audit_record(
+        actor=user, action="membership.created", subject=membership, organisation_id=invitation.organisation_id,
+        data={"role": membership.role, "invitation": invitation.pk},
+    )  # fmt: skip
+    return membership
+
+
+def _user_create(*, email: str, password: str, full_name: str) -> User:
+    from django.contrib.auth.password_validation import validate_password
+
+    user = User(email=email, full_name=full_name)
+    try:
+        validate_password(password, user)
+    except ValidationError as error:
+        raise ValidationFailed(" ".join(error.messages), fields={"password": error.messages}) from None
+    user.set_password(password)
+    user.save()
+    return user
+
+
+def _lock_membership(actor: User, membership_id: int) -> Membership:
+    membership = Membership.objects.select_for_update().filter(pk=membership_id).first()
+    if membership is None:
+        raise NotFound("No such membership.")
+    organisation_for(viewer=actor, organisation_id=membership.organisation_id, capability=Capability.MANAGE_MEMBERS)
+    return membership
+
+
+def _ensure_another_admin(membership: Membership) -> None:
+    admins = Membership.objects.select_for_update().filter(organisation_id=membership.organisation_id, role=Role.ADMIN)
+    if membership.role == Role.ADMIN and admins.exclude(pk=membership.pk).count() == 0:
+        raise Conflict("An organisation needs at least one admin; make someone else admin first.")
+
+
+@transaction.atomic
+def membership_change_role(*, actor: User, membership_id: int, role: str) -> Membership:
+    membership = _lock_membership(actor, membership_id)
+    if role not in Role.values:
+        raise ValidationFailed(f"Unknown role {role!r}.", fields={"role": f"Choose one of: {', '.join(Role.values)}."})
+    if role != Role.ADMIN:
+        _ensure_another_admin(membership)
+    before = membership.role
+    membership.role = role
+    membership.save(update_fields=["role", "updated_at"])
+    audit_record(
+        actor=actor, action="membership.role_changed", subject=membership,
+        organisation_id=membership.organisation_id, from_status=before, to_status=role,
+    )  # fmt: skip
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, actor: User, membership_id: int) -> None:
+    membership = _lock_membership(actor, membership_id)
+    _ensure_another_admin(membership)
+    audit_record(
+        actor=actor, action="membership.removed", subject=membership,
+        organisation_id=membership.organisation_id, from_status=membership.role,
+        data={"user": membership.user.email},
+    )  # fmt: skip
+    membership.delete()
+
+
+# --- Member farmers and plots -----------------------------------------------------------
+
+FARMER_FIELDS = {"member_number", "name", "phone", "gender", "birth_year", "village", "joined_on"}
+
+
+def _cooperative_for(actor: User, organisation_id: int, capability: Capability) -> Organisation:
+    organisation = organisation_for(viewer=actor, organisation_id=organisation_id, capability=capability)
+    if organisation.kind != Organisation.Kind.COOPERATIVE:
+        raise ValidationFailed("Only cooperatives have member farmers.", fields={"organisation": "Not a cooperative."})
+    return organisation
+
+
+def _check_birth_year(birth_year: int | None) -> None:
+    if birth_year is None:
+        return
+    this_year = timezone.now().year
+    if not 1900 <= birth_year <= this_year:
+        raise ValidationFailed(
+            f"Birth year must be between 1900 and {this_year}.", fields={"birth_year": "Out of range."}
+        )
+
+
+def _save_farmer(farmer: MemberFarmer) -> None:
+    _full_clean(farmer, exclude=["organisation"])
+    _check_birth_year(farmer.birth_year)
+    try:
+        with transaction.atomic():
+            farmer.save()
+    except IntegrityError:
+        raise ValidationFailed(
+            f"Member number {farmer.member_number} is already used in this cooperative.",
+            fields={"member_number": "Already used in this cooperative."},
+        ) from None
+
+
+@transaction.atomic
+def member_farmer_create(*, actor: User, organisation_id: int, **fields) -> MemberFarmer:
+    organisation = _cooperative_for(actor, organisation_id, Capability.RECORD)
+    unknown = set(fields) - FARMER_FIELDS
+    if unknown:
+        raise ValidationFailed(f"Unknown fields: {', '.join(sorted(unknown))}.")
+    fields.setdefault("joined_on", timezone.localdate())
+    farmer = MemberFarmer(organisation=organisation, **fields)
+    _save_farmer(farmer)
+    audit_record(
+        actor=actor, action="member_farmer.created", subject=farmer, organisation_id=organisation.pk,
+        to_status=farmer.status,
+    )  # fmt: skip
+    return farmer
+
+
+def _lock_farmer(actor: User, farmer_id: int, capability: Capability) -> MemberFarmer:
+    farmer = MemberFarmer.objects.select_for_update().filter(pk=farmer_id).first()
+    if farmer is None:
+        raise NotFound("No such member farmer.")
+    try:
+        organisation_for(viewer=actor, organisation_id=farmer.organisation_id, capability=capability)
+    except NotFound:
+        raise NotFound("No such member farmer.") from None
+    return farmer
+
+
+@transaction.atomic
+def member_farmer_update(*, actor: User, farmer_id: int, **fields) -> MemberFarmer:
+    farmer = _lock_farmer(actor, farmer_id, Capability.RECORD)
+    unknown = set(fields) - FARMER_FIELDS
+    if unknown:
+        raise ValidationFailed(f"These fields cannot be changed here: {', '.join(sorted(unknown))}.")
+    before = {name: str(getattr(farmer, name)) for name in fields}
+    for name, value in fields.items():
+        setattr(farmer, name, value)
+    _save_farmer(farmer)
+    audit_record(
+        actor=actor, action="member_farmer.updated", subject=farmer, organisation_id=farmer.organisation_id,
+        data={"before": before, "after": {name: str(getattr(farmer, name)) for name in fields}},
+    )  # fmt: skip
+    return farmer
+
+
+S = MemberFarmer.Status
+FARMER_TRANSITIONS: dict[str, set[str]] = {
+    S.ACTIVE: {S.SUSPENDED, S.LEFT},
+    S.SUSPENDED: {S.ACTIVE, S.LEFT},
+    S.LEFT: {S.ACTIVE},
+}
+
+
+@transaction.atomic
+def member_farmer_status_transition(*, actor: User, farmer_id: int, to_status: str, reason: str) -> MemberFarmer:
+    farmer = _lock_farmer(actor, farmer_id, Capability.DECIDE)
+    from_status = farmer.status
+    allowed = FARMER_TRANSITIONS.get(from_status, set())
+    if to_status not in allowed:
+        raise InvalidTransition(
+            f"A member cannot go from {from_status} to {to_status}. Allowed: {', '.join(sorted(allowed))}.",
+            fields={"status": f"Choose one of: {', '.join(sorted(allowed))}."},
+        )
+    if not reason.strip():
+        raise ValidationFailed("Give a reason for the change of status.", fields={"reason": "Required."})
+    farmer.status = to_status
+    farmer.save(update_fields=["status", "updated_at"])
+    audit_record(
+        actor=actor, action="member_farmer.status", subject=farmer, organisation_id=farmer.organisation_id,
+        from_status=from_status, to_status=to_status, reason=reason,
+    )  # fmt: skip
+    return farmer
+
+
+PLOT_FIELDS = {"name", "area_hectares", "country", "geometry"}
+GEOMETRY_TYPES = {"Point", "MultiPoint", "Polygon", "MultiPolygon"}
+
+
+def _check_geometry_shape(geometry) -> None:
+    """Only the GeoJSON shape here; traceability checks the geometry against the EUDR rules."""
+    if geometry is None:
+        return
+    if not isinstance(geometry, dict) or geometry.get("type") not in GEOMETRY_TYPES:
+        raise ValidationFailed(
+            "Geometry must be a GeoJSON Point, MultiPoint, Polygon or MultiPolygon object.",
+            fields={"geometry": f"type must be one of: {', '.join(sorted(GEOMETRY_TYPES))}."},
+        )
+    if not isinstance(geometry.get("coordinates"), list) or not geometry["coordinates"]:
+        raise ValidationFailed("Geometry needs a non-empty coordinates array.", fields={"geometry": "No coordinates."})
+
+
+def _save_plot(plot: Plot) -> None:
+    _full_clean(plot, exclude=["farmer", "organisation"])
+    if plot.area_hectares is None or Decimal(plot.area_hectares) <= 0:
+        raise ValidationFailed("A plot's area must be more than 0 ha.", fields={"area_hectares": "Must be > 0."})
+    _check_geometry_shape(plot.geometry)
+    plot.save()
+
+
+@transaction.atomic
+def plot_create(*, actor: User, farmer_id: int, **fields) -> Plot:
+    farmer = _lock_farmer(actor, farmer_id, Capability.RECORD)
+    unknown = set(fields) - PLOT_FIELDS
+    if unknown:
+        raise ValidationFailed(f"Unknown fields: {', '.join(sorted(unknown))}.")
+    fields.setdefault("country", farmer.organisation.country)
+    plot = Plot(farmer=farmer, organisation_id=farmer.organisation_id, **fields)
+    _save_plot(plot)
+    audit_record(actor=actor, action="plot.created", subject=plot, organisation_id=farmer.organisation_id)
+    return plot
+
+
+@transaction.atomic
+def plot_update(*, actor: User, plot_id: int, **fields) -> Plot:
+    plot = Plot.objects.select_for_update().filter(pk=plot_id).first()
+    if plot is None:
+        raise NotFound("No such plot.")
+    try:
+        organisation_for(viewer=actor, organisation_id=plot.organisation_id, capability=Capability.RECORD)
+    except NotFound:
+        raise NotFound("No such plot.") from None
+    unknown = set(fields) - PLOT_FIELDS
+    if unknown:
+        raise ValidationFailed(f"Unknown fields: {', '.join(sorted(unknown))}.")
+    for name, value in fields.items():
+        setattr(plot, name, value)
+    _save_plot(plot)
+    audit_record(actor=actor, action="plot.updated", subject=plot, organisation_id=plot.organisation_id,
+                 data={"fields": sorted(fields)})  # fmt: skip
+    return plot

@@ -1,0 +1,35 @@
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+api_v1 = [
+    path("", include("marketplace.organisations.api.urls")),
+    path("", include("traceability.api.urls")),
+    path("", include("catalogue.api.urls")),
+    path("", include("orders.api.urls")),
+    path("", include("payments.api.urls")),
+    path("", include("marketplace.matching.api.urls")),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("health/", include("marketplace.core.urls")),
+    path("traceability/", include("traceability.urls")),
+    path("catalogue/", include("catalogue.urls")),
+    path("orders/", include("orders.urls")),
+    path("payments/", include("payments.urls")),
+    path("matching/", include("marketplace.matching.urls")),
+    path("", include("marketplace.organisations.urls")),
+]
+
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+handler404 = "marketplace.core.views.not_found"
+handler500 = "marketplace.core.views.server_error"
