@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "orders",
     "payments",
     "marketplace.matching",
+    "marketplace.demo",
 ]
 
 MIDDLEWARE = [
@@ -228,7 +229,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {"axes": {"level": "WARNING"}, "pgserver": {"level": "WARNING"}},
 }
 
 # --- Domain settings ------------------------------------------------------------------
