@@ -54,6 +54,8 @@ def organisation_for(*, viewer: User, organisation_id: int | str | None, capabil
 def organisation_list(*, viewer: User) -> QuerySet[Organisation]:
     """Operators see every organisation; everyone else sees the organisations they belong to."""
     queryset = Organisation.objects.annotate(member_farmer_count=Count("member_farmers"))
+    if not viewer.is_authenticated:
+        return queryset.none()
     if is_operator(viewer):
         return queryset
     return queryset.filter(memberships__user=viewer)
@@ -119,6 +121,21 @@ def plot_get(*, viewer: User, plot_id: int) -> Plot:
     if plot is None:
         raise NotFound("No such plot.")
     return plot
+
+
+def farmer_plot_list(*, viewer: User, farmer_id: int) -> QuerySet[Plot]:
+    """The plots of one member farmer; a farmer the viewer cannot see is NotFound, not an empty list."""
+    visible = _organisation_ids_with(viewer, Capability.VIEW)
+    if not MemberFarmer.objects.filter(pk=farmer_id, organisation_id__in=visible).exists():
+        raise NotFound("No such member farmer.")
+    return Plot.objects.filter(organisation_id__in=visible, farmer_id=farmer_id).select_related("farmer")
+
+
+def cooperatives_of(*, viewer: User) -> list[Organisation]:
+    """The cooperatives the viewer belongs to, whatever the role."""
+    if not viewer.is_authenticated:
+        return []
+    return list(Organisation.objects.filter(kind=Organisation.Kind.COOPERATIVE, memberships__user=viewer))
 
 
 def inclusion_figures(*, viewer: User, organisation_id: int, youth_max_age: int = 35, year: int) -> dict:

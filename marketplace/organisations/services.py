@@ -1,7 +1,9 @@
 """Writes for organisations, people, member farmers and plots (house rule 1)."""
 
+from dataclasses import asdict, dataclass
 from datetime import timedelta
 from decimal import Decimal
+from typing import IO
 
 from django.conf import settings
 from django.core import signing
@@ -11,9 +13,10 @@ from django.utils import timezone
 
 from marketplace.core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from marketplace.core.services import audit_record
+from marketplace.organisations.csv_import import MemberRegisterRejected, read_member_register
 from marketplace.organisations.models import Invitation, MemberFarmer, Membership, Organisation, Plot, User
 from marketplace.organisations.roles import Capability, Role, can_grant
-from marketplace.organisations.selectors import is_operator, organisation_for
+from marketplace.organisations.selectors import cooperatives_of, is_operator, organisation_for, role_in
 
 INVITATION_SALT = "coopmarket.invitation"
 
@@ -73,6 +76,15 @@ def organisation_create(*, actor: User, **fields) -> Organisation:
     return organisation
 
 
+@transaction.atomic
+def organisation_onboard(*, actor: User, admin_email: str = "", **fields) -> Organisation:
+    """Create an organisation and, given `admin_email`, invite its first admin in the same transaction."""
+    organisation = organisation_create(actor=actor, **fields)
+    if admin_email:
+        _invitation_open(actor=actor, organisation=organisation, email=admin_email, role=Role.ADMIN)
+    return organisation
+
+
 def _check_organisation_unique(organisation: Organisation) -> None:
     others = Organisation.objects.exclude(pk=organisation.pk)
     if others.filter(country=organisation.country, registration_number=organisation.registration_number).exists():
@@ -125,7 +137,10 @@ VERIFICATION_TRANSITIONS: dict[str, set[str]] = {
 def organisation_verification_transition(
     *, actor: User, organisation_id: int, to_status: str, reason: str = ""
 ) -> Organisation:
-    _require_operator(actor)
+    if not is_operator(actor):
+        if role_in(viewer=actor, organisation_id=organisation_id) is None:
+            raise NotFound("No such organisation.")
+        raise PermissionDenied("Only the platform operator may do this.")
     organisation = Organisation.objects.select_for_update().filter(pk=organisation_id).first()
     if organisation is None:
         raise NotFound("No such organisation.")
@@ -180,14 +195,22 @@ def invitation_create(*, actor: User, organisation_id: int, email: str, role: st
         raise ValidationFailed(f"Unknown role {role!r}.", fields={"role": f"Choose one of: {', '.join(Role.values)}."})
     if not can_grant(acting_role, role):
         raise PermissionDenied(f"A {acting_role} cannot invite a {role}.")
+    return _invitation_open(actor=actor, organisation=organisation, email=email, role=role)
+
+
+def _invitation_open(*, actor: User, organisation: Organisation, email: str, role: str) -> Invitation:
+    """Save an open invitation, audit it and send it on commit. The caller has checked the actor's rights."""
     email = User.objects.normalize_email(email).lower()
     if Membership.objects.filter(organisation=organisation, user__email__iexact=email).exists():
         raise Conflict("This person is already a member of the organisation.", fields={"email": "Already a member."})
+    already_open = Conflict(
+        "An invitation for this email is already open; revoke it first to send a new one.",
+        fields={"email": "Already invited."},
+    )
     if Invitation.objects.filter(
         organisation=organisation, email__iexact=email, accepted_at__isnull=True, revoked_at__isnull=True
     ).exists():
-        raise Conflict("An invitation for this email is already open; revoke it first to send a new one.",
-                       fields={"email": "Already invited."})  # fmt: skip
+        raise already_open
     invitation = Invitation(
         organisation=organisation,
         email=email,
@@ -196,7 +219,11 @@ def invitation_create(*, actor: User, organisation_id: int, email: str, role: st
         expires_at=timezone.now() + timedelta(days=settings.INVITATION_VALID_DAYS),
     )
     _full_clean(invitation)
-    invitation.save()
+    try:
+        with transaction.atomic():
+            invitation.save()
+    except IntegrityError:  # the same invitation, sent at the same moment by someone else
+        raise already_open from None
     audit_record(
         actor=actor, action="invitation.created", subject=invitation, organisation_id=organisation.pk,
         data={"email": email, "role": role},
@@ -212,7 +239,10 @@ def invitation_revoke(*, actor: User, invitation_id: int) -> Invitation:
     invitation = Invitation.objects.select_for_update().filter(pk=invitation_id).first()
     if invitation is None:
         raise NotFound("No such invitation.")
-    organisation_for(viewer=actor, organisation_id=invitation.organisation_id, capability=Capability.INVITE)
+    try:
+        organisation_for(viewer=actor, organisation_id=invitation.organisation_id, capability=Capability.INVITE)
+    except NotFound:
+        raise NotFound("No such invitation.") from None
     if invitation.status != "open":
         raise Conflict(f"This invitation is {invitation.status} and cannot be revoked.")
     invitation.revoked_at = timezone.now()
@@ -232,6 +262,8 @@ def invitation_accept(*, token: str, user: User | None = None, password: str = "
     if user is not None and user.is_authenticated:
         if user.email.lower() != invitation.email.lower():
             raise PermissionDenied("This invitation was sent to another email address.")
+        if Membership.objects.filter(user=user, organisation_id=invitation.organisation_id).exists():
+            raise Conflict("You are already a member of this organisation.")
     else:
         user = User.objects.filter(email__iexact=invitation.email).first()
         if user is not None:
@@ -251,13 +283,19 @@ def invitation_accept(*, token: str, user: User | None = None, password: str = "
 def _user_create(*, email: str, password: str, full_name: str) -> User:
     from django.contrib.auth.password_validation import validate_password
 
+    if not password:
+        raise ValidationFailed("Choose a password for your new account.", fields={"password": "Required."})
     user = User(email=email, full_name=full_name)
     try:
         validate_password(password, user)
     except ValidationError as error:
         raise ValidationFailed(" ".join(error.messages), fields={"password": error.messages}) from None
     user.set_password(password)
-    user.save()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:
+        raise Conflict("An account with this email exists: sign in, then open the link again.") from None
     return user
 
 
@@ -265,7 +303,10 @@ def _lock_membership(actor: User, membership_id: int) -> Membership:
     membership = Membership.objects.select_for_update().filter(pk=membership_id).first()
     if membership is None:
         raise NotFound("No such membership.")
-    organisation_for(viewer=actor, organisation_id=membership.organisation_id, capability=Capability.MANAGE_MEMBERS)
+    try:
+        organisation_for(viewer=actor, organisation_id=membership.organisation_id, capability=Capability.MANAGE_MEMBERS)
+    except NotFound:
+        raise NotFound("No such membership.") from None
     return membership
 
 
@@ -339,9 +380,27 @@ def _save_farmer(farmer: MemberFarmer) -> None:
         ) from None
 
 
+def _default_cooperative_id(actor: User, organisation_id: int | None) -> int:
+    """The cooperative named, or else the only cooperative the actor belongs to."""
+    if organisation_id is not None:
+        return organisation_id
+    cooperatives = cooperatives_of(viewer=actor)
+    if len(cooperatives) == 1:
+        return cooperatives[0].pk
+    if not cooperatives:
+        raise ValidationFailed(
+            "You do not belong to any cooperative; name the organisation.", fields={"organisation": "Required."}
+        )
+    raise ValidationFailed(
+        "You belong to several cooperatives; say which one with `organisation`.",
+        fields={"organisation": "Required when you belong to several cooperatives."},
+    )
+
+
 @transaction.atomic
-def member_farmer_create(*, actor: User, organisation_id: int, **fields) -> MemberFarmer:
-    organisation = _cooperative_for(actor, organisation_id, Capability.RECORD)
+def member_farmer_create(*, actor: User, organisation_id: int | None = None, **fields) -> MemberFarmer:
+    """Register a member; without `organisation_id`, in the only cooperative the actor belongs to."""
+    organisation = _cooperative_for(actor, _default_cooperative_id(actor, organisation_id), Capability.RECORD)
     unknown = set(fields) - FARMER_FIELDS
     if unknown:
         raise ValidationFailed(f"Unknown fields: {', '.join(sorted(unknown))}.")
@@ -468,3 +527,89 @@ def plot_update(*, actor: User, plot_id: int, **fields) -> Plot:
     audit_record(actor=actor, action="plot.updated", subject=plot, organisation_id=plot.organisation_id,
                  data={"fields": sorted(fields)})  # fmt: skip
     return plot
+
+
+# --- Member register import -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MemberImportResult:
+    created: int
+    updated: int
+    unchanged: int
+    ignored_columns: tuple[str, ...] = ()
+
+
+@transaction.atomic
+def member_farmer_import(
+    *, actor: User, organisation_id: int | None = None, file: IO[bytes] | bytes, file_name: str = ""
+) -> MemberImportResult:
+    """Create or update the members listed in a CSV register (see `csv_import`), all or nothing.
+
+    A row whose member number exists updates that member with the row's non-empty cells; other rows
+    create members (joined today unless `joined_on` says otherwise). Every row is checked before
+    anything is written; any bad row rejects the whole file with the errors of every row.
+    """
+    organisation = _cooperative_for(actor, _default_cooperative_id(actor, organisation_id), Capability.DECIDE)
+    register = read_member_register(file, region=organisation.country.code, max_rows=settings.MEMBER_IMPORT_MAX_ROWS)
+    # Imports into one cooperative run one at a time, so the second sees the first's members.
+    # NO KEY UPDATE does not block inserts that reference the cooperative.
+    Organisation.objects.select_for_update(no_key=True).filter(pk=organisation.pk).values_list("pk").get()
+    numbers = [row.values["member_number"] for row in register.rows if "member_number" in row.values]
+    members = MemberFarmer.objects.select_for_update().filter(organisation=organisation, member_number__in=numbers)
+    existing = {farmer.member_number: farmer for farmer in members}
+    errors = {row.number: dict(row.errors) for row in register.rows if row.errors}
+    to_create: list[MemberFarmer] = []
+    to_update: list[MemberFarmer] = []
+    unchanged = 0
+    now = timezone.now()
+    for row in register.rows:
+        if row.errors:
+            continue
+        farmer = existing.get(row.values["member_number"])
+        if farmer is None:
+            farmer = MemberFarmer(organisation=organisation, joined_on=timezone.localdate(), **row.values)
+            pending = to_create
+        else:
+            before = {name: getattr(farmer, name) for name in row.values}
+            for name, value in row.values.items():
+                setattr(farmer, name, value)
+            if all(str(getattr(farmer, name)) == str(before[name]) for name in row.values):
+                unchanged += 1
+                continue
+            farmer.updated_at = now
+            pending = to_update
+        try:
+            farmer.full_clean(exclude=["organisation"], validate_unique=False, validate_constraints=False)
+        except ValidationError as error:
+            errors[row.number] = error.message_dict
+            continue
+        pending.append(farmer)
+    if errors:
+        raise MemberRegisterRejected(errors)
+    try:
+        with transaction.atomic():
+            MemberFarmer.objects.bulk_create(to_create, batch_size=500)
+    except IntegrityError:
+        raise Conflict(
+            "Someone added some of these member numbers while the file was being imported; nothing was "
+            "imported. Upload the file again."
+        ) from None
+    if to_update:
+        MemberFarmer.objects.bulk_update(
+            to_update, [*sorted(FARMER_FIELDS & set(register.columns)), "updated_at"], batch_size=500
+        )
+    result = MemberImportResult(
+        created=len(to_create),
+        updated=len(to_update),
+        unchanged=unchanged,
+        ignored_columns=tuple(register.ignored_columns),
+    )
+    audit_record(
+        actor=actor,
+        action="member_farmer.imported",
+        subject=organisation,
+        organisation_id=organisation.pk,
+        data={"file_name": file_name, "rows": len(register.rows), **asdict(result)},
+    )
+    return result
