@@ -1,6 +1,7 @@
 import pytest
 from django.template.loader import render_to_string
 from django.test import RequestFactory
+from django.utils import translation
 
 from marketplace.organisations.middleware import CurrentOrganisationMiddleware
 
@@ -27,7 +28,7 @@ def test_the_500_page_renders_without_touching_the_database(coop, user_in, djang
     request.user = user_in(coop)  # signed in: the page must still not load memberships
     request.session = {}
     CurrentOrganisationMiddleware(lambda r: None)(request)
-    with django_assert_num_queries(0):
+    with django_assert_num_queries(0), translation.override("en"):
         html = render_to_string("500.html", request=request)
     assert "Something went wrong" in html
     assert "/static/css/app.css" in html
