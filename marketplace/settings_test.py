@@ -8,8 +8,12 @@ os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 from marketplace.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-CELERY_BROKER_URL = ""
-CELERY_TASK_ALWAYS_EAGER = True
+if os.environ.get("CELERY_TEST_WORKER") == "1":
+    # A real worker started by tests/integration/test_celery_worker.py: keep CELERY_BROKER_URL from the environment.
+    CELERY_TASK_ALWAYS_EAGER = False
+else:
+    CELERY_BROKER_URL = ""
+    CELERY_TASK_ALWAYS_EAGER = True
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 SMS_BACKEND = "marketplace.core.sms.MemorySmsBackend"
