@@ -26,8 +26,20 @@ def add_domain_error(form: forms.Form, error: DomainError, *, rename: dict[str, 
         form.add_error(None, error.message)
 
 
+class PageForm(forms.Form):
+    """Labels without Django's trailing colon: the pages put each label above its input."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
 class EmailAuthenticationForm(AuthenticationForm):
     """Django's sign-in form with an email input (the user model's username is the email address)."""
+
+    def __init__(self, request=None, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(request, *args, **kwargs)
 
     username = forms.EmailField(
         label=_("Email address"),
@@ -39,12 +51,12 @@ class EmailAuthenticationForm(AuthenticationForm):
     }
 
 
-class OrganisationSwitchForm(forms.Form):
+class OrganisationSwitchForm(PageForm):
     organisation = forms.IntegerField(widget=forms.HiddenInput)
     next = forms.CharField(required=False, widget=forms.HiddenInput)
 
 
-class MemberSearchForm(forms.Form):
+class MemberSearchForm(PageForm):
     q = forms.CharField(
         label=_("Search"),
         required=False,
@@ -67,7 +79,7 @@ def _phone_field(organisation: Organisation, *, required: bool = False) -> Phone
         return PhoneNumberField(label=_("Phone number"), required=required)
 
 
-class MemberFarmerForm(forms.Form):
+class MemberFarmerForm(PageForm):
     member_number = forms.CharField(label=_("Member number"), max_length=32)
     name = forms.CharField(label=_("Full name"), max_length=200, widget=forms.TextInput(attrs={"autocomplete": "off"}))
     gender = forms.ChoiceField(
@@ -102,7 +114,7 @@ class MemberFarmerForm(forms.Form):
         return data
 
 
-class PlotForm(forms.Form):
+class PlotForm(PageForm):
     name = forms.CharField(label=_("Plot name"), max_length=100)
     area_hectares = forms.DecimalField(
         label=_("Area (hectares)"),
@@ -126,7 +138,7 @@ class PlotForm(forms.Form):
         return dict(self.cleaned_data)
 
 
-class InvitationAcceptForm(forms.Form):
+class InvitationAcceptForm(PageForm):
     full_name = forms.CharField(
         label=_("Full name"), max_length=200, widget=forms.TextInput(attrs={"autocomplete": "name"})
     )
@@ -147,11 +159,11 @@ class InvitationAcceptForm(forms.Form):
         return cleaned
 
 
-class InvitationForm(forms.Form):
+class InvitationForm(PageForm):
     email = forms.EmailField(label=_("Email address"), widget=forms.EmailInput(attrs={"autocomplete": "off"}))
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.CLERK)
 
 
-class VerificationForm(forms.Form):
+class VerificationForm(PageForm):
     to_status = forms.ChoiceField(choices=Organisation.Verification.choices)
     reason = forms.CharField(label=_("Reason"), required=False, max_length=1000)
