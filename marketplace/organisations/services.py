@@ -194,7 +194,8 @@ def invitation_create(*, actor: User, organisation_id: int, email: str, role: st
     if role not in Role.values:
         raise ValidationFailed(f"Unknown role {role!r}.", fields={"role": f"Choose one of: {', '.join(Role.values)}."})
     if not can_grant(acting_role, role):
-        raise PermissionDenied(f"A {acting_role} cannot invite a {role}.")
+        article = "an" if role == Role.ADMIN else "a"
+        raise PermissionDenied(f"A {acting_role} cannot invite {article} {role}.")
     return _invitation_open(actor=actor, organisation=organisation, email=email, role=role)
 
 

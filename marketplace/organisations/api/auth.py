@@ -40,6 +40,8 @@ class AuthTokenView(APIView):
             password=payload.validated_data["password"],
         )
         if getattr(request._request, "axes_locked_out", False):
+            # Answer in the API's error shape: without this, AxesMiddleware swaps in its HTML lock-out page.
+            request._request.axes_locked_out = False
             raise LockedOut("Too many failed sign-in attempts. Wait 15 minutes, then try again.")
         if user is None or not user.is_active:
             raise DomainError("The email or password is wrong.", code="invalid_credentials", fields={
