@@ -235,3 +235,8 @@ LOGGING = {
 # --- Domain settings ------------------------------------------------------------------
 INVITATION_VALID_DAYS = env.int("INVITATION_VALID_DAYS", default=14)
 MEMBER_IMPORT_MAX_ROWS = env.int("MEMBER_IMPORT_MAX_ROWS", default=5000)
+# Orders: how long a cooperative has to accept an order, how long a buyer has to dispute after
+# receipt, and the weight difference on receipt that is not charged back (basis points).
+ORDER_ACCEPTANCE_HOURS = env.int("ORDER_ACCEPTANCE_HOURS", default=48)
+ORDER_DISPUTE_WINDOW_HOURS = env.int("ORDER_DISPUTE_WINDOW_HOURS", default=72)
+ORDER_WEIGHT_TOLERANCE_BP = env.int("ORDER_WEIGHT_TOLERANCE_BP", default=50)
