@@ -107,12 +107,14 @@ def test_every_demo_account_can_sign_in(seeded, api_client):
 def test_readme_lists_exactly_the_demo_accounts():
     readme = (REPOSITORY / "README.md").read_text()
     section = readme.split("## Demo accounts", 1)[1].split("\n## ", 1)[0]
-    cells = [
-        [cell.strip().strip("`") for cell in line.strip().strip("|").split("|")]
-        for line in section.splitlines()
-        if line.startswith("|") and not re.match(r"^\|\s*-", line)
-    ]
-    rows = [row for row in cells if row[0].lower() != "email"]
+    table = []
+    for line in section.splitlines():
+        if line.startswith("|"):
+            table.append(line)
+        elif table:
+            break  # the first table of the section is the accounts table
+    cells = [[cell.strip().strip("`") for cell in line.strip().strip("|").split("|")] for line in table]
+    rows = [row for row in cells if row[0].lower() != "email" and not set(row[0]) <= {"-", " "}]
     expected = [[r["email"], r["password"], r["organisation"], r["role"]] for r in demo_accounts()]
     assert rows == expected
 
@@ -162,3 +164,11 @@ def test_deploy_checks_pass_with_production_settings(django_db_setup):
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_env_example_lists_every_setting_read_from_the_environment():
+    settings_source = (REPOSITORY / "marketplace" / "settings.py").read_text()
+    read = set(re.findall(r"""env(?:\.[a-z_]+)?\(\s*["']([A-Z][A-Z0-9_]*)["']""", settings_source))
+    listed = set(re.findall(r"^([A-Z][A-Z0-9_]*)=", (REPOSITORY / ".env.example").read_text(), re.MULTILINE))
+    assert read, "found no env(...) calls in settings.py"
+    assert read - listed == set(), "add these to .env.example, with a comment saying what they do"
