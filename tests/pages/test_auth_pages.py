@@ -110,3 +110,12 @@ def test_every_page_offers_the_language_switcher(client):
     html = client.get(reverse("login")).content.decode()
     assert f'action="{reverse("set_language")}"' in html
     assert '<option value="fr" lang="fr">Français</option>' in html
+
+
+def test_the_lockout_template_also_works_as_axes_lockout_template(client, coop, user_in, settings):
+    settings.AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
+    user = user_in(coop)
+    for _attempt in range(settings.AXES_FAILURE_LIMIT):
+        response = client.post(reverse("login"), {"username": user.email, "password": "wrong"})
+    assert response.status_code == 429
+    assert "Wait a few minutes, then try again." in response.content.decode()

@@ -38,3 +38,15 @@ def test_the_api_keeps_json_errors(client):
     response = client.get("/api/v1/no-such-thing/")
     assert response.status_code == 404
     assert response["Content-Type"].startswith("application/json")
+
+
+def test_a_form_sent_without_its_csrf_token_gets_a_friendly_page(coop, user_in):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user_in(coop), backend="django.contrib.auth.backends.ModelBackend")
+    response = client.post("/members/add/", {"name": "X"})
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "The form has expired" in html
+    assert "/static/css/app.css" in html
