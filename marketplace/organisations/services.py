@@ -8,7 +8,7 @@ from typing import IO
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from marketplace.core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
@@ -569,7 +569,7 @@ def member_farmer_import(
             continue
         farmer = existing.get(row.values["member_number"])
         if farmer is None:
-            farmer = MemberFarmer(organisation=organisation, joined_on=timezone.localdate(), **row.values)
+            farmer = MemberFarmer(organisation=organisation, **{"joined_on": timezone.localdate(), **row.values})
             pending = to_create
         else:
             before = {name: getattr(farmer, name) for name in row.values}
@@ -596,10 +596,7 @@ def member_farmer_import(
             "Someone added some of these member numbers while the file was being imported; nothing was "
             "imported. Upload the file again."
         ) from None
-    if to_update:
-        MemberFarmer.objects.bulk_update(
-            to_update, [*sorted(FARMER_FIELDS & set(register.columns)), "updated_at"], batch_size=500
-        )
+    _update_farmers(to_update, [*sorted(FARMER_FIELDS & set(register.columns)), "updated_at"])
     result = MemberImportResult(
         created=len(to_create),
         updated=len(to_update),
@@ -614,3 +611,20 @@ def member_farmer_import(
         data={"file_name": file_name, "rows": len(register.rows), **asdict(result)},
     )
     return result
+
+
+def _update_farmers(farmers: list[MemberFarmer], names: list[str]) -> None:
+    """One UPDATE per farmer, sent as a batch: `bulk_update`'s CASE expressions take seconds for thousands."""
+    if not farmers:
+        return
+    fields = [MemberFarmer._meta.get_field(name) for name in names]
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+    table, key = quote(MemberFarmer._meta.db_table), quote(MemberFarmer._meta.pk.column)
+    sql = f"UPDATE {table} SET {assignments} WHERE {key} = %s"  # noqa: S608 - names come from the model
+    params = [
+        [field.get_db_prep_save(getattr(farmer, field.attname), connection) for field in fields] + [farmer.pk]
+        for farmer in farmers
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
