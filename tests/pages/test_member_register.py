@@ -164,3 +164,18 @@ def test_another_cooperatives_member_is_not_found(client, coop, other_coop, user
 def test_an_unknown_member_is_not_found(client, coop, user_in, login):
     login(user_in(coop))
     assert client.get(reverse("member-detail", args=[999999])).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("value", "language", "shown"),
+    [("2.5000", "en", "2.5"), ("2.5000", "fr", "2,5"), ("10.0000", "en", "10"), ("0.1234", "en", "0.1234")],
+)
+def test_areas_are_shown_without_trailing_zeros(value, language, shown):
+    from decimal import Decimal
+
+    from django.utils import translation
+
+    from marketplace.organisations.templatetags.coop import hectares
+
+    with translation.override(language):
+        assert hectares(Decimal(value)) == shown
