@@ -208,7 +208,9 @@ class _Geometry:
                     )
                     break
             figure = shape({"type": "Polygon", "coordinates": [[(float(x), float(y)) for x, y in cut]]})
-            if not figure.is_valid:
+            if figure.convex_hull.area == 0:
+                self.add("POLYGON_INVALID", "The polygon has no area: its positions lie on a straight line.")
+            elif not figure.is_valid:
                 reason = explain_validity(figure)
                 if "Self-intersection" in reason:
                     self.add(
@@ -217,8 +219,6 @@ class _Geometry:
                     )
                 else:
                     self.add("POLYGON_INVALID", f"The polygon is invalid ({reason}).")
-            elif figure.area == 0:
-                self.add("POLYGON_INVALID", "The polygon has no area: its positions lie on a straight line.")
             else:
                 parts.append(figure)
         if len(parts) > 1 and len(parts) == len(polygons):

@@ -375,8 +375,10 @@ def _backward_roots(graph: _Graph, uris: list[str], order_uri: str | None) -> tu
 def trace_backward(*, identifier: str, organisation_ids: list[int] | None = None) -> Trace:
     """Everything a lot (URI) or an order (`order:<n>` or an order URI) was made from, down to the deliveries.
 
-    `lots` maps every lot on the way to the grams of it that ended up in the traced lot or order; `origins`
-    are the deliveries with their farmers and plots; `farmers` and `plots` sum the grams per party.
+    `lots` maps every lot on the way to the grams of it that went into the traced lot or order (a lot's own
+    grams: with losses such as drying, more grams of an input go in than come out); `origins` are the
+    deliveries with their farmers and plots; `farmers` and `plots` sum the delivered grams per party. A step's
+    `traced_grams` are the grams of each input and output lot that belong to the trace.
     """
     number = identifiers.parse_order(identifier)
     order = identifiers.order_uri(number) if number is not None else None
@@ -443,8 +445,10 @@ def trace_backward(*, identifier: str, organisation_ids: list[int] | None = None
 def trace_forward(*, identifier: str, organisation_ids: list[int] | None = None) -> Trace:
     """Every lot and order that used a delivery or lot (its URI), or a farmer's or plot's produce (their URI).
 
-    `lots` maps each lot downstream to the grams of it that came from the traced produce; `orders` lists every
-    sale, dispatch and receipt of those lots with the traced grams in it.
+    Quantities count grams of the traced produce as delivered (what a backward trace calls a farmer's grams):
+    `lots` maps each lot downstream to the grams of the traced produce that went into it, losses such as drying
+    included, and `orders` lists every sale, dispatch and receipt of those lots with those grams. A step's
+    `traced_grams` are in the same unit.
     """
     events = _fetch(
         FORWARD_SQL,
@@ -496,8 +500,8 @@ def trace_forward(*, identifier: str, organisation_ids: list[int] | None = None)
             complete = False
             continue
         for event, grams in consumers:
-            in_total = _Graph.total(event, LotRole.INPUT)
-            if not in_total or grams is None:
+            out_total = _Graph.total(event, LotRole.OUTPUT)
+            if not out_total or grams is None:
                 complete = False
                 continue
             used = amount * grams / total  # grams of the traced produce fed into this transformation
@@ -506,7 +510,7 @@ def trace_forward(*, identifier: str, organisation_ids: list[int] | None = None)
                 if quantity.grams is None:
                     complete = False
                     continue
-                made = used * quantity.grams / in_total
+                made = used * quantity.grams / out_total  # each output carries its share of what was fed in
                 flows[event.pk][("output", quantity.uri)] += made
                 amounts[quantity.uri] += made
     trace.complete = complete and acyclic
