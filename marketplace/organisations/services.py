@@ -281,6 +281,14 @@ def invitation_accept(*, token: str, user: User | None = None, password: str = "
     return membership
 
 
+def auth_token_issue(*, user: User) -> str:
+    """The user's API token, created on first use (an authenticated user asks for it)."""
+    from rest_framework.authtoken.models import Token
+
+    token, _ = Token.objects.get_or_create(user=user)
+    return token.key
+
+
 def _user_create(*, email: str, password: str, full_name: str) -> User:
     from django.contrib.auth.password_validation import validate_password
 
