@@ -1,0 +1,282 @@
+"""Placing a purchase: one order per selling organisation, stock reserved atomically on the catalogue.
+
+Every line is checked first (listing or offer on sale, minimum order, what is available, one currency for the
+whole basket), so bad input is refused with every field to fix and nothing written. The reservations come last,
+in listing and offer id order (so two baskets never wait on each other in a cycle); each is a conditional
+UPDATE on the catalogue, and a refusal (someone else took the last kilos first) rolls the whole purchase back.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from catalogue.models import Listing, SupplierOffer
+from catalogue.selectors import price_for_quantity
+from catalogue.services import listing_reserve, supplier_offer_take_stock
+from marketplace.core.errors import PermissionDenied, ValidationFailed
+from marketplace.core.money import Money
+from marketplace.core.services import audit_record
+from marketplace.organisations.models import Organisation, User
+from marketplace.organisations.roles import Capability
+from marketplace.organisations.selectors import organisation_for, role_in
+from orders.models import GradePrice, Order, OrderEvent, OrderLine, Purchase
+from orders.services._common import BUYER, fail
+from orders.services.effects import grade_prices_check
+from orders.services.notifications import queue_notifications
+from orders.services.pricing import amount_for, describe_quantity
+
+MAX_LINES = 50
+
+
+@dataclass(frozen=True)
+class LineInput:
+    """One basket line: a listing and grams, or a supplier offer and packs; optionally prices proposed for
+    other grades of the listed commodity (grade id -> minor units per the listing's price unit)."""
+
+    quantity: int
+    listing_id: int | None = None
+    offer_id: int | None = None
+    grade_prices: dict[int, int] = field(default_factory=dict)
+
+
+def _next_number(sequence: str, prefix: str) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(%s)", [sequence])
+        value = cursor.fetchone()[0]
+    return f"{prefix}-{timezone.localdate().year}-{value:06d}"
+
+
+def _listing_live(listing: Listing | None, today) -> bool:
+    return (
+        listing is not None
+        and listing.status == Listing.Status.ACTIVE
+        and listing.valid_until >= today
+        and listing.organisation.verification_status == Organisation.Verification.VERIFIED
+    )
+
+
+def _offer_live(offer: SupplierOffer | None, today) -> bool:
+    return (
+        offer is not None
+        and offer.status == SupplierOffer.Status.ACTIVE
+        and offer.valid_from <= today <= offer.valid_until
+        and offer.organisation.verification_status == Organisation.Verification.VERIFIED
+    )
+
+
+@dataclass
+class _Prepared:
+    index: int
+    seller: Organisation
+    kind: str
+    currency: str
+    line: OrderLine
+    grade_prices: dict[int, int]
+
+
+def _prepare_listing_line(
+    index: int, given: LineInput, listing: Listing | None, buyer: Organisation, today, errors: dict[str, str]
+) -> _Prepared | None:
+    prefix = f"lines.{index}"
+    if not _listing_live(listing, today):
+        errors[f"{prefix}.listing"] = f"Listing {given.listing_id} is not on sale; choose another one."
+        return None
+    assert listing is not None
+    if listing.organisation_id == buyer.pk:
+        errors[f"{prefix}.listing"] = "This is your own organisation's listing."
+        return None
+    grams = given.quantity
+    show = lambda q: describe_quantity(q, "GRM")  # noqa: E731
+    if grams < listing.min_order_grams:
+        errors[f"{prefix}.quantity"] = (
+            f"The minimum order for '{listing.title}' is {show(listing.min_order_grams)}; you asked for {show(grams)}."
+        )
+        return None
+    if grams > listing.quantity_available_grams:
+        errors[f"{prefix}.quantity"] = (
+            f"Only {show(listing.quantity_available_grams)} of '{listing.title}' are available; "
+            f"you asked for {show(grams)}."
+        )
+        return None
+    line = OrderLine(
+        listing=listing,
+        lot_id=listing.lot_id,
+        grade=listing.grade,
+        description=listing.title[:200],
+        quantity=grams,
+        quantity_unit=OrderLine.QuantityUnit.GRAM,
+        unit_price_amount=listing.price_amount,
+        price_unit=listing.price_unit,
+        line_total_amount=amount_for(grams, listing.price_amount, listing.price_unit),
+    )
+    prices = grade_prices_check(line, given.grade_prices, f"{prefix}.grade_prices", errors)
+    return _Prepared(index, listing.organisation, Order.Kind.PRODUCE, listing.currency, line, prices)
+
+
+def _prepare_offer_line(
+    index: int, given: LineInput, offer: SupplierOffer | None, buyer: Organisation, today, errors: dict[str, str]
+) -> _Prepared | None:
+    prefix = f"lines.{index}"
+    if not _offer_live(offer, today):
+        errors[f"{prefix}.offer"] = f"Supplier offer {given.offer_id} is not open; choose another one."
+        return None
+    assert offer is not None
+    if offer.organisation_id == buyer.pk:
+        errors[f"{prefix}.offer"] = "This is your own organisation's offer."
+        return None
+    if given.grade_prices:
+        errors[f"{prefix}.grade_prices"] = "Grade prices apply to produce lines only."
+        return None
+    try:
+        quote = price_for_quantity(
+            list(offer.tiers.all()), given.quantity, currency=offer.currency, max_order_packs=offer.max_order_packs
+        )
+    except ValidationFailed as error:
+        errors[f"{prefix}.quantity"] = error.message
+        return None
+    if given.quantity > offer.stock_packs:
+        errors[f"{prefix}.quantity"] = f"Only {offer.stock_packs} packs are in stock; you asked for {given.quantity}."
+        return None
+    line = OrderLine(
+        offer=offer,
+        description=str(offer.product)[:200],
+        quantity=given.quantity,
+        quantity_unit=OrderLine.QuantityUnit.PACK,
+        unit_price_amount=quote.unit_price.amount,
+        price_unit=OrderLine.PriceUnit.PER_PACK,
+        line_total_amount=quote.total.amount,
+    )
+    return _Prepared(index, offer.organisation, Order.Kind.INPUTS, offer.currency, line, {})
+
+
+def _check_lines(lines: list[LineInput], buyer: Organisation) -> list[_Prepared]:
+    if not lines:
+        fail({"lines": "Add at least one line: a listing and a quantity in grams, or an offer and packs."})
+    if len(lines) > MAX_LINES:
+        fail({"lines": f"A purchase has at most {MAX_LINES} lines; split it."})
+    errors: dict[str, str] = {}
+    listing_ids = {line.listing_id for line in lines if line.listing_id is not None}
+    offer_ids = {line.offer_id for line in lines if line.offer_id is not None}
+    listings = Listing.objects.select_related("organisation", "grade__commodity").in_bulk(listing_ids)
+    offers = (
+        SupplierOffer.objects.select_related("organisation", "product").prefetch_related("tiers").in_bulk(offer_ids)
+    )
+    today = timezone.localdate()
+    prepared: list[_Prepared] = []
+    seen: set[tuple[str, int]] = set()
+    for index, given in enumerate(lines):
+        prefix = f"lines.{index}"
+        if (given.listing_id is None) == (given.offer_id is None):
+            errors[prefix] = "Name either a listing or a supplier offer."
+            continue
+        if isinstance(given.quantity, bool) or not isinstance(given.quantity, int) or given.quantity <= 0:
+            unit = "grams" if given.listing_id is not None else "packs"
+            errors[f"{prefix}.quantity"] = f"The quantity is a whole number of {unit} above 0."
+            continue
+        key = ("listing", given.listing_id) if given.listing_id is not None else ("offer", given.offer_id)
+        if key in seen:
+            errors[prefix] = f"This {key[0]} is already in the basket; change that line's quantity instead."
+            continue
+        seen.add(key)  # type: ignore[arg-type]
+        if given.listing_id is not None:
+            item = _prepare_listing_line(index, given, listings.get(given.listing_id), buyer, today, errors)
+        else:
+            item = _prepare_offer_line(index, given, offers.get(given.offer_id), buyer, today, errors)
+        if item is not None:
+            prepared.append(item)
+    if prepared:
+        currency = prepared[0].currency
+        for item in prepared[1:]:
+            if item.currency != currency:
+                what = "listing" if item.kind == Order.Kind.PRODUCE else "offer"
+                errors[f"lines.{item.index}.{what}"] = (
+                    f"This {what} is priced in {item.currency}; the rest of the basket is in {currency}. "
+                    f"Place a separate purchase for it."
+                )
+    fail(errors)
+    return prepared
+
+
+@transaction.atomic
+def purchase_place(*, actor: User, buyer_id: int, lines: list[LineInput], note: str = "") -> Purchase:
+    """Place a purchase for the buyer organisation: one order per seller, linked by the purchase reference;
+    the quantities are reserved on the listings and offers. Needs a manager (or admin) of the buyer."""
+    buyer = organisation_for(viewer=actor, organisation_id=buyer_id, capability=Capability.DECIDE)
+    if buyer.kind == Organisation.Kind.OPERATOR:
+        fail({"organisation": "The platform operator does not buy; act for a buying organisation."})
+    if buyer.verification_status != Organisation.Verification.VERIFIED:
+        raise PermissionDenied(
+            f"{buyer.name} is not verified yet ({buyer.get_verification_status_display()}); "
+            "the platform operator must verify it before it can place orders."
+        )
+    if len(note) > 2000:
+        fail({"note": "Keep the note under 2,000 characters."})
+    prepared = _check_lines(lines, buyer)
+    role = role_in(viewer=actor, organisation_id=buyer.pk) or ""
+    now = timezone.now()
+    purchase = Purchase.objects.create(
+        reference=_next_number("orders_purchase_reference_seq", "PU"),
+        buyer=buyer,
+        placed_by=actor,
+        currency=prepared[0].currency,
+        note=note.strip(),
+    )
+    groups: dict[tuple[int, str], list[_Prepared]] = defaultdict(list)
+    for item in prepared:
+        groups[(item.seller.pk, item.kind)].append(item)
+    reservations: list[tuple[str, int, int, str]] = []
+    for (_, kind), items in sorted(groups.items()):
+        seller = items[0].seller
+        order = Order.objects.create(
+            number=_next_number("orders_order_number_seq", "PO"),
+            purchase=purchase,
+            kind=kind,
+            buyer=buyer,
+            seller=seller,
+            placed_by=actor,
+            currency=purchase.currency,
+            total_amount=sum(item.line.line_total_amount for item in items),
+            accept_by=now + timedelta(hours=settings.ORDER_ACCEPTANCE_HOURS),
+        )
+        for position, item in enumerate(items, start=1):
+            item.line.order = order
+            item.line.position = position
+        OrderLine.objects.bulk_create([item.line for item in items])
+        GradePrice.objects.bulk_create(
+            [
+                GradePrice(line=item.line, grade_id=grade_id, unit_price_amount=amount)
+                for item in items
+                for grade_id, amount in item.grade_prices.items()
+            ]
+        )
+        for item in items:
+            source = ("listing", item.line.listing_id) if item.line.listing_id else ("offer", item.line.offer_id)
+            reservations.append((source[0], source[1], item.line.quantity, order.number))  # type: ignore[arg-type]
+        event = OrderEvent.objects.create(
+            order=order, from_status="", to_status=Order.Status.PLACED, actor=actor, side=BUYER, role=role
+        )
+        audit_record(
+            actor=actor,
+            action="order.placed",
+            subject=order,
+            organisation_id=buyer.pk,
+            to_status=Order.Status.PLACED,
+            data={
+                "number": order.number,
+                "purchase": purchase.reference,
+                "total": str(Money(order.total_amount, order.currency)),
+                "lines": [{"source": f"{s[0]}:{s[1]}", "quantity": s[2]} for s in reservations if s[3] == order.number],
+            },
+        )
+        queue_notifications(order=order, event=event)
+    # Reserve last and in a fixed order: the catalogue's conditional UPDATEs hold their row locks until commit.
+    for kind, source_id, quantity, number in sorted(reservations):
+        if kind == "listing":
+            listing_reserve(listing_id=source_id, grams=quantity, actor=actor, reference=number)
+        else:
+            supplier_offer_take_stock(offer_id=source_id, packs=quantity, actor=actor, reference=number)
+    return purchase

@@ -1,0 +1,190 @@
+"""The one place where an order's status changes (house rule 3).
+
+`order_transition` locks the order, checks the transition table below (which side, and which minimum role on
+that side, may make each move), applies the move's effects (stock, dispatch, receipt, dispute, ...), saves the
+status, writes an `OrderEvent` and an audit record, and queues the notifications, sent on commit. A database
+trigger refuses any other change of `Order.status` (migration 0002).
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from marketplace.core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
+from marketplace.core.services import audit_record
+from marketplace.organisations.models import User
+from marketplace.organisations.roles import ROLE_RANK, Role
+from orders.models import Order, OrderEvent
+from orders.services import effects
+from orders.services._common import BUYER, OPERATOR, SELLER, SYSTEM, Acting, actor_sides, fail
+from orders.services.notifications import queue_notifications
+
+S = Order.Status
+
+
+@dataclass(frozen=True)
+class Rule:
+    """`side` may make the move with at least `min_role` there (the system has no role)."""
+
+    side: str
+    min_role: str = ""
+
+    def allows(self, acting: Acting) -> bool:
+        if acting.side != self.side:
+            return False
+        return self.side == SYSTEM or ROLE_RANK[acting.role] >= ROLE_RANK[self.min_role]
+
+    def __str__(self) -> str:
+        if self.side == SYSTEM:
+            return "the system"
+        return f"the {self.side}'s {Role(self.min_role).label.lower()}s and above"
+
+
+# (from, to) -> who may make the move. Anything not listed is refused.
+TRANSITIONS: dict[tuple[str, str], tuple[Rule, ...]] = {
+    (S.PLACED, S.ACCEPTED): (Rule(SELLER, Role.MANAGER),),
+    (S.PLACED, S.REJECTED): (Rule(SELLER, Role.MANAGER),),
+    (S.PLACED, S.CANCELLED): (Rule(BUYER, Role.MANAGER),),
+    (S.PLACED, S.EXPIRED): (Rule(SYSTEM),),
+    # Paid: the payments app (the system), or until it lands an operator marking a payment received.
+    (S.ACCEPTED, S.PAID): (Rule(OPERATOR, Role.MANAGER), Rule(SYSTEM)),
+    # Before payment either side may cancel; after it only the seller (cannot deliver) or the operator.
+    (S.ACCEPTED, S.CANCELLED): (Rule(BUYER, Role.MANAGER), Rule(SELLER, Role.MANAGER)),
+    (S.PAID, S.CANCELLED): (Rule(SELLER, Role.MANAGER), Rule(OPERATOR, Role.MANAGER)),
+    (S.PAID, S.DISPATCHED): (Rule(SELLER, Role.CLERK),),
+    (S.DISPATCHED, S.DELIVERED): (Rule(BUYER, Role.CLERK),),
+    (S.DELIVERED, S.DISPUTED): (Rule(BUYER, Role.MANAGER),),
+    # Completed: by the beat task once the dispute window has passed, or earlier by the buyer waiving it.
+    (S.DELIVERED, S.COMPLETED): (Rule(BUYER, Role.MANAGER), Rule(SYSTEM)),
+    (S.DISPUTED, S.RESOLVED): (Rule(OPERATOR, Role.MANAGER),),
+}
+REASON_REQUIRED = frozenset({S.REJECTED, S.CANCELLED, S.DISPUTED, S.RESOLVED})
+TERMINAL = frozenset({S.REJECTED, S.EXPIRED, S.CANCELLED, S.RESOLVED, S.COMPLETED})
+
+
+def allowed_moves(from_status: str) -> list[str]:
+    return [to for (source, to) in TRANSITIONS if source == from_status]
+
+
+def moves_for(order: Order, sides: dict[str, Acting]) -> list[str]:
+    """The moves these sides may make on the order now (for pages and the API)."""
+    return [
+        to
+        for (source, to), rules in TRANSITIONS.items()
+        if source == order.status and any(rule.allows(acting) for rule in rules for acting in sides.values())
+    ]
+
+
+def _lock(order_id: int | str) -> Order:
+    try:
+        order_id = int(order_id)
+    except (TypeError, ValueError):
+        raise NotFound("No such order.") from None
+    order = Order.objects.select_for_update().filter(pk=order_id).first()
+    if order is None:
+        raise NotFound("No such order.")
+    return order
+
+
+def _allow_status_change(order: Order) -> None:
+    """Tell the trigger that this transaction may move this order (transaction-local setting)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('coopmarket.order_transition', %s, true)", [str(order.pk)])
+
+
+def _authorise(order: Order, actor: User | None, to_status: str) -> Acting:
+    sides = actor_sides(actor, buyer_id=order.buyer_id, seller_id=order.seller_id)
+    if not sides:
+        raise NotFound("No such order.")
+    rules = TRANSITIONS.get((order.status, to_status))
+    if rules is None:
+        moves = ", ".join(allowed_moves(order.status)) or "none (it is final)"
+        raise InvalidTransition(
+            f"Order {order.number} is {order.get_status_display().lower()}; it cannot become {to_status}. "
+            f"From {order.status} it can become: {moves}.",
+            fields={"status": f"Allowed next: {moves}."},
+        )
+    for rule in rules:
+        for acting in sides.values():
+            if rule.allows(acting):
+                return acting
+    who = " or ".join(str(rule) for rule in rules)
+    raise PermissionDenied(f"Only {who} may move order {order.number} from {order.status} to {to_status}.")
+
+
+@transaction.atomic
+def order_transition(*, actor: User | None, order_id: int, to_status: str, reason: str = "", **details: Any) -> Order:
+    """Move an order to `to_status`. `actor` None is the system (beat tasks, payments).
+
+    `details` depend on the move: accepted (grade_prices), paid (payment_reference), dispatched (dispatched_on,
+    document_number, vehicle, driver, quantities), delivered (received_on, lines, inspection_notes), disputed
+    (evidence), resolved (decision, refund_amount).
+    """
+    if to_status not in S.values:
+        fail({"status": f"{to_status!r} is not an order status; choose one of: {', '.join(S.values)}."})
+    order = _lock(order_id)
+    acting = _authorise(order, actor, to_status)
+    reason = (reason or "").strip()
+    if to_status in REASON_REQUIRED and not reason:
+        fail({"reason": f"Say why the order is {S(to_status).label.lower()}."})
+    from_status = order.status
+    effect = effects.EFFECTS.get(to_status)
+    recorded = effect(order=order, actor=actor, acting=acting, from_status=from_status, reason=reason, details=details)
+    if details:
+        raise ValidationFailed(
+            f"These details do not apply to moving an order to {to_status}: {', '.join(sorted(details))}.",
+            fields=dict.fromkeys(details, "Not used for this move."),
+        )
+    _allow_status_change(order)
+    order.status = to_status
+    order.status_changed_at = timezone.now()
+    order.save()
+    event = OrderEvent.objects.create(
+        order=order,
+        from_status=from_status,
+        to_status=to_status,
+        actor=actor,
+        side=acting.side,
+        role=acting.role,
+        reason=reason,
+        details=recorded or {},
+    )
+    audit_record(
+        actor=actor,
+        action=f"order.{to_status}",
+        subject=order,
+        organisation_id=acting.organisation_id,
+        from_status=from_status,
+        to_status=to_status,
+        reason=reason,
+        data={"number": order.number, "side": acting.side, "role": acting.role, **(recorded or {})},
+    )
+    queue_notifications(order=order, event=event)
+    return order
+
+
+def order_mark_paid(*, actor: User | None, order_id: int, payment_reference: str) -> Order:
+    """The payments app (actor None or its acting user) or an operator records that the buyer paid into escrow.
+    Repeating the call with the same payment reference returns the order unchanged."""
+    payment_reference = (payment_reference or "").strip()
+    with transaction.atomic():
+        current = Order.objects.filter(pk=order_id).values("status", "payment_reference").first()
+        if (
+            current
+            and payment_reference
+            and current["status"] != S.ACCEPTED
+            and current["payment_reference"] == payment_reference
+        ):
+            order = _lock(order_id)
+            if actor is not None and not actor_sides(actor, buyer_id=order.buyer_id, seller_id=order.seller_id):
+                raise NotFound("No such order.")
+            return order
+        return order_transition(
+            actor=actor,
+            order_id=order_id,
+            to_status=S.PAID,
+            reason=f"payment {payment_reference}" if payment_reference else "",
+            payment_reference=payment_reference,
+        )
