@@ -73,7 +73,11 @@ class Step:
 
 @dataclass(frozen=True)
 class Origin:
-    """Produce that no transformation made: a member delivery (or harvest), with who and where it came from."""
+    """Produce that no transformation made: a member delivery (or harvest), with who and where it came from.
+
+    `farmers` are the owning parties in the sources of its receiving or commissioning events (the member farmer
+    for a delivery; the seller for goods received from another organisation), `plots` the source locations.
+    """
 
     uri: str
     traced_grams: int
@@ -89,6 +93,7 @@ class OrderUse:
     order_number: str | None
     event_id: str
     event_type: str
+    action: str  # a TransactionEvent DELETE takes lots back out of the order (a cancellation)
     biz_step: str
     lot: str
     grams: int | None
@@ -111,12 +116,8 @@ class Trace:
 
 
 def _round_exact(value: Fraction) -> int:
-    """Round half to even, exactly."""
-    quotient, remainder = divmod(value.numerator, value.denominator)
-    twice = 2 * remainder
-    if twice > value.denominator or (twice == value.denominator and quotient % 2 == 1):
-        quotient += 1
-    return quotient
+    """Round half to even, exactly (as `round` does for a Fraction)."""
+    return round(value)
 
 
 # A live event: in the organisations asked for, not an error declaration, not declared erroneous.
@@ -531,7 +532,7 @@ def _order_uses(graph: _Graph, amounts: dict[str, Fraction], *, order: str | Non
                 continue
             for quantity in event.quantities(LotRole.OBSERVED, LotRole.CHILD):
                 amount = amounts.get(quantity.uri)
-                if not amount:
+                if not amount and order is None:
                     continue
                 total = graph.produced(quantity.uri)
                 if order is not None:
@@ -546,6 +547,7 @@ def _order_uses(graph: _Graph, amounts: dict[str, Fraction], *, order: str | Non
                         order_number=_order_number(order_uri),
                         event_id=event.event_id,
                         event_type=event.event_type,
+                        action=event.action,
                         biz_step=event.biz_step,
                         lot=quantity.uri,
                         grams=quantity.grams,

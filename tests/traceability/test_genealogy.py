@@ -258,3 +258,32 @@ def test_viewer_scoped_selectors(coop, clerk, farmer, lot, delivery, make_member
     )
     with pytest.raises(ValidationFailed, match="Several lots"):
         selectors.lot_identifier_resolve(value="CODE-1", organisation_ids=None)
+
+
+def test_a_cancelled_sale_takes_its_lots_out_of_the_order(coop, clerk, farmer, lot, delivery):
+    services.delivery_recorded(actor=clerk, organisation=coop, delivery_uri=delivery(1), grams=9_000, farmer=farmer)
+    services.lots_transformed(
+        actor=clerk,
+        organisation=coop,
+        inputs=[(delivery(1), 9_000)],
+        outputs=[(lot("A"), 3_000), (lot("B"), 6_000)],
+    )
+    buyer = OrganisationFactory(kind="buyer")
+    services.sale_recorded(
+        actor=clerk, organisation=coop, order_number=5, lots=[(lot("A"), 3_000), (lot("B"), 6_000)], buyer=buyer
+    )
+    services.event_record(
+        actor=clerk,
+        organisation=coop,
+        event_type="TransactionEvent",
+        action="DELETE",
+        lots=[(lot("B"), 6_000)],
+        biz_transactions=[("po", identifiers.order_uri(5))],
+    )
+    trace = trace_backward(identifier="order:5")
+    assert trace.farmers == {identifiers.farmer_uri(farmer): 3_000}
+    assert [(use.action, use.lot, use.traced_grams) for use in trace.orders] == [
+        ("ADD", lot("A"), 3_000),
+        ("ADD", lot("B"), 6_000),
+        ("DELETE", lot("B"), 6_000),
+    ]

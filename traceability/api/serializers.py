@@ -82,6 +82,7 @@ class OrderUseSerializer(serializers.Serializer):
     order_number = serializers.CharField(allow_null=True)
     event_id = serializers.CharField()
     event_type = serializers.CharField()
+    action = serializers.CharField(help_text="DELETE on a TransactionEvent: the lot was taken out of the order.")
     biz_step = serializers.CharField()
     lot = serializers.CharField()
     grams = serializers.IntegerField(allow_null=True)
