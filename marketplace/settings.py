@@ -121,6 +121,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+AXES_LOCKOUT_CALLABLE = "marketplace.organisations.views.lockout_response"
 
 # --- Internationalisation -------------------------------------------------------------
 LANGUAGE_CODE = "en"
