@@ -178,16 +178,16 @@ def _decode(raw: bytes) -> str:
 
 def _records(text: str) -> list[list[str]]:
     """Split into records with the sniffed dialect, or the delimiter that makes sense of the header."""
-    candidates: list[type[csv.Dialect] | csv.Dialect] = []
+    delimiters: list[str] = []
     sample = text[:16384]
     if len(text) > len(sample) and "\n" in sample:
         sample = sample[: sample.rindex("\n")]
     with contextlib.suppress(csv.Error):  # too little text to tell: the header decides below
-        candidates.append(csv.Sniffer().sniff(sample, delimiters="".join(DELIMITERS)))
-    for delimiter in DELIMITERS:
-        candidates.append(type("Register", (csv.excel,), {"delimiter": delimiter}))
-    for dialect in candidates:
-        records = _split(text, dialect)
+        delimiters.append(csv.Sniffer().sniff(sample, delimiters="".join(DELIMITERS)).delimiter)
+    # Only the delimiter is taken from the sniffer: spreadsheets quote with ", and names such as
+    # N'Guessan can make it guess ' as the quote character.
+    for delimiter in [*delimiters, *DELIMITERS]:
+        records = _split(text, type("Register", (csv.excel,), {"delimiter": delimiter}))
         if records and all(column in _header(records[0], strict=False) for column in REQUIRED_COLUMNS):
             return records
     first_line = text.splitlines()[0].strip()

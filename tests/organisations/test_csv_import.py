@@ -64,6 +64,26 @@ def test_reads_a_comma_file_with_quotes_and_reports_unknown_columns():
     assert register.ignored_columns == ["notes", "status"]
 
 
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+@pytest.mark.parametrize("delimiter", [",", ";", "\t"])
+def test_any_line_ending_and_delimiter_and_apostrophes_in_names(newline, delimiter):
+    rows = [
+        ["member_number", "name", "village"],
+        ["M-1", "Kouadio N'Guessan", "N'Douci"],
+        ["M-2", "Aya N'Dri", "Yamoussoukro"],
+        ["M-3", '"Koffi, dit ""Le Grand"""', "Bouaflé"],
+    ]
+    text = newline.join(delimiter.join(cells) for cells in rows) + newline
+    register = read(text)
+    assert [row.errors for row in register.rows] == [{}, {}, {}]
+    assert [row.values["name"] for row in register.rows] == [
+        "Kouadio N'Guessan",
+        "Aya N'Dri",
+        'Koffi, dit "Le Grand"',
+    ]
+    assert register.rows[0].values["village"] == "N'Douci"
+
+
 def test_local_phones_use_the_cooperatives_country():
     assert (
         read("member_number,name,phone\nM-1,A,0788 123 456\n", region="RW").rows[0].values["phone"] == "+250788123456"
