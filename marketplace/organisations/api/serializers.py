@@ -102,7 +102,7 @@ class UserSummarySerializer(serializers.ModelSerializer):
 
 
 class MyMembershipSerializer(serializers.ModelSerializer):
-    organisation = OrganisationSummarySerializer()
+    organisation = OrganisationSummarySerializer(read_only=True)
 
     class Meta:
         model = Membership
@@ -120,7 +120,7 @@ class MeSerializer(serializers.Serializer):
 
 
 class MembershipSerializer(serializers.ModelSerializer):
-    user = UserSummarySerializer()
+    user = UserSummarySerializer(read_only=True)
 
     class Meta:
         model = Membership
@@ -136,8 +136,8 @@ class MembershipUpdateSerializer(serializers.Serializer):
 
 
 class OrganisationSerializer(serializers.ModelSerializer):
-    country = CountryField()
-    phone = serializers.CharField(help_text="E.164, e.g. +2250712345678; empty when unknown.")
+    country = CountryField(read_only=True)
+    phone = serializers.CharField(read_only=True, help_text="E.164, e.g. +2250712345678; empty when unknown.")
     member_farmer_count = serializers.SerializerMethodField()
 
     class Meta:
@@ -269,8 +269,8 @@ class OrganisationVerificationSerializer(serializers.Serializer):
 
 
 class InvitationSerializer(serializers.ModelSerializer):
-    status = serializers.ChoiceField(choices=INVITATION_STATUSES)
-    invited_by = UserSummarySerializer()
+    status = serializers.ChoiceField(choices=INVITATION_STATUSES, read_only=True)
+    invited_by = UserSummarySerializer(read_only=True)
 
     class Meta:
         model = Invitation
@@ -314,10 +314,10 @@ class InvitationAcceptSerializer(serializers.Serializer):
 
 
 class FarmerSerializer(serializers.ModelSerializer):
-    organisation_name = serializers.CharField(source="organisation.name")
-    phone = serializers.CharField(help_text="E.164, e.g. +2250712345678; empty when unknown.")
+    organisation_name = serializers.CharField(source="organisation.name", read_only=True)
+    phone = serializers.CharField(read_only=True, help_text="E.164, e.g. +2250712345678; empty when unknown.")
     status = serializers.ChoiceField(
-        choices=MemberFarmer.Status.choices, help_text="Changed with POST /api/v1/farmers/{id}/status/."
+        choices=MemberFarmer.Status.choices, read_only=True, help_text="Changed with POST /api/v1/farmers/{id}/status/."
     )
     plot_count = serializers.SerializerMethodField()
 
@@ -418,8 +418,8 @@ class GeometryField(serializers.JSONField):
 
 
 class PlotSerializer(serializers.ModelSerializer):
-    country = CountryField()
-    geometry = GeometryField()
+    country = CountryField(read_only=True)
+    geometry = GeometryField(read_only=True)
 
     class Meta:
         model = Plot
