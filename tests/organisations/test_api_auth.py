@@ -56,7 +56,7 @@ def test_after_five_failures_the_user_is_locked_out_even_with_the_right_password
     assert response.status_code == 429
     error = response.json()["error"]
     assert error["code"] == "locked_out"
-    assert "Too many failed sign-in attempts" in error["message"]
+    assert error["message"] == "Too many failed sign-in attempts. Wait 15 minutes, then try again."
     assert not Token.objects.exists()
 
 

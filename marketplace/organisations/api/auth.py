@@ -26,9 +26,11 @@ class LockedOut(DomainError):
     default_code = "locked_out"
 
 
-def _cool_off_minutes() -> int:
-    hours = settings.AXES_COOLOFF_TIME
-    return max(1, round(hours * 60)) if isinstance(hours, int | float) else 15
+def _cool_off_minutes(request) -> int:
+    from axes.helpers import get_cool_off
+
+    cool_off = get_cool_off(request)
+    return max(1, round(cool_off.total_seconds() / 60)) if cool_off else 15
 
 
 class AuthTokenView(APIView):
@@ -62,7 +64,9 @@ class AuthTokenView(APIView):
         if getattr(request._request, "axes_locked_out", False):
             # Answer in the API's error shape: without this, AxesMiddleware swaps in its HTML lock-out page.
             request._request.axes_locked_out = False
-            raise LockedOut(f"Too many failed sign-in attempts. Wait {_cool_off_minutes()} minutes, then try again.")
+            raise LockedOut(
+                f"Too many failed sign-in attempts. Wait {_cool_off_minutes(request._request)} minutes, then try again."
+            )
         if user is None or not user.is_active:
             raise DomainError("The email or password is wrong.", code="invalid_credentials", fields={
                 "password": "Check the email and password."})  # fmt: skip
