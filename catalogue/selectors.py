@@ -1,1 +1,0 @@
-"""Reads for this app; every selector takes the viewer (house rule 2)."""

@@ -1,0 +1,342 @@
+"""Member deliveries at collection points: recording, reversing, and the farmer's SMS receipt."""
+
+import uuid
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from catalogue.models import Commodity, Delivery, DeliveryReceiptSms, Grade, LotIntake, Packaging
+from catalogue.services._common import (
+    acting_organisation,
+    check_not_future,
+    fail,
+    is_constraint_violation,
+    kg,
+    location_of,
+    next_number,
+    organisation_prefix,
+)
+from marketplace.core.errors import Conflict, NotFound
+from marketplace.core.services import audit_record
+from marketplace.core.sms import send_sms
+from marketplace.organisations.models import MemberFarmer, Organisation, Plot, User
+from marketplace.organisations.roles import Capability
+
+
+def _receipt_number(organisation: Organisation, day: date) -> str:
+    year = day.year
+    return f"{organisation_prefix(organisation)}-{year}-R{next_number(organisation.pk, 'receipt', year):06d}"
+
+
+def _moisture(value) -> tuple[Decimal | None, str | None]:
+    try:
+        moisture = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None, "Give the moisture as a number of percent, e.g. 7.5."
+    if not moisture.is_finite() or moisture < 0 or moisture > 100:
+        return None, f"Moisture is a percentage between 0 and 100; {value} is not."
+    if moisture.as_tuple().exponent < -2:  # type: ignore[operator]
+        return None, "Give the moisture with at most 2 decimals."
+    return moisture, None
+
+
+def _fmt_pct(value: Decimal) -> str:
+    return f"{value.normalize():f} %"
+
+
+def _grade_after_moisture(
+    grade: Grade, moisture: Decimal, downgrade_to: Grade | None, errors: dict[str, str]
+) -> tuple[Grade, Grade | None]:
+    """The grade the delivery is recorded at, and the declared grade it was downgraded from (if any)."""
+    if downgrade_to is not None:
+        if downgrade_to.commodity_id != grade.commodity_id:
+            errors["downgrade_to"] = f"{downgrade_to} is a grade of another commodity than {grade}."
+            return grade, None
+        if downgrade_to.rank <= grade.rank:
+            errors["downgrade_to"] = f"A downgrade goes to a lower grade than {grade.name}; {downgrade_to.name} is not."
+            return grade, None
+        limit = downgrade_to.max_moisture_pct
+        if limit is not None and moisture > limit:
+            errors["moisture_pct"] = (
+                f"Moisture {_fmt_pct(moisture)} is above the {_fmt_pct(limit)} limit of {downgrade_to.name} too. "
+                "Dry the produce and weigh it again."
+            )
+        return downgrade_to, grade
+    limit = grade.max_moisture_pct
+    if limit is not None and moisture > limit:
+        lower = [
+            g
+            for g in Grade.objects.filter(commodity_id=grade.commodity_id, rank__gt=grade.rank).order_by("rank")
+            if g.max_moisture_pct is None or moisture <= g.max_moisture_pct
+        ]
+        hint = (
+            f" or record a downgrade to {lower[0].name}"
+            + (f" (limit {_fmt_pct(lower[0].max_moisture_pct)})" if lower[0].max_moisture_pct is not None else "")
+            if lower
+            else ""
+        )
+        errors["moisture_pct"] = (
+            f"Moisture {_fmt_pct(moisture)} is above the {_fmt_pct(limit)} limit of {grade.name}. "
+            f"Dry the produce and weigh it again{hint}."
+        )
+    return grade, None
+
+
+@transaction.atomic
+def delivery_record(
+    *,
+    actor: User,
+    organisation_id: int,
+    collection_point_id: int,
+    farmer_id: int,
+    commodity_id: int,
+    grade_id: int,
+    moisture_pct: Decimal | str,
+    plot_id: int | None = None,
+    net_grams: int | None = None,
+    gross_grams: int | None = None,
+    bag_count: int = 0,
+    packaging_id: int | None = None,
+    downgrade_to_grade_id: int | None = None,
+    delivered_on: date | None = None,
+    client_reference: uuid.UUID | None = None,
+) -> Delivery:
+    """A clerk records a member's delivery. Give the net weight in grams, or the number of bags and a packaging
+    with a declared net mass (the net weight is then bags x net mass). A resubmission with the same
+    `client_reference` returns the first delivery (its `replayed` attribute is True) instead of recording twice."""
+    organisation = acting_organisation(actor, organisation_id, Capability.RECORD, kind=Organisation.Kind.COOPERATIVE)
+    if client_reference is not None:
+        existing = _replay(organisation, client_reference, farmer_id)
+        if existing is not None:
+            return existing
+
+    errors: dict[str, str] = {}
+    point = location_of(organisation, collection_point_id, purpose="collection")
+    if point is None:
+        errors["collection_point"] = "Choose one of your cooperative's active collection points."
+    farmer = MemberFarmer.objects.filter(pk=farmer_id, organisation=organisation).first()
+    if farmer is None:
+        errors["farmer"] = "Choose a member of your cooperative."
+    elif farmer.status != MemberFarmer.Status.ACTIVE:
+        errors["farmer"] = f"{farmer.name} is {farmer.get_status_display().lower()}; only active members deliver."
+    commodity = Commodity.objects.filter(pk=commodity_id, is_active=True).first()
+    if commodity is None:
+        errors["commodity"] = "Choose a commodity from the list."
+    grade = Grade.objects.select_related("commodity").filter(pk=grade_id).first()
+    if grade is None:
+        errors["grade"] = "Choose a grade from the list."
+    elif commodity is not None and grade.commodity_id != commodity.pk:
+        errors["grade"] = f"{grade.name} is a grade of {grade.commodity.name}, not of {commodity.name}."
+    plot = None
+    if plot_id is not None:
+        plot = Plot.objects.filter(pk=plot_id, farmer_id=farmer_id, organisation=organisation).first()
+        if plot is None:
+            errors["plot"] = "Choose one of this member's plots."
+    elif commodity is not None and commodity.eudr_relevant:
+        errors["plot"] = (
+            f"{commodity.name} falls under the EU Deforestation Regulation: choose the plot it was grown on "
+            "(register the plot first if it is missing)."
+        )
+    packaging = None
+    if packaging_id is not None:
+        packaging = Packaging.objects.filter(pk=packaging_id).first()
+        if packaging is None or not packaging.is_mass:
+            errors["packaging"] = "Choose a bag or unit with a declared net mass."
+            packaging = None
+    if not isinstance(bag_count, int) or bag_count < 0:
+        errors["bag_count"] = "The number of bags is a whole number, 0 or more."
+        bag_count = 0
+    elif bag_count > 0 and packaging_id is None:
+        errors["packaging"] = "Say which bags these are, so that their declared net mass is known."
+
+    if net_grams is None and "packaging" not in errors:
+        if bag_count > 0 and packaging is not None:
+            net_grams = bag_count * packaging.net_mass_grams
+        else:
+            errors["net_weight"] = "Give the net weight in kg, or the number of bags and their packaging."
+    if net_grams is not None and net_grams <= 0:
+        errors["net_weight"] = f"The net weight must be more than 0 kg; {kg(net_grams)} is not."
+    if gross_grams is None and net_grams is not None:
+        gross_grams = net_grams + bag_count * (packaging.tare_grams if packaging else 0)
+    if gross_grams is not None and gross_grams <= 0:
+        errors["gross_weight"] = f"The gross weight must be more than 0 kg; {kg(gross_grams)} is not."
+    elif gross_grams is not None and net_grams is not None and net_grams > 0 and gross_grams < net_grams:
+        errors["gross_weight"] = f"The gross weight ({kg(gross_grams)}) cannot be less than the net ({kg(net_grams)})."
+
+    moisture, moisture_error = _moisture(moisture_pct)
+    if moisture_error:
+        errors["moisture_pct"] = moisture_error
+    delivered_on = delivered_on or timezone.localdate()
+    future = check_not_future(delivered_on, "delivered_on")
+    if future:
+        errors["delivered_on"] = future
+
+    downgraded_from = None
+    if grade is not None and moisture is not None and "grade" not in errors:
+        downgrade_to = None
+        if downgrade_to_grade_id is not None:
+            downgrade_to = Grade.objects.filter(pk=downgrade_to_grade_id).first()
+            if downgrade_to is None:
+                errors["downgrade_to"] = "Choose a grade from the list."
+        if "downgrade_to" not in errors:
+            grade, downgraded_from = _grade_after_moisture(grade, moisture, downgrade_to, errors)
+    fail(errors)
+
+    delivery = Delivery(
+        organisation=organisation,
+        kind=Delivery.Kind.DELIVERY,
+        client_reference=client_reference,
+        collection_point=point,
+        farmer=farmer,
+        plot=plot,
+        commodity=commodity,
+        grade=grade,
+        downgraded_from=downgraded_from,
+        packaging=packaging,
+        bag_count=bag_count,
+        gross_grams=gross_grams,
+        net_grams=net_grams,
+        moisture_pct=moisture,
+        delivered_on=delivered_on,
+        recorded_by=actor,
+    )
+    try:
+        with transaction.atomic():
+            delivery.receipt_number = _receipt_number(organisation, delivered_on)
+            delivery.save()
+    except IntegrityError as error:
+        if client_reference is not None and is_constraint_violation(error, "delivery_client_reference_unique"):
+            existing = _replay(organisation, client_reference, farmer_id)
+            if existing is not None:
+                return existing
+        raise
+    delivery.replayed = False
+    audit_record(
+        actor=actor,
+        action="delivery.recorded",
+        subject=delivery,
+        organisation_id=organisation.pk,
+        data={
+            "receipt_number": delivery.receipt_number,
+            "farmer": farmer.pk,
+            "net_grams": net_grams,
+            "grade": grade.code,
+            "downgraded_from": downgraded_from.code if downgraded_from else None,
+        },
+    )
+    _schedule_receipt_sms(delivery.pk)
+    return delivery
+
+
+def _replay(organisation: Organisation, client_reference: uuid.UUID, farmer_id: int) -> Delivery | None:
+    existing = Delivery.objects.filter(organisation=organisation, client_reference=client_reference).first()
+    if existing is None:
+        return None
+    if existing.farmer_id != farmer_id:
+        raise Conflict(
+            "This form was already used to record a delivery for another member; reload the form to start a new one.",
+            fields={"client_reference": "Already used."},
+        )
+    existing.replayed = True
+    return existing
+
+
+def _schedule_receipt_sms(delivery_id: int) -> None:
+    from catalogue.tasks import send_delivery_receipt_sms
+
+    transaction.on_commit(lambda: send_delivery_receipt_sms.delay(delivery_id))
+
+
+@transaction.atomic
+def delivery_reverse(*, actor: User, delivery_id: int, reason: str) -> Delivery:
+    """Correct a mistaken delivery with an entry that carries its negated quantities and names it."""
+    original = Delivery.objects.select_for_update().filter(pk=delivery_id).first()
+    if original is None:
+        raise NotFound("No such delivery.")
+    try:
+        organisation = acting_organisation(actor, original.organisation_id, Capability.RECORD)
+    except NotFound:
+        raise NotFound("No such delivery.") from None
+    if not reason.strip():
+        fail({"reason": "Say what was wrong with the delivery."})
+    if original.kind != Delivery.Kind.DELIVERY:
+        raise Conflict(f"{original.receipt_number} is itself a reversal; it cannot be reversed.")
+    if Delivery.objects.filter(reverses=original).exists():
+        raise Conflict(f"{original.receipt_number} has already been reversed.")
+    intake = LotIntake.objects.select_related("lot").filter(delivery=original).first()
+    if intake is not None:
+        raise Conflict(
+            f"{original.receipt_number} is already in lot {intake.lot.code}, so it can no longer be reversed; "
+            "ask a manager to correct the lot."
+        )
+    today = timezone.localdate()
+    reversal = Delivery(
+        organisation=organisation,
+        kind=Delivery.Kind.REVERSAL,
+        collection_point_id=original.collection_point_id,
+        farmer_id=original.farmer_id,
+        plot_id=original.plot_id,
+        commodity_id=original.commodity_id,
+        grade_id=original.grade_id,
+        downgraded_from_id=original.downgraded_from_id,
+        packaging_id=original.packaging_id,
+        bag_count=-original.bag_count,
+        gross_grams=-original.gross_grams,
+        net_grams=-original.net_grams,
+        moisture_pct=original.moisture_pct,
+        delivered_on=original.delivered_on,
+        recorded_by=actor,
+        reverses=original,
+        reason=reason.strip(),
+        receipt_number=_receipt_number(organisation, today),
+    )
+    try:
+        with transaction.atomic():
+            reversal.save()
+    except IntegrityError:
+        raise Conflict(f"{original.receipt_number} has already been reversed.") from None
+    audit_record(
+        actor=actor, action="delivery.reversed", subject=original, organisation_id=organisation.pk,
+        reason=reversal.reason, data={"reversal": reversal.receipt_number, "net_grams": original.net_grams},
+    )  # fmt: skip
+    _schedule_receipt_sms(reversal.pk)
+    return reversal
+
+
+def receipt_sms_body(delivery: Delivery) -> str:
+    organisation = delivery.organisation.name
+    day = delivery.delivered_on.strftime("%d/%m/%Y")
+    if delivery.kind == Delivery.Kind.REVERSAL:
+        return (
+            f"{organisation}: receipt {delivery.receipt_number} cancels {delivery.reverses.receipt_number} "
+            f"of {day} ({kg(-delivery.net_grams)}). Reason: {delivery.reason}"
+        )[:320]
+    bags = f"{delivery.bag_count} bags, " if delivery.bag_count else ""
+    return (
+        f"{organisation}: receipt {delivery.receipt_number}, {day}. {delivery.farmer.member_number} "
+        f"{delivery.farmer.name}: {bags}{kg(delivery.net_grams)} net {delivery.commodity.name}, "
+        f"{delivery.grade.name}, moisture {_fmt_pct(delivery.moisture_pct)}."
+    )[:320]
+
+
+@transaction.atomic
+def delivery_receipt_sms_send(*, delivery_id: int) -> bool:
+    """Send the farmer's SMS receipt once. The delivery row lock and the receipt row make a rerun send nothing."""
+    delivery = (
+        Delivery.objects.select_for_update(of=("self",))
+        .select_related("organisation", "farmer", "commodity", "grade", "reverses")
+        .filter(pk=delivery_id)
+        .first()
+    )
+    if delivery is None or DeliveryReceiptSms.objects.filter(delivery=delivery).exists():
+        return False
+    phone = str(delivery.farmer.phone or "")
+    if not phone:
+        DeliveryReceiptSms.objects.create(delivery=delivery, outcome=DeliveryReceiptSms.Outcome.NO_PHONE)
+        return False
+    body = receipt_sms_body(delivery)
+    send_sms(to=phone, body=body)
+    DeliveryReceiptSms.objects.create(delivery=delivery, to=phone, body=body, outcome=DeliveryReceiptSms.Outcome.SENT)
+    return True

@@ -1,0 +1,412 @@
+"""Listings: a cooperative offers a lot, or part of one, at a price in its own currency.
+
+Quantities are guarded by the database: check constraints keep available + reserved + sold = offered and
+nothing negative, and a trigger (which locks the lot row) keeps a lot's open listings within the lot.
+listing_reserve, listing_release and listing_commit_sale are single conditional UPDATEs, for the orders app.
+"""
+
+from datetime import date
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import Case, F, Sum, When
+from django.utils import timezone
+from django_countries import countries
+
+from catalogue.models import Certification, Listing, Lot, PriceUnit
+from catalogue.services._common import acting_organisation, fail, full_clean, kg, location_of, require_verified
+from catalogue.services.lots import OPEN_LISTING_STATUSES, lot_transition_locked
+from marketplace.core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from marketplace.core.money import Money
+from marketplace.core.services import audit_record
+from marketplace.organisations.models import Organisation, User
+from marketplace.organisations.roles import Capability
+
+MAX_PHOTO_BYTES = 5 * 1024 * 1024
+PHOTO_SIGNATURES = {b"\xff\xd8\xff": "jpeg", b"\x89PNG\r\n\x1a\n": "png"}
+
+LS = Listing.Status
+LISTING_TRANSITIONS: dict[str, set[str]] = {
+    LS.ACTIVE: {LS.PAUSED, LS.WITHDRAWN},
+    LS.PAUSED: {LS.ACTIVE, LS.WITHDRAWN},
+    LS.WITHDRAWN: set(),
+}
+
+
+def committed_on_lot(lot_id: int, *, exclude_listing_id: int | None = None) -> int:
+    """What the lot's listings hold: open listings what they offer, withdrawn ones what they reserved or sold."""
+    queryset = Listing.objects.filter(lot_id=lot_id)
+    if exclude_listing_id is not None:
+        queryset = queryset.exclude(pk=exclude_listing_id)
+    total = queryset.aggregate(
+        committed=Sum(
+            Case(
+                When(status__in=OPEN_LISTING_STATUSES, then=F("quantity_offered_grams")),
+                default=F("quantity_reserved_grams") + F("quantity_sold_grams"),
+            )
+        )
+    )["committed"]
+    return total or 0
+
+
+def _check_photo(photo: UploadedFile | None, errors: dict[str, str]) -> None:
+    if photo is None:
+        return
+    if photo.size is not None and photo.size > MAX_PHOTO_BYTES:
+        errors["photo"] = f"The photo is {photo.size // 1024} KB; the limit is {MAX_PHOTO_BYTES // 1024 // 1024} MB."
+        return
+    head = photo.read(12)
+    photo.seek(0)
+    is_webp = head[:4] == b"RIFF" and head[8:12] == b"WEBP"
+    if not is_webp and not any(head.startswith(signature) for signature in PHOTO_SIGNATURES):
+        errors["photo"] = "The photo must be a JPEG, PNG or WebP image."
+
+
+def _check_price(price: Money, price_unit: str, organisation: Organisation, errors: dict[str, str]) -> None:
+    if price.currency != organisation.currency:
+        errors["currency"] = (
+            f"Prices are in your cooperative's currency, {organisation.currency}; you gave {price.currency}."
+        )
+    if price.amount <= 0:
+        errors["price"] = "The price must be more than 0."
+    if price_unit not in PriceUnit.values:
+        errors["price_unit"] = f"Price per kilogram (KGM) or per tonne (TNE), not {price_unit!r}."
+
+
+def _certifications(organisation: Organisation, ids, day: date, errors: dict[str, str]) -> list[Certification]:
+    ids = sorted(set(ids or []))
+    found = list(Certification.objects.filter(organisation=organisation, pk__in=ids))
+    if len(found) != len(ids):
+        errors["certifications"] = "Choose among your organisation's certifications."
+        return []
+    expired = [str(c) for c in found if not c.is_valid_on(day)]
+    if expired:
+        errors["certifications"] = f"Not valid on {day.isoformat()}: {', '.join(expired)}."
+    return found
+
+
+def _place(
+    lot: Lot, organisation: Organisation, delivery_terms: str, pickup_location_id, country: str, region: str,
+    errors: dict[str, str],
+) -> dict:  # fmt: skip
+    """Where the buyer takes delivery (country, region) and where the goods are (coordinates)."""
+    goods = lot.storage_location
+    place = {"pickup_location": None, "country": country, "region": region.strip()}
+    if delivery_terms == Listing.DeliveryTerms.EX_WAREHOUSE:
+        location = location_of(organisation, pickup_location_id, purpose="storage")
+        if location is None:
+            errors["pickup_location"] = "Ex-warehouse listings name one of your active warehouses."
+            return place
+        goods = location
+        place.update(pickup_location=location, country=location.country.code, region=location.region)
+    elif delivery_terms == Listing.DeliveryTerms.DELIVERED:
+        if not country or country not in countries:
+            errors["delivery_country"] = "Give the country you deliver to (a two-letter ISO code, e.g. CI)."
+        if not place["region"]:
+            errors["delivery_region"] = "Give the region you deliver to."
+    else:
+        errors["delivery_terms"] = f"Choose one of: {', '.join(Listing.DeliveryTerms.values)}."
+    if goods.latitude is not None:
+        place.update(latitude=goods.latitude, longitude=goods.longitude)
+    elif organisation.latitude is not None:
+        place.update(latitude=organisation.latitude, longitude=organisation.longitude)
+    return place
+
+
+@transaction.atomic
+def listing_create(
+    *,
+    actor: User,
+    lot_id: int,
+    title: str,
+    price: Money,
+    price_unit: str,
+    quantity_grams: int,
+    min_order_grams: int,
+    delivery_terms: str,
+    available_from: date,
+    valid_until: date,
+    pickup_location_id: int | None = None,
+    delivery_country: str = "",
+    delivery_region: str = "",
+    certification_ids: list[int] | None = None,
+    photo: UploadedFile | None = None,
+    description: str = "",
+) -> Listing:
+    """Offer a lot, or part of it. The lot becomes listed."""
+    lot = Lot.objects.select_for_update().select_related("storage_location").filter(pk=lot_id).first()
+    if lot is None:
+        raise NotFound("No such lot.")
+    try:
+        organisation = acting_organisation(actor, lot.organisation_id, Capability.DECIDE)
+    except NotFound:
+        raise NotFound("No such lot.") from None
+    require_verified(organisation, "listings")
+    if lot.status not in (Lot.Status.OPEN, Lot.Status.LISTED):
+        raise Conflict(
+            f"Lot {lot.code} is {lot.get_status_display().lower()}; only open or listed lots can be offered."
+        )
+
+    errors: dict[str, str] = {}
+    if not title.strip():
+        errors["title"] = "Give the listing a title buyers will recognise, e.g. 'Cocoa Grade I, 12 t'."
+    _check_price(price, price_unit, organisation, errors)
+    free = lot.quantity_grams - committed_on_lot(lot.pk)
+    if quantity_grams <= 0:
+        errors["quantity"] = f"The quantity must be more than 0 kg; {kg(quantity_grams)} is not."
+    elif quantity_grams > free:
+        errors["quantity"] = (
+            f"Lot {lot.code} holds {kg(lot.quantity_grams)}, of which {kg(lot.quantity_grams - free)} "
+            f"are already offered; you can offer at most {kg(free)}."
+        )
+    if min_order_grams <= 0:
+        errors["min_order"] = "The minimum order must be more than 0 kg."
+    elif quantity_grams > 0 and min_order_grams > quantity_grams:
+        errors["min_order"] = f"The minimum order ({kg(min_order_grams)}) exceeds the quantity ({kg(quantity_grams)})."
+    if valid_until < available_from:
+        errors["valid_until"] = f"The listing must stay valid at least until it is available ({available_from})."
+    elif valid_until < timezone.localdate():
+        errors["valid_until"] = f"{valid_until.isoformat()} has passed; give a date from today on."
+    place = _place(lot, organisation, delivery_terms, pickup_location_id, delivery_country, delivery_region, errors)
+    certifications = _certifications(organisation, certification_ids, max(available_from, timezone.localdate()), errors)
+    _check_photo(photo, errors)
+    fail(errors)
+
+    listing = Listing(
+        organisation=organisation,
+        lot=lot,
+        title=title.strip(),
+        description=description,
+        commodity_id=lot.commodity_id,
+        grade_id=lot.grade_id,
+        grade_rank=lot.grade.rank,
+        price_amount=price.amount,
+        currency=price.currency,
+        price_unit=price_unit,
+        quantity_offered_grams=quantity_grams,
+        quantity_available_grams=quantity_grams,
+        min_order_grams=min_order_grams,
+        delivery_terms=delivery_terms,
+        available_from=available_from,
+        valid_until=valid_until,
+        created_by=actor,
+        **place,
+    )
+    full_clean(listing, exclude=["organisation", "lot", "commodity", "grade", "created_by", "photo", "pickup_location"])
+    if photo is not None:
+        listing.photo = photo
+    try:
+        with transaction.atomic():
+            listing.save()
+    except IntegrityError:
+        raise Conflict(f"Lot {lot.code} does not hold enough to offer {kg(quantity_grams)} more.") from None
+    listing.certifications.set(certifications)
+    if lot.status == Lot.Status.OPEN:
+        lot_transition_locked(actor=actor, lot=lot, to_status=Lot.Status.LISTED, reason=f"listing {listing.pk}")
+    audit_record(
+        actor=actor, action="listing.created", subject=listing, organisation_id=organisation.pk,
+        to_status=listing.status,
+        data={"lot": lot.code, "price": str(price), "price_unit": price_unit, "quantity_grams": quantity_grams},
+    )  # fmt: skip
+    return listing
+
+
+def _lock_listing(actor: User, listing_id: int) -> tuple[Listing, Organisation]:
+    listing = Listing.objects.select_for_update().filter(pk=listing_id).first()
+    if listing is None:
+        raise NotFound("No such listing.")
+    try:
+        organisation = acting_organisation(actor, listing.organisation_id, Capability.DECIDE)
+    except NotFound:
+        raise NotFound("No such listing.") from None
+    return listing, organisation
+
+
+@transaction.atomic
+def listing_update(
+    *,
+    actor: User,
+    listing_id: int,
+    title: str | None = None,
+    description: str | None = None,
+    price: Money | None = None,
+    price_unit: str | None = None,
+    quantity_grams: int | None = None,
+    min_order_grams: int | None = None,
+    valid_until: date | None = None,
+    certification_ids: list[int] | None = None,
+) -> Listing:
+    """Change the terms of a listing that is not withdrawn. Reservations and sales stay as they are."""
+    listing = Listing.objects.filter(pk=listing_id).only("lot_id").first()
+    if listing is None:
+        raise NotFound("No such listing.")
+    Lot.objects.select_for_update().filter(pk=listing.lot_id).first()
+    listing, organisation = _lock_listing(actor, listing_id)
+    if listing.status == LS.WITHDRAWN:
+        raise Conflict("This listing is withdrawn; create a new one.")
+    errors: dict[str, str] = {}
+    before = {"price": str(listing.price), "price_unit": listing.price_unit, "quantity": listing.quantity_offered_grams}
+    if title is not None:
+        if not title.strip():
+            errors["title"] = "The title cannot be empty."
+        listing.title = title.strip()
+    if description is not None:
+        listing.description = description
+    if price is not None or price_unit is not None:
+        price = price or listing.price
+        price_unit = price_unit or listing.price_unit
+        _check_price(price, price_unit, organisation, errors)
+        listing.price_amount, listing.currency, listing.price_unit = price.amount, price.currency, price_unit
+    if quantity_grams is not None:
+        taken = listing.quantity_reserved_grams + listing.quantity_sold_grams
+        lot = Lot.objects.get(pk=listing.lot_id)
+        free = lot.quantity_grams - committed_on_lot(lot.pk, exclude_listing_id=listing.pk)
+        if quantity_grams < taken:
+            errors["quantity"] = f"{kg(taken)} of this listing are reserved or sold; offer at least that."
+        elif quantity_grams > free:
+            errors["quantity"] = f"Lot {lot.code} can offer at most {kg(free)} in this listing."
+        else:
+            listing.quantity_offered_grams = quantity_grams
+            listing.quantity_available_grams = quantity_grams - taken
+    if min_order_grams is not None:
+        if min_order_grams <= 0:
+            errors["min_order"] = "The minimum order must be more than 0 kg."
+        listing.min_order_grams = min_order_grams
+    if listing.min_order_grams > listing.quantity_offered_grams and "min_order" not in errors:
+        errors["min_order"] = (
+            f"The minimum order ({kg(listing.min_order_grams)}) exceeds the quantity "
+            f"({kg(listing.quantity_offered_grams)})."
+        )
+    if valid_until is not None:
+        if valid_until < listing.available_from:
+            errors["valid_until"] = f"The listing must stay valid at least until {listing.available_from}."
+        listing.valid_until = valid_until
+    certifications = None
+    if certification_ids is not None:
+        day = max(listing.available_from, timezone.localdate())
+        certifications = _certifications(organisation, certification_ids, day, errors)
+    fail(errors)
+    try:
+        with transaction.atomic():
+            listing.save()
+    except IntegrityError:
+        raise Conflict("The lot does not hold enough for this quantity.") from None
+    if certifications is not None:
+        listing.certifications.set(certifications)
+    after = {"price": str(listing.price), "price_unit": listing.price_unit, "quantity": listing.quantity_offered_grams}
+    audit_record(
+        actor=actor, action="listing.updated", subject=listing, organisation_id=organisation.pk,
+        data={"before": before, "after": after},
+    )  # fmt: skip
+    return listing
+
+
+@transaction.atomic
+def listing_status_transition(*, actor: User, listing_id: int, to_status: str, reason: str = "") -> Listing:
+    """Pause, resume or withdraw a listing. When a lot's last open listing goes, the lot is open again."""
+    listing = Listing.objects.filter(pk=listing_id).only("lot_id").first()
+    if listing is None:
+        raise NotFound("No such listing.")
+    lot = Lot.objects.select_for_update().filter(pk=listing.lot_id).first()
+    listing, organisation = _lock_listing(actor, listing_id)
+    from_status = listing.status
+    allowed = LISTING_TRANSITIONS.get(from_status, set())
+    if to_status not in allowed:
+        names = ", ".join(sorted(allowed)) or "none"
+        raise InvalidTransition(
+            f"A listing cannot go from {from_status} to {to_status}. Allowed: {names}.",
+            fields={"status": f"Choose one of: {names}."},
+        )
+    if to_status == LS.WITHDRAWN and listing.quantity_reserved_grams > 0:
+        raise Conflict(
+            f"{kg(listing.quantity_reserved_grams)} of this listing are reserved by orders; settle them first."
+        )
+    listing.status = to_status
+    listing.save(update_fields=["status", "updated_at"])
+    audit_record(
+        actor=actor, action="listing.status", subject=listing, organisation_id=organisation.pk,
+        from_status=from_status, to_status=to_status, reason=reason,
+    )  # fmt: skip
+    if (
+        to_status == LS.WITHDRAWN
+        and lot is not None
+        and lot.status == Lot.Status.LISTED
+        and not Listing.objects.filter(lot=lot, status__in=OPEN_LISTING_STATUSES).exists()
+        and not Listing.objects.filter(lot=lot, quantity_sold_grams__gt=0).exists()
+    ):
+        lot_transition_locked(actor=actor, lot=lot, to_status=Lot.Status.OPEN, reason="listings withdrawn")
+    return listing
+
+
+def _explain_listing_refusal(listing_id: int, grams: int, *, needs_active: bool, column: str) -> None:
+    listing = Listing.objects.filter(pk=listing_id).first()
+    if listing is None:
+        raise NotFound("No such listing.")
+    if needs_active and listing.status != LS.ACTIVE:
+        raise Conflict(f"This listing is {listing.get_status_display().lower()}; nothing can be reserved on it.")
+    held = getattr(listing, column)
+    what = {"quantity_available_grams": "available", "quantity_reserved_grams": "reserved"}[column]
+    raise Conflict(
+        f"Only {kg(held)} of this listing are {what}; {kg(grams)} were asked for.",
+        fields={"grams": f"At most {held} g."},
+    )
+
+
+def _check_grams(grams: int) -> None:
+    if not isinstance(grams, int) or isinstance(grams, bool) or grams <= 0:
+        raise ValidationFailed(
+            "The quantity must be a whole number of grams above 0.", fields={"grams": "Must be > 0."}
+        )
+
+
+def _after_quantity_change(actor: User | None, listing_id: int, action: str, grams: int, reference: str) -> Listing:
+    listing = Listing.objects.get(pk=listing_id)
+    audit_record(
+        actor=actor, action=action, subject=listing, organisation_id=listing.organisation_id,
+        data={"grams": grams, "reference": reference, "available": listing.quantity_available_grams,
+              "reserved": listing.quantity_reserved_grams, "sold": listing.quantity_sold_grams},
+    )  # fmt: skip
+    return listing
+
+
+@transaction.atomic
+def listing_reserve(*, listing_id: int, grams: int, actor: User | None = None, reference: str = "") -> Listing:
+    """Move `grams` from available to reserved, atomically: UPDATE ... WHERE quantity_available_grams >= grams.
+    Of two orders for the last kilos, exactly one succeeds; the other gets a Conflict."""
+    _check_grams(grams)
+    updated = Listing.objects.filter(pk=listing_id, status=LS.ACTIVE, quantity_available_grams__gte=grams).update(
+        quantity_available_grams=F("quantity_available_grams") - grams,
+        quantity_reserved_grams=F("quantity_reserved_grams") + grams,
+        updated_at=timezone.now(),
+    )
+    if not updated:
+        _explain_listing_refusal(listing_id, grams, needs_active=True, column="quantity_available_grams")
+    return _after_quantity_change(actor, listing_id, "listing.reserved", grams, reference)
+
+
+@transaction.atomic
+def listing_release(*, listing_id: int, grams: int, actor: User | None = None, reference: str = "") -> Listing:
+    """Give reserved grams back to available (an order was cancelled or cut)."""
+    _check_grams(grams)
+    updated = Listing.objects.filter(pk=listing_id, quantity_reserved_grams__gte=grams).update(
+        quantity_available_grams=F("quantity_available_grams") + grams,
+        quantity_reserved_grams=F("quantity_reserved_grams") - grams,
+        updated_at=timezone.now(),
+    )
+    if not updated:
+        _explain_listing_refusal(listing_id, grams, needs_active=False, column="quantity_reserved_grams")
+    return _after_quantity_change(actor, listing_id, "listing.released", grams, reference)
+
+
+@transaction.atomic
+def listing_commit_sale(*, listing_id: int, grams: int, actor: User | None = None, reference: str = "") -> Listing:
+    """Turn reserved grams into sold ones (the order was paid)."""
+    _check_grams(grams)
+    updated = Listing.objects.filter(pk=listing_id, quantity_reserved_grams__gte=grams).update(
+        quantity_reserved_grams=F("quantity_reserved_grams") - grams,
+        quantity_sold_grams=F("quantity_sold_grams") + grams,
+        updated_at=timezone.now(),
+    )
+    if not updated:
+        _explain_listing_refusal(listing_id, grams, needs_active=False, column="quantity_reserved_grams")
+    return _after_quantity_change(actor, listing_id, "listing.sold", grams, reference)
