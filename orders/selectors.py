@@ -204,3 +204,16 @@ def order_settlement(*, order_id: int, viewer: User | None = None) -> Settlement
         to_buyer=Money(paid - to_seller, currency),
         final=final,
     )
+
+
+def order_document(*, viewer: User, number: str, kind: str) -> tuple[str, bytes]:
+    """(file name, PDF) of one of the order's documents: purchase-order, delivery-note or invoice."""
+    from orders import documents
+
+    if kind not in documents.KINDS:
+        raise NotFound("No such document.")
+    order = order_get(viewer=viewer, number=number)
+    if not documents.available(order, kind):
+        what = {"delivery-note": "is dispatched", "invoice": "is dispatched and invoiced"}[kind]
+        raise NotFound(f"The {documents.KINDS[kind].lower()} exists once the order {what}.")
+    return documents.filename(order, kind), documents.render(order, kind)
