@@ -45,4 +45,6 @@ CMD ["gunicorn", "marketplace.wsgi:application", \
      "--bind", "0.0.0.0:8000", \
      "--access-logfile", "-", \
      "--forwarded-allow-ips", "*", \
+     "--worker-tmp-dir", "/dev/shm", \
+     "--control-socket", "/tmp/gunicorn.ctl", \
      "--timeout", "60"]
