@@ -128,7 +128,15 @@ def purchase_get(*, viewer: User, reference: str) -> Purchase:
     """A purchase and the orders of it the viewer may see (the buyer sees them all)."""
     purchase = (
         Purchase.objects.select_related("buyer")
-        .prefetch_related(Prefetch("orders", queryset=_visible(viewer).select_related("seller").order_by("id")))
+        .prefetch_related(
+            Prefetch(
+                "orders",
+                queryset=_visible(viewer)
+                .select_related("buyer", "seller", "purchase")
+                .annotate(line_count=Count("lines"))
+                .order_by("id"),
+            )
+        )
         .filter(reference=reference)
         .first()
     )
@@ -144,7 +152,8 @@ def dispute_list(*, viewer: User, open_only: bool = True) -> QuerySet[Order]:
     statuses = [Order.Status.DISPUTED] if open_only else [Order.Status.DISPUTED, Order.Status.RESOLVED]
     return (
         Order.objects.filter(status__in=statuses)
-        .select_related("buyer", "seller", "dispute", "dispute__opened_by")
+        .select_related("buyer", "seller", "purchase", "dispute", "dispute__opened_by")
+        .prefetch_related("dispute__evidence")
         .annotate(evidence_count=Count("dispute__evidence"))
         .order_by("dispute__opened_at", "id")
     )

@@ -1,4 +1,5 @@
-"""Many buyers at once against the real PostgreSQL: each thread has its own connection and commits for real.
+"""Many buyers at once through the API against the real PostgreSQL: each thread has its own connection and
+commits for real.
 The units sold never exceed the stock, every reservation is reflected exactly on the listing, and every refused
 buyer gets a clear 409 or 400 and no partial order."""
 
@@ -9,12 +10,11 @@ import time
 import pytest
 from django.db import connection
 from django.db.models import Sum
+from rest_framework.test import APIClient
 
 from catalogue.models import Listing
-from marketplace.core.errors import DomainError
 from marketplace.organisations.models import Organisation
 from orders.models import Order, OrderLine, Purchase
-from orders.services import LineInput, purchase_place
 from tests.factories import MembershipFactory, OrganisationFactory
 from tests.orders.factories import TONNE, make_world
 
@@ -37,14 +37,16 @@ def test_fifty_buyers_at_once_never_oversell_a_listing():
 
     def buy(organisation, user, grams):
         try:
+            client = APIClient()
+            client.force_authenticate(user=user)
+            payload = {"organisation": organisation.pk, "lines": [{"listing": world.listing.pk, "quantity": grams}]}
             start.wait()
-            try:
-                purchase = purchase_place(
-                    actor=user, buyer_id=organisation.pk, lines=[LineInput(quantity=grams, listing_id=world.listing.pk)]
-                )
-                results[organisation.pk] = (201, purchase.reference)
-            except DomainError as error:
-                results[organisation.pk] = (error.status_code, error.message)
+            answer = client.post("/api/v1/purchases/", payload, format="json")
+            body = answer.json()
+            results[organisation.pk] = (
+                answer.status_code,
+                body["reference"] if answer.status_code == 201 else body["error"]["message"],
+            )
         finally:
             connection.close()
 

@@ -1,0 +1,277 @@
+"""Serializers of the orders API: input shapes that the views hand to one service, and output shapes."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from marketplace.core.money import Money
+from orders import documents
+from orders.models import Dispatch, Dispute, DisputeEvidence, Invoice, Order, OrderEvent, OrderLine, Purchase, Receipt
+
+# --- Input ------------------------------------------------------------------------------------
+
+
+class GradePricesField(serializers.DictField):
+    """Grade id -> unit price in minor units, in the line's price unit."""
+
+    child = serializers.IntegerField(min_value=1)
+
+
+class PurchaseLineInputSerializer(serializers.Serializer):
+    listing = serializers.IntegerField(required=False, help_text="A listing's id (produce, quantity in grams).")
+    offer = serializers.IntegerField(required=False, help_text="A supplier offer's id (inputs, quantity in packs).")
+    quantity = serializers.IntegerField(help_text="Grams for a listing, packs for an offer.")
+    grade_prices = GradePricesField(
+        required=False, help_text="Optional prices for other grades of the listed commodity: grade id -> minor units."
+    )
+
+
+class PurchaseInputSerializer(serializers.Serializer):
+    organisation = serializers.IntegerField(help_text="The buying organisation you act for (manager or admin).")
+    lines = PurchaseLineInputSerializer(many=True, allow_empty=True)
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ReasonInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class AcceptInputSerializer(ReasonInputSerializer):
+    grade_prices = serializers.DictField(
+        child=GradePricesField(), required=False,
+        help_text="Prices agreed for other grades, per line: line id -> {grade id -> minor units}.",
+    )  # fmt: skip
+
+
+class PaidInputSerializer(serializers.Serializer):
+    payment_reference = serializers.CharField(max_length=100)
+
+
+class DispatchLineInputSerializer(serializers.Serializer):
+    line = serializers.IntegerField()
+    quantity = serializers.IntegerField(help_text="Grams or packs dispatched; at most what was ordered.")
+
+
+class DispatchInputSerializer(serializers.Serializer):
+    dispatched_on = serializers.DateField(required=False)
+    document_number = serializers.CharField(allow_blank=True, help_text="Waybill or delivery document number.")
+    vehicle = serializers.CharField(required=False, allow_blank=True, default="")
+    driver = serializers.CharField(required=False, allow_blank=True, default="")
+    lines = DispatchLineInputSerializer(many=True, required=False, help_text="Default: every line in full.")
+
+
+class ReceiptLineInputSerializer(serializers.Serializer):
+    line = serializers.IntegerField()
+    quantity = serializers.IntegerField(help_text="Grams or packs received; at most what was dispatched.")
+    grade = serializers.IntegerField(required=False, allow_null=True, help_text="Grade on arrival (produce).")
+
+
+class ReceiptInputSerializer(serializers.Serializer):
+    received_on = serializers.DateField(required=False)
+    inspection_notes = serializers.CharField(required=False, allow_blank=True, default="")
+    lines = ReceiptLineInputSerializer(many=True)
+
+
+class DisputeInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(allow_blank=True)
+    evidence = serializers.ListField(
+        child=serializers.FileField(), required=False, help_text="PDF, JPEG, PNG or WebP files, 10 MB each at most."
+    )
+
+
+class ResolveInputSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=Dispute.Decision.choices)
+    refund_amount = serializers.IntegerField(required=False, allow_null=True, help_text="Minor units (partial refund).")
+    reason = serializers.CharField(allow_blank=True, help_text="The reasons for the decision.")
+
+
+# --- Output -----------------------------------------------------------------------------------
+
+
+class PartySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    legal_name = serializers.CharField()
+    country = serializers.CharField()
+
+
+def money(amount: int | None, currency: str) -> str | None:
+    return None if amount is None else str(Money(amount, currency))
+
+
+def choice_text(choices) -> str:
+    return "One of: " + ", ".join(f"`{value}` ({label})" for value, label in choices) + "."
+
+
+class OrderSummarySerializer(serializers.ModelSerializer):
+    # Plain strings rather than enums: the schema's enum names would collide with other apps' `status` and `kind`.
+    status = serializers.CharField(help_text=choice_text(Order.Status.choices))
+    kind = serializers.CharField(help_text=choice_text(Order.Kind.choices))
+    buyer = PartySerializer()
+    seller = PartySerializer()
+    purchase = serializers.CharField(source="purchase.reference", allow_null=True, default=None)
+    line_count = serializers.IntegerField()
+    total_display = serializers.SerializerMethodField()
+    amount_due_display = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Order
+        fields = [
+            "id", "number", "purchase", "kind", "status", "buyer", "seller", "currency", "total_amount",
+            "total_display", "amount_due", "amount_due_display", "line_count", "created_at", "status_changed_at",
+            "accept_by", "dispute_until",
+        ]  # fmt: skip
+
+    def get_total_display(self, order: Order) -> str:
+        return money(order.total_amount, order.currency) or ""
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_amount_due_display(self, order: Order) -> str | None:
+        return money(order.amount_due, order.currency)
+
+
+class GradePriceSerializer(serializers.Serializer):
+    grade = serializers.IntegerField(source="grade_id")
+    grade_name = serializers.CharField(source="grade.name")
+    unit_price_amount = serializers.IntegerField()
+
+
+class SettlementSerializer(serializers.Serializer):
+    billable_quantity = serializers.IntegerField()
+    unit_price_amount = serializers.IntegerField()
+    amount = serializers.IntegerField()
+    reasons = serializers.ListField(child=serializers.CharField(), help_text="Why the amount is what it is.")
+
+
+class OrderLineSerializer(serializers.ModelSerializer):
+    quantity_unit = serializers.CharField(help_text="GRM (grams) or H87 (packs): UN/ECE Rec 20 codes.")
+    price_unit = serializers.CharField(help_text="KGM (per kilogram), TNE (per tonne) or H87 (per pack).")
+    grade_name = serializers.CharField(source="grade.name", allow_null=True, default=None)
+    grade_received_name = serializers.CharField(source="grade_received.name", allow_null=True, default=None)
+    lot = serializers.CharField(source="lot.code", allow_null=True, default=None)
+    grade_prices = GradePriceSerializer(many=True)
+    settlement = serializers.SerializerMethodField()
+
+    class Meta:
+        model = OrderLine
+        fields = [
+            "id", "position", "listing", "offer", "lot", "description", "grade", "grade_name", "quantity",
+            "quantity_unit", "unit_price_amount", "price_unit", "line_total_amount", "grade_prices",
+            "quantity_dispatched", "quantity_received", "grade_received", "grade_received_name", "amount_due",
+            "settlement",
+        ]  # fmt: skip
+
+    @extend_schema_field(SettlementSerializer(allow_null=True))
+    def get_settlement(self, line: OrderLine) -> dict | None:
+        return line.settlement or None
+
+
+class OrderEventSerializer(serializers.ModelSerializer):
+    side = serializers.CharField(help_text=choice_text(OrderEvent.Side.choices))
+    actor = serializers.SerializerMethodField()
+
+    class Meta:
+        model = OrderEvent
+        fields = ["from_status", "to_status", "side", "role", "actor", "reason", "details", "occurred_at"]
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_actor(self, event: OrderEvent) -> str | None:
+        return None if event.actor is None else (event.actor.full_name or event.actor.email)
+
+
+class DispatchSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Dispatch
+        fields = ["dispatched_on", "document_number", "vehicle", "driver", "recorded_at"]
+
+
+class ReceiptSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Receipt
+        fields = ["received_on", "inspection_notes", "weight_tolerance_bp", "recorded_at"]
+
+
+class EvidenceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DisputeEvidence
+        fields = ["id", "original_name", "content_type", "size", "uploaded_at"]
+
+
+class DisputeSerializer(serializers.ModelSerializer):
+    evidence = EvidenceSerializer(many=True)
+
+    class Meta:
+        model = Dispute
+        fields = [
+            "reason", "opened_at", "evidence", "decision", "refund_amount", "decision_reasons", "decided_at",
+        ]  # fmt: skip
+
+
+class InvoiceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Invoice
+        fields = ["number", "amount", "currency", "issued_at"]
+
+
+class OrderSerializer(OrderSummarySerializer):
+    lines = OrderLineSerializer(many=True)
+    events = OrderEventSerializer(many=True)
+    dispatch = serializers.SerializerMethodField()
+    receipt = serializers.SerializerMethodField()
+    dispute = serializers.SerializerMethodField()
+    invoice = serializers.SerializerMethodField()
+    payment_reference = serializers.CharField()
+    moves = serializers.SerializerMethodField()
+    documents = serializers.SerializerMethodField()
+    line_count = serializers.SerializerMethodField()
+
+    class Meta(OrderSummarySerializer.Meta):
+        fields = [
+            *OrderSummarySerializer.Meta.fields, "payment_reference", "lines", "events", "dispatch", "receipt",
+            "dispute", "invoice", "moves", "documents",
+        ]  # fmt: skip
+
+    def get_line_count(self, order: Order) -> int:
+        return len(order.lines.all())
+
+    @extend_schema_field(DispatchSerializer(allow_null=True))
+    def get_dispatch(self, order: Order):
+        return DispatchSerializer(order.dispatch).data if hasattr(order, "dispatch") else None
+
+    @extend_schema_field(ReceiptSerializer(allow_null=True))
+    def get_receipt(self, order: Order):
+        return ReceiptSerializer(order.receipt).data if hasattr(order, "receipt") else None
+
+    @extend_schema_field(DisputeSerializer(allow_null=True))
+    def get_dispute(self, order: Order):
+        return DisputeSerializer(order.dispute).data if hasattr(order, "dispute") else None
+
+    @extend_schema_field(InvoiceSerializer(allow_null=True))
+    def get_invoice(self, order: Order):
+        return InvoiceSerializer(order.invoice).data if hasattr(order, "invoice") else None
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_moves(self, order: Order) -> list[str]:
+        return self.context.get("moves", [])
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_documents(self, order: Order) -> list[str]:
+        return [kind for kind in documents.KINDS if documents.available(order, kind)]
+
+
+class PurchaseSerializer(serializers.ModelSerializer):
+    buyer = PartySerializer()
+    orders = OrderSummarySerializer(many=True)
+
+    class Meta:
+        model = Purchase
+        fields = ["reference", "buyer", "currency", "note", "created_at", "orders"]
+
+
+class DisputeDeskSerializer(OrderSummarySerializer):
+    dispute = DisputeSerializer()
+    evidence_count = serializers.IntegerField()
+    line_count = None
+
+    class Meta(OrderSummarySerializer.Meta):
+        fields = [f for f in OrderSummarySerializer.Meta.fields if f != "line_count"] + ["dispute", "evidence_count"]
