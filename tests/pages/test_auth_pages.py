@@ -113,6 +113,7 @@ def test_every_page_offers_the_language_switcher(client):
 
 
 def test_the_lockout_template_also_works_as_axes_lockout_template(client, coop, user_in, settings):
+    settings.AXES_LOCKOUT_CALLABLE = None
     settings.AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
     user = user_in(coop)
     for _attempt in range(settings.AXES_FAILURE_LIMIT):
