@@ -156,7 +156,8 @@ def test_deploy_checks_pass_with_production_settings(django_db_setup):
         "ALLOWED_HOSTS": "example.org",
         "DATABASE_URL": database_url(connection.settings_dict),
     }
-    for name in ["SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "SECURE_COOKIES"]:
+    # Leave out what the test run itself sets: the browser tests' conftest sets DJANGO_ALLOW_ASYNC_UNSAFE.
+    for name in ["SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "SECURE_COOKIES", "DJANGO_ALLOW_ASYNC_UNSAFE"]:
         env.pop(name, None)
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
