@@ -41,7 +41,7 @@ is a list of `(lot_uri, grams)` pairs; grams may be None when unknown. Build ide
     sale_recorded(*, actor, organisation, order_number, lots, buyer, event_time=None) -> Event
         TransactionEvent ADD: the lots are tied to the order (bizTransaction type "po"); seller and buyer are the
         owning parties. CBV 2.0 has no business step for a B2B sale, so none is set.
-    dispatch_recorded(*, actor, organisation, order_number, lots, destination, location="", event_time=None)
+    dispatch_recorded(*, actor, organisation, order_number, lots, destination, location="", event_time=None) -> Event
         ObjectEvent OBSERVE shipping, disposition in_transit.
     receipt_recorded(*, actor, organisation, order_number, lots, source, receipt_number="", location="",
                      disposition="in_progress", event_time=None) -> Event

@@ -11,7 +11,7 @@ from tests.factories import MemberFarmerFactory, MembershipFactory, Organisation
 from traceability import identifiers, services
 from traceability.epcis import EPCIS_CONTEXT, epcis_document, epcis_document_errors, kilograms
 from traceability.models import Event
-from traceability.selectors import epcis_events_in
+from traceability.selectors import epcis_events_in, parse_since
 
 SCHEMA = os.environ.get("EPCIS_SCHEMA_PATH", "")
 needs_schema = pytest.mark.skipif(
@@ -143,6 +143,42 @@ def test_every_exported_event_type_validates_against_gs1s_schema(coop, story):
         ("AggregationEvent", False),
         ("TransactionEvent", False),
     }
+
+
+@needs_schema
+@pytest.mark.django_db
+def test_a_cancellation_and_lot_master_data_validate(clerk, lot):
+    organisation = OrganisationFactory()
+    code = identifiers.lot_uri(organisation=organisation, lot_code="K1")
+    services.event_record(
+        actor=None,
+        organisation=organisation,
+        event_type="ObjectEvent",
+        action="ADD",
+        biz_step="commissioning",
+        lots=[(code, 12_000)],
+        ilmd={identifiers.vocabulary_uri("harvestSeason"): "2026-main"},
+        read_point=identifiers.location_uri(organisation),
+    )
+    buyer = OrganisationFactory(kind="buyer")
+    services.sale_recorded(actor=None, organisation=organisation, order_number=56, lots=[(code, 12_000)], buyer=buyer)
+    services.event_record(
+        actor=None,
+        organisation=organisation,
+        event_type="TransactionEvent",
+        action="DELETE",
+        lots=[(code, 12_000)],
+        biz_transactions=[("po", identifiers.order_uri(56))],
+    )
+    document = epcis_document(epcis_events_in(organisation_ids=[organisation.pk], since=parse_since("2000-01-01")))
+    events = document["epcisBody"]["eventList"]
+    assert [(e["type"], e["action"]) for e in events] == [
+        ("ObjectEvent", "ADD"),
+        ("TransactionEvent", "ADD"),
+        ("TransactionEvent", "DELETE"),
+    ]
+    assert events[0]["ilmd"] == {identifiers.vocabulary_uri("harvestSeason"): "2026-main"}
+    assert epcis_document_errors(document, schema_path=SCHEMA) == []
 
 
 @needs_schema
