@@ -90,6 +90,12 @@ def input_product_list(
     return queryset.order_by("kind", "name", "id")
 
 
+def input_product_list_for_organisation(*, viewer: User, organisation_id: int) -> QuerySet[InputProduct]:
+    """A supplier's own products and the reference products, for its members."""
+    organisation_for(viewer=viewer, organisation_id=organisation_id, capability=Capability.VIEW)
+    return input_product_list(viewer=viewer, organisation_id=organisation_id)
+
+
 # --- Distance ---------------------------------------------------------------------------
 
 

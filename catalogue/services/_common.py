@@ -79,10 +79,12 @@ def parse_money(value: Decimal | str | int, currency: str, *, field: str = "pric
     if not amount.is_finite():
         raise ValidationFailed(f"{value!r} is not a number.", fields={field: "Give a number."})
     exponent = minor_unit_exponent(currency)
-    if amount.as_tuple().exponent < -exponent:  # type: ignore[operator]
+    decimals = max(0, -int(amount.normalize().as_tuple().exponent)) if amount else 0
+    if decimals > exponent:
         allowed = "whole numbers" if exponent == 0 else f"at most {exponent} decimals"
         raise ValidationFailed(
-            f"{currency} prices take {allowed}; {value} has more.", fields={field: f"Use {allowed} for {currency}."}
+            f"{currency} prices take {allowed}; {amount.normalize():f} has more.",
+            fields={field: f"{currency} prices take {allowed}."},
         )
     return Money.from_decimal(amount, currency)
 
