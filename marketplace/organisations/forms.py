@@ -164,6 +164,10 @@ class InvitationForm(PageForm):
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.CLERK)
 
 
+class MembershipRoleForm(PageForm):
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+
+
 class VerificationForm(PageForm):
     to_status = forms.ChoiceField(choices=Organisation.Verification.choices)
     reason = forms.CharField(label=_("Reason"), required=False, max_length=1000)

@@ -1,10 +1,29 @@
 """Reads that take the viewer: nobody sees another organisation's data by changing an id."""
 
+from django.core import signing
 from django.db.models import Count, Q, QuerySet
 
 from marketplace.core.errors import NotFound, PermissionDenied
 from marketplace.organisations.models import Invitation, MemberFarmer, Membership, Organisation, Plot, User
 from marketplace.organisations.roles import Capability, role_can
+
+INVITATION_SALT = "coopmarket.invitation"
+
+
+def invitation_id_from_token(token: str) -> int | None:
+    """The invitation a link names, or None when the link was not signed by us."""
+    try:
+        return int(signing.loads(token, salt=INVITATION_SALT))
+    except (signing.BadSignature, TypeError, ValueError):
+        return None
+
+
+def invitation_preview(*, token: str) -> Invitation | None:
+    """What the holder of an invitation link may see: organisation, email, role and status."""
+    invitation_id = invitation_id_from_token(token)
+    if invitation_id is None:
+        return None
+    return Invitation.objects.select_related("organisation").filter(pk=invitation_id).first()
 
 
 def _organisation_ids_with(viewer: User, capability: Capability) -> list[int]:

@@ -16,9 +16,14 @@ from marketplace.core.services import audit_record
 from marketplace.organisations.csv_import import MemberRegisterRejected, read_member_register
 from marketplace.organisations.models import Invitation, MemberFarmer, Membership, Organisation, Plot, User
 from marketplace.organisations.roles import Capability, Role, can_grant
-from marketplace.organisations.selectors import cooperatives_of, is_operator, organisation_for, role_in
-
-INVITATION_SALT = "coopmarket.invitation"
+from marketplace.organisations.selectors import (
+    INVITATION_SALT,
+    cooperatives_of,
+    invitation_id_from_token,
+    is_operator,
+    organisation_for,
+    role_in,
+)
 
 
 def _full_clean(instance, *, exclude: list[str] | None = None) -> None:
@@ -177,10 +182,9 @@ def invitation_token(invitation: Invitation) -> str:
 
 
 def _invitation_from_token(token: str) -> Invitation:
-    try:
-        invitation_id = signing.loads(token, salt=INVITATION_SALT)
-    except signing.BadSignature:
-        raise ValidationFailed("This invitation link is not valid.", fields={"token": "Invalid."}) from None
+    invitation_id = invitation_id_from_token(token)
+    if invitation_id is None:
+        raise ValidationFailed("This invitation link is not valid.", fields={"token": "Invalid."})
     invitation = Invitation.objects.select_for_update().filter(pk=invitation_id).first()
     if invitation is None:
         raise ValidationFailed("This invitation link is not valid.", fields={"token": "Invalid."})
@@ -306,6 +310,18 @@ def _user_create(*, email: str, password: str, full_name: str) -> User:
     except IntegrityError:
         raise Conflict("An account with this email exists: sign in, then open the link again.") from None
     return user
+
+
+@transaction.atomic
+def user_set_language(*, actor: User, language: str) -> User:
+    """Remember the language a user chose, so that sign-in, emails and SMS use it."""
+    if language not in dict(settings.LANGUAGES):
+        choices = ", ".join(code for code, _name in settings.LANGUAGES)
+        raise ValidationFailed(f"Unknown language {language!r}.", fields={"language": f"Choose one of: {choices}."})
+    if actor.preferred_language != language:
+        actor.preferred_language = language
+        actor.save(update_fields=["preferred_language"])
+    return actor
 
 
 def _lock_membership(actor: User, membership_id: int) -> Membership:

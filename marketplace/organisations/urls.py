@@ -6,11 +6,8 @@ from marketplace.organisations.forms import EmailAuthenticationForm
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(authentication_form=EmailAuthenticationForm, redirect_authenticated_user=True),
-        name="login",
-    ),
+    path("accounts/login/", views.SignInView.as_view(authentication_form=EmailAuthenticationForm), name="login"),
+    path("language/", views.language_switch, name="language-switch"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("organisation/switch/", views.organisation_switch, name="organisation-switch"),
     path("members/", views.member_list, name="member-list"),
@@ -18,6 +15,8 @@ urlpatterns = [
     path("members/<int:farmer_id>/", views.member_detail, name="member-detail"),
     path("members/<int:farmer_id>/plots/add/", views.plot_add, name="plot-add"),
     path("people/", views.people, name="people"),
+    path("people/<int:membership_id>/role/", views.membership_role, name="membership-role"),
+    path("people/<int:membership_id>/remove/", views.membership_remove, name="membership-remove"),
     path("people/invitations/<int:invitation_id>/revoke/", views.invitation_revoke, name="invitation-revoke"),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation-accept"),
     path("organisations/", views.organisation_list, name="organisation-list"),

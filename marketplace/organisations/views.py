@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as HttpForbidden
 from django.core.paginator import Paginator
@@ -22,6 +23,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
+from django.views.i18n import set_language
 
 from marketplace.core.errors import DomainError, NotFound, PermissionDenied
 from marketplace.organisations import selectors, services
@@ -30,6 +32,7 @@ from marketplace.organisations.forms import (
     InvitationForm,
     MemberFarmerForm,
     MemberSearchForm,
+    MembershipRoleForm,
     OrganisationSwitchForm,
     PlotForm,
     VerificationForm,
@@ -108,6 +111,28 @@ def lockout_response(request: HttpRequest, original_response: HttpResponse | Non
         {"cooloff_minutes": minutes},
         status=getattr(settings, "AXES_HTTP_RESPONSE_CODE", 429),
     )
+
+
+class SignInView(auth_views.LoginView):
+    """Sign in, then show the pages in the language the user chose last time."""
+
+    redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        language = form.get_user().preferred_language
+        if language in dict(settings.LANGUAGES):
+            response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, samesite="Lax")
+        return response
+
+
+@require_POST
+def language_switch(request: HttpRequest) -> HttpResponse:
+    """Django's language switch, which also remembers the choice on the signed-in user's account."""
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and language in dict(settings.LANGUAGES):
+        services.user_set_language(actor=request.user, language=language)
+    return set_language(request)
 
 
 # --- Dashboard and organisation switcher --------------------------------------------------
@@ -266,6 +291,8 @@ def people(request: HttpRequest) -> HttpResponse:
     context = {
         "organisation": organisation,
         "form": form,
+        "can_manage_members": _can_in(request, organisation.pk, Capability.MANAGE_MEMBERS),
+        "role_choices": MembershipRoleForm.base_fields["role"].choices,
         "memberships": selectors.membership_list(viewer=request.user, organisation_id=organisation.pk),
         "invitations": [
             invitation
@@ -287,6 +314,43 @@ def invitation_revoke(request: HttpRequest, invitation_id: int) -> HttpResponse:
         messages.error(request, error.message)
     else:
         messages.success(request, _("The invitation to %(email)s was revoked.") % {"email": invitation.email})
+    return redirect("people")
+
+
+@login_required
+@require_POST
+def membership_role(request: HttpRequest, membership_id: int) -> HttpResponse:
+    form = MembershipRoleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose one of the roles in the list."))
+        return redirect("people")
+    try:
+        membership = services.membership_change_role(
+            actor=request.user, membership_id=membership_id, role=form.cleaned_data["role"]
+        )
+    except (NotFound, PermissionDenied) as error:
+        raise _http_error(error) from None
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            _("%(user)s is now %(role)s.") % {"user": membership.user, "role": membership.get_role_display()},
+        )
+    return redirect("people")
+
+
+@login_required
+@require_POST
+def membership_remove(request: HttpRequest, membership_id: int) -> HttpResponse:
+    try:
+        services.membership_remove(actor=request.user, membership_id=membership_id)
+    except (NotFound, PermissionDenied) as error:
+        raise _http_error(error) from None
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("The user no longer has access to this organisation."))
     return redirect("people")
 
 
@@ -329,6 +393,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             "form": form,
             "error": error,
             "token": token,
+            "invitation": selectors.invitation_preview(token=token),
             "login_url": f"{reverse('login')}?{urlencode({'next': request.path})}",
         },
         status=status,

@@ -108,7 +108,7 @@ def test_the_language_switcher_sets_french_for_the_next_pages(client, coop, user
 
 def test_every_page_offers_the_language_switcher(client):
     html = client.get(reverse("login")).content.decode()
-    assert f'action="{reverse("set_language")}"' in html
+    assert f'action="{reverse("language-switch")}"' in html
     assert '<option value="fr" lang="fr">Français</option>' in html
 
 
