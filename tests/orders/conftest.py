@@ -21,3 +21,67 @@ def sms_outbox():
     MemorySmsBackend.outbox.clear()
     yield MemorySmsBackend.outbox
     MemorySmsBackend.outbox.clear()
+
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's Chromium (never a downloaded browser), found at $CHROMIUM_PATH."""
+    from pathlib import Path
+
+    executable = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+    if not Path(executable).exists():
+        pytest.fail(f"No Chromium at {executable}: run `apt-get install -y chromium` or set CHROMIUM_PATH.")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browser_as(chromium, live_server):
+    """`browser_as(user)`: a fresh browser context signed in as `user` through the sign-in page."""
+    from playwright.sync_api import expect
+
+    from tests.factories import PASSWORD
+
+    contexts = []
+
+    def open_as(user):
+        context = chromium.new_context(
+            base_url=live_server.url, viewport={"width": 412, "height": 860}, locale="en-GB", service_workers="block"
+        )
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.goto("/accounts/login/")
+        page.get_by_label("Email address").fill(user.email)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("button", name="Sign in")).to_have_count(0)
+        return page
+
+    yield open_as
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def artifacts_dir():
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[2] / "test-artifacts"
+    folder.mkdir(exist_ok=True)
+    return folder
