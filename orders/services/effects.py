@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.files.uploadedfile import UploadedFile
+from django.core.files.base import File
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -409,7 +409,7 @@ def receive(*, order: Order, actor: User | None, details: dict, **_: Any) -> dic
 # --- Disputes ----------------------------------------------------------------------------
 
 
-def _evidence(files: Any, errors: dict[str, str]) -> list[tuple[UploadedFile, str]]:
+def _evidence(files: Any, errors: dict[str, str]) -> list[tuple[File, str]]:
     if not files:
         return []
     if not isinstance(files, list | tuple):
@@ -420,7 +420,7 @@ def _evidence(files: Any, errors: dict[str, str]) -> list[tuple[UploadedFile, st
     checked = []
     for index, upload in enumerate(files):
         field = f"evidence.{index}"
-        if not isinstance(upload, UploadedFile):
+        if not isinstance(upload, File):
             errors[field] = "Attach a file."
             continue
         if upload.size is not None and upload.size > MAX_EVIDENCE_BYTES:
