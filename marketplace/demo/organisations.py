@@ -23,14 +23,12 @@ from typing import TextIO
 
 import phonenumbers
 from django.db import transaction
-from django.utils import timezone
 
-from marketplace.core.services import audit_record
 from marketplace.organisations import services
 from marketplace.organisations.models import Invitation, MemberFarmer, Membership, Organisation, User
 from marketplace.organisations.roles import Role
 
-PASSWORD = "coopmarket-demo"  # noqa: S105 (every demo account; published in README.md)
+PASSWORD = "harvest-2026"  # noqa: S105 (every demo account; published in README.md)
 SUPERUSER_EMAIL = "admin@coopmarket.demo"
 
 Kind = Organisation.Kind
@@ -560,44 +558,50 @@ def _find_organisation(spec: OrganisationSpec) -> Organisation | None:
     return Organisation.objects.filter(country=spec.country, registration_number=spec.registration_number).first()
 
 
-def _bootstrap_user(spec: AccountSpec, counter: _Counter) -> User:
-    user = User.objects.filter(email__iexact=spec.email).first()
-    if user is None:
-        user = User.objects.create_user(
-            spec.email, PASSWORD, full_name=spec.full_name, preferred_language=spec.language
-        )
-        counter.add("users")
-    return user
-
-
-def _bootstrap_membership(*, user: User, organisation: Organisation, role: str, actor: User, counter: _Counter) -> None:
-    if Membership.objects.filter(user=user, organisation=organisation).exists():
-        return
-    membership = Membership.objects.create(user=user, organisation=organisation, role=role)
-    audit_record(
-        actor=actor, action="membership.created", subject=membership, organisation_id=organisation.pk,
-        data={"role": role, "bootstrap": "demo"},
-    )  # fmt: skip
-    counter.add("memberships")
-
-
 def _seed_operator(counter: _Counter) -> tuple[Organisation, User]:
     lead = next(a for a in ACCOUNTS if a.organisation_key == OPERATOR.key and a.lead)
-    admin = _bootstrap_user(lead, counter)
     operator = _find_organisation(OPERATOR)
     if operator is None:
-        operator = Organisation(
-            **OPERATOR.fields(), verification_status=Organisation.Verification.VERIFIED, verified_at=timezone.now()
+        fields = OPERATOR.fields()
+        membership = services.operator_bootstrap(
+            legal_name=fields["legal_name"],
+            country=fields["country"],
+            registration_number=fields["registration_number"],
+            currency=fields["currency"],
+            admin_email=lead.email,
+            admin_password=PASSWORD,
+            admin_full_name=lead.full_name,
         )
-        operator.full_clean()
-        operator.save()
-        audit_record(
-            actor=admin, action="organisation.created", subject=operator, organisation_id=operator.pk,
-            to_status=operator.verification_status, data={"bootstrap": "demo"},
-        )  # fmt: skip
+        operator = membership.organisation
+        services.organisation_update(actor=membership.user, organisation_id=operator.pk, **{
+            name: value for name, value in fields.items()
+            if name not in {"kind", "legal_name", "country", "registration_number", "currency"}
+        })  # fmt: skip
+        services.user_set_language(actor=membership.user, language=lead.language)
         counter.add("organisations")
-    _bootstrap_membership(user=admin, organisation=operator, role=Role.ADMIN, actor=admin, counter=counter)
+        counter.add("users")
+    admin = User.objects.get(email__iexact=lead.email)
     return operator, admin
+
+
+def _seed_lead(spec: AccountSpec, *, organisation: Organisation, operator_admin: User, counter: _Counter) -> User:
+    """The operator invites each organisation's first admin, who accepts, as on a real deployment."""
+    existing = User.objects.filter(email__iexact=spec.email).first()
+    if existing and Membership.objects.filter(user=existing, organisation=organisation).exists():
+        return existing
+    invitation = Invitation.objects.filter(
+        organisation=organisation, email__iexact=spec.email, accepted_at__isnull=True, revoked_at__isnull=True
+    ).first() or services.organisation_admin_invite(
+        actor=operator_admin, organisation_id=organisation.pk, email=spec.email
+    )
+    token = services.invitation_token(invitation)
+    if existing:
+        return services.invitation_accept(token=token, user=existing).user
+    user = services.invitation_accept(token=token, password=PASSWORD, full_name=spec.full_name).user
+    services.user_set_language(actor=user, language=spec.language)
+    counter.add("users")
+    counter.add("memberships")
+    return user
 
 
 def _seed_organisation(spec: OrganisationSpec, *, operator_admin: User, counter: _Counter) -> Organisation:
@@ -630,8 +634,7 @@ def _seed_invited(spec: AccountSpec, *, organisation: Organisation, inviter: Use
         membership = services.invitation_accept(token=token, user=existing)
     else:
         membership = services.invitation_accept(token=token, password=PASSWORD, full_name=spec.full_name)
-        membership.user.preferred_language = spec.language
-        membership.user.save(update_fields=["preferred_language"])
+        services.user_set_language(actor=membership.user, language=spec.language)
         counter.add("users")
     counter.add("memberships")
     return membership.user
@@ -686,10 +689,12 @@ def seed(*, stdout: TextIO) -> None:
     leads: dict[str, User] = {}
     for spec in ACCOUNTS:
         org = organisations[spec.organisation_key]
-        if spec.lead:
-            user = _bootstrap_user(spec, counter)
-            _bootstrap_membership(user=user, organisation=org, role=spec.role, actor=operator_admin, counter=counter)
-            leads[spec.organisation_key] = user
+        if spec.lead and spec.organisation_key != OPERATOR.key:
+            leads[spec.organisation_key] = _seed_lead(
+                spec, organisation=org, operator_admin=operator_admin, counter=counter
+            )
+        elif spec.lead:
+            leads[spec.organisation_key] = operator_admin
     users: dict[str, User] = {}
     for spec in ACCOUNTS:
         if not spec.lead:

@@ -100,6 +100,7 @@ class Organisation(TimeStampedModel):
         constraints = [
             models.UniqueConstraint(fields=["country", "registration_number"], name="org_registration_unique"),
             models.UniqueConstraint(fields=["gln"], condition=~models.Q(gln=""), name="org_gln_unique"),
+            models.UniqueConstraint(fields=["kind"], condition=models.Q(kind="operator"), name="org_one_operator"),
             models.CheckConstraint(
                 condition=models.Q(latitude__isnull=True) | models.Q(latitude__gte=-90, latitude__lte=90),
                 name="org_latitude_range",

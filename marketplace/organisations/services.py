@@ -8,6 +8,7 @@ from typing import IO
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -88,6 +89,67 @@ def organisation_onboard(*, actor: User, admin_email: str = "", **fields) -> Org
     if admin_email:
         _invitation_open(actor=actor, organisation=organisation, email=admin_email, role=Role.ADMIN)
     return organisation
+
+
+@transaction.atomic
+def organisation_admin_invite(*, actor: User, organisation_id: int, email: str) -> Invitation:
+    """The operator invites an admin to an organisation, e.g. its first admin after onboarding."""
+    _require_operator(actor)
+    organisation = Organisation.objects.filter(pk=organisation_id).first()
+    if organisation is None:
+        raise NotFound("No such organisation.")
+    return _invitation_open(actor=actor, organisation=organisation, email=email, role=Role.ADMIN)
+
+
+@transaction.atomic
+def operator_bootstrap(
+    *,
+    legal_name: str,
+    country: str,
+    registration_number: str,
+    currency: str,
+    admin_email: str,
+    admin_password: str,
+    admin_full_name: str = "",
+) -> Membership:
+    """Create the platform operator and its first admin on a new deployment; there is only ever one operator.
+
+    Nobody can act before this exists, so the new admin is the actor of its own audit records.
+    """
+    already = Conflict("The platform operator already exists; its admins onboard everything else.")
+    if Organisation.objects.filter(kind=Organisation.Kind.OPERATOR).exists():
+        raise already
+    try:
+        validate_email(admin_email)
+    except ValidationError:
+        raise ValidationFailed(
+            "Enter a valid email address for the admin.", fields={"admin_email": "Invalid."}
+        ) from None
+    operator = Organisation(
+        kind=Organisation.Kind.OPERATOR,
+        legal_name=legal_name,
+        country=country,
+        registration_number=registration_number,
+        currency=currency,
+        verification_status=Organisation.Verification.VERIFIED,
+        verified_at=timezone.now(),
+    )
+    _full_clean(operator)
+    admin = User.objects.filter(email__iexact=admin_email).first()
+    if admin is None:
+        admin = _user_create(email=User.objects.normalize_email(admin_email).lower(), password=admin_password,
+                             full_name=admin_full_name)  # fmt: skip
+    try:
+        with transaction.atomic():
+            operator.save()  # a unique constraint allows one operator, even under concurrent bootstraps
+    except IntegrityError:
+        raise already from None
+    membership = Membership.objects.create(user=admin, organisation=operator, role=Role.ADMIN)
+    audit_record(actor=admin, action="organisation.created", subject=operator, organisation_id=operator.pk,
+                 to_status=operator.verification_status, data={"bootstrap": True})  # fmt: skip
+    audit_record(actor=admin, action="membership.created", subject=membership, organisation_id=operator.pk,
+                 data={"role": Role.ADMIN, "bootstrap": True})  # fmt: skip
+    return membership
 
 
 def _check_organisation_unique(organisation: Organisation) -> None:
