@@ -15,8 +15,8 @@ from rest_framework.response import Response
 from catalogue import selectors, services
 from catalogue.api import serializers as s
 from catalogue.api.serializers import grams
+from catalogue.parsing import listing_search_arguments, offer_search_arguments, parse_money
 from catalogue.services import RegionInput, TierInput
-from catalogue.services._common import parse_money
 from marketplace.core.errors import ValidationFailed
 from marketplace.organisations.api.serializers import ErrorSerializer
 
@@ -364,30 +364,6 @@ class ListingSearchView(CatalogueView):
         return self.page(queryset, s.ListingSerializer)
 
 
-def listing_search_arguments(params: dict) -> dict:
-    """Turn parsed search parameters into the selector's arguments (shared with the pages)."""
-    near = None
-    if "lat" in params:
-        near = selectors.Near(float(params["lat"]), float(params["lon"]), float(params["radius_km"]))
-    max_price = None
-    if params.get("max_price") is not None:
-        max_price = parse_money(params["max_price"], params["currency"].upper(), field="max_price")
-    min_quantity = params.get("min_quantity_kg")
-    return {
-        "commodity": params.get("commodity", ""),
-        "min_grade": params.get("min_grade", ""),
-        "country": params.get("country", ""),
-        "region": params.get("region", ""),
-        "near": near,
-        "min_quantity_grams": grams(min_quantity) if min_quantity is not None else None,
-        "max_price": max_price,
-        "price_unit": params.get("price_unit", "KGM"),
-        "certification": params.get("certification", ""),
-        "available_on": params.get("available_on"),
-        "ordering": params.get("ordering", ""),
-    }
-
-
 class OrganisationListingsView(CatalogueView):
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
@@ -608,19 +584,6 @@ class OfferSearchView(CatalogueView):
         params = self.query(s.OfferSearchSerializer)
         queryset = selectors.offer_search(viewer=request.user, **offer_search_arguments(params))
         return self.page(queryset, s.SupplierOfferSerializer)
-
-
-def offer_search_arguments(params: dict) -> dict:
-    return {
-        "product_id": params.get("product"),
-        "kind": params.get("kind", ""),
-        "crop": params.get("crop", ""),
-        "country": params.get("country", ""),
-        "region": params.get("region", ""),
-        "quantity_packs": params.get("quantity"),
-        "currency": params.get("currency", ""),
-        "ordering": params.get("ordering", "price"),
-    }
 
 
 class OfferDetailView(PublicReadView):

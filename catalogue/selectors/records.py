@@ -18,9 +18,9 @@ from catalogue.models import (
     OrganisationCode,
 )
 from marketplace.core.errors import NotFound
-from marketplace.organisations.models import Organisation, User
+from marketplace.organisations.models import MemberFarmer, Organisation, Plot, User
 from marketplace.organisations.roles import Capability
-from marketplace.organisations.selectors import organisation_for
+from marketplace.organisations.selectors import member_farmer_list, organisation_for, plot_list
 
 
 def _organisation(viewer: User, organisation_id, capability: Capability = Capability.VIEW) -> Organisation:
@@ -62,6 +62,23 @@ def certification_list(*, viewer: User, organisation_id: int, valid_on=None) -> 
     if valid_on is not None:
         queryset = queryset.filter(valid_from__lte=valid_on, valid_until__gte=valid_on)
     return queryset.order_by("scheme", "-valid_until", "id")
+
+
+def farmer_by_member_number(*, viewer: User, organisation_id: int, member_number: str) -> MemberFarmer:
+    """The cooperative's member with this number (as on their member card), case-insensitively."""
+    _organisation(viewer, organisation_id)
+    farmer = (
+        member_farmer_list(viewer=viewer, organisation_id=organisation_id)
+        .filter(member_number__iexact=member_number.strip())
+        .first()
+    )
+    if farmer is None:
+        raise NotFound(f"Your cooperative has no member number {member_number.strip()}.")
+    return farmer
+
+
+def farmer_plots(*, viewer: User, farmer_id: int) -> QuerySet[Plot]:
+    return plot_list(viewer=viewer, farmer_id=farmer_id).order_by("name", "id")
 
 
 # --- Deliveries -------------------------------------------------------------------------

@@ -4,7 +4,6 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from datetime import date
-from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -12,7 +11,6 @@ from django.utils import timezone
 
 from catalogue.models import Location, NumberSequence, OrganisationCode
 from marketplace.core.errors import PermissionDenied, ValidationFailed
-from marketplace.core.money import Money, minor_unit_exponent
 from marketplace.core.quantities import from_base_units
 from marketplace.organisations.models import Organisation, User
 from marketplace.organisations.roles import Capability
@@ -68,25 +66,6 @@ def kg(grams: int) -> str:
     """Grams as a short kilogram figure for messages: 187500 -> '187.5 kg'."""
     value = from_base_units(grams, "KGM").normalize()
     return f"{value:,f} kg"
-
-
-def parse_money(value: Decimal | str | int, currency: str, *, field: str = "price") -> Money:
-    """Major units to Money, refusing more decimals than the currency has (XOF has none, EUR two)."""
-    try:
-        amount = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        raise ValidationFailed(f"{value!r} is not a number.", fields={field: "Give a number."}) from None
-    if not amount.is_finite():
-        raise ValidationFailed(f"{value!r} is not a number.", fields={field: "Give a number."})
-    exponent = minor_unit_exponent(currency)
-    decimals = max(0, -int(amount.normalize().as_tuple().exponent)) if amount else 0
-    if decimals > exponent:
-        allowed = "whole numbers" if exponent == 0 else f"at most {exponent} decimals"
-        raise ValidationFailed(
-            f"{currency} prices take {allowed}; {amount.normalize():f} has more.",
-            fields={field: f"{currency} prices take {allowed}."},
-        )
-    return Money.from_decimal(amount, currency)
 
 
 def check_not_future(day: date, field: str) -> str | None:
