@@ -111,7 +111,7 @@ def run(args) -> None:
         purchase_place(actor=user, buyer_id=organisation.pk, lines=[LineInput(quantity=grams, listing_id=spread[0].pk)])
     event = OrderEvent.objects.latest("pk")
     with CaptureQueriesContext(connection) as notify:
-        sent = tasks.send_order_notifications.apply(args=[event.pk]).get()
+        sent = tasks.send_order_notifications.apply(args=[event.pk]).result
     print(f"queries per placement, one line: {len(placement)} (incl. savepoints); the notification task it "
           f"schedules: {len(notify)} queries for {sent} messages, run by a worker")  # fmt: skip
     with CaptureQueriesContext(connection) as three:

@@ -77,8 +77,8 @@ def test_a_notification_task_that_runs_twice_notifies_once(world, sms_outbox):
     event = order.events.get()
     assert Notification.objects.filter(event=event, sent_at__isnull=True).count() == 10
     mail.outbox.clear()
-    assert send_order_notifications.delay(event.pk).get() == 10
-    assert send_order_notifications.delay(event.pk).get() == 0
+    assert send_order_notifications.apply(args=[event.pk]).result == 10
+    assert send_order_notifications.apply(args=[event.pk]).result == 0
     assert len(mail.outbox) == 8 and len(sms_outbox) == 2
 
 
@@ -96,7 +96,7 @@ def test_two_workers_sending_the_same_event_at_once_notify_once(sms_outbox):
     def work():
         try:
             start.wait()
-            sent.append(send_order_notifications.apply(args=[event.pk]).get())
+            sent.append(send_order_notifications.apply(args=[event.pk]).result)
         finally:
             connection.close()
 

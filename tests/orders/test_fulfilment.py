@@ -261,8 +261,8 @@ def test_the_beat_task_completes_orders_past_the_dispute_window_only(world):
     Order.objects.filter(pk__in=[due.pk, disputed.pk]).update(
         dispute_until=timezone.now() - datetime.timedelta(minutes=1)
     )
-    assert complete_orders_past_dispute_window.delay().get() == 1
-    assert complete_orders_past_dispute_window.delay().get() == 0
+    assert complete_orders_past_dispute_window.apply().result == 1
+    assert complete_orders_past_dispute_window.apply().result == 0
     statuses = dict(Order.objects.filter(pk__in=[due.pk, fresh.pk, disputed.pk]).values_list("pk", "status"))
     assert statuses == {due.pk: "completed", fresh.pk: "delivered", disputed.pk: "disputed"}
     settlement = order_settlement(order_id=due.pk)

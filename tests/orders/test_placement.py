@@ -181,8 +181,8 @@ def test_the_beat_task_expires_orders_not_accepted_in_time(world):
     fresh = place(world, 3 * TONNE)
     accepted = advance(world, place(world, TONNE), "accepted")
     Order.objects.filter(pk__in=[late.pk, accepted.pk]).update(accept_by=timezone.now() - datetime.timedelta(minutes=1))
-    assert expire_unaccepted_orders.delay().get() == 1
-    assert expire_unaccepted_orders.delay().get() == 0
+    assert expire_unaccepted_orders.apply().result == 1
+    assert expire_unaccepted_orders.apply().result == 0
     statuses = dict(Order.objects.values_list("pk", "status"))
     assert statuses == {late.pk: "expired", fresh.pk: "placed", accepted.pk: "accepted"}
     event = late.events.get(to_status="expired")
