@@ -205,7 +205,7 @@ def _follow_lots(order: Order, lines: list[OrderLine], actor: User | None) -> li
     """Once every gram of a lot is sold and dispatched, the lot becomes sold, then dispatched."""
     moved = []
     for lot_id in sorted({line.lot_id for line in lines if line.lot_id}):
-        lot = Lot.objects.select_for_update().get(pk=lot_id)
+        lot = Lot.objects.select_for_update(no_key=True).get(pk=lot_id)
         sold = Listing.objects.filter(lot_id=lot_id).aggregate(total=Sum("quantity_sold_grams"))["total"] or 0
         if sold < lot.quantity_grams:
             continue
@@ -257,7 +257,7 @@ def dispatch(*, order: Order, actor: User | None, details: dict, **_: Any) -> di
 
     # Lots first, then listings, as the catalogue's own services lock them.
     for lot_id in sorted({line.lot_id for line in lines if line.lot_id}):
-        Lot.objects.select_for_update().filter(pk=lot_id).first()
+        Lot.objects.select_for_update(no_key=True).filter(pk=lot_id).first()
     for line in sorted(lines, key=lambda line: (line.listing_id or 0, line.offer_id or 0)):
         sent = quantities[line.pk]
         rest = line.quantity - sent
