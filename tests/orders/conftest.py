@@ -34,11 +34,30 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+def _running_browser():
+    """A Chromium that another suite's session fixture already drives in this process, if any: Playwright's sync
+    API runs one event loop per thread, so a second `sync_playwright()` cannot start while that one lives."""
+    import gc
+
+    from playwright.sync_api import Browser
+
+    for candidate in gc.get_objects():
+        if isinstance(candidate, Browser) and candidate.is_connected():
+            return candidate
+    return None
+
+
+@pytest.fixture
 def chromium():
-    """Debian's Chromium (never a downloaded browser), found at $CHROMIUM_PATH."""
+    """Debian's Chromium (never a downloaded browser), found at $CHROMIUM_PATH: the one already running in this
+    process, or one started for this test and stopped after it (so that it never holds the event loop that
+    another suite's session-wide browser needs)."""
     from pathlib import Path
 
+    existing = _running_browser()
+    if existing is not None:
+        yield existing
+        return
     executable = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
     if not Path(executable).exists():
         pytest.fail(f"No Chromium at {executable}: run `apt-get install -y chromium` or set CHROMIUM_PATH.")
