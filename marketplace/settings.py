@@ -207,6 +207,14 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {
+    "orders-expire-unaccepted": {
+        "task": "orders.tasks.expire_unaccepted_orders",
+        "schedule": crontab(minute="*/15"),
+    },
+    "orders-complete-past-dispute-window": {
+        "task": "orders.tasks.complete_orders_past_dispute_window",
+        "schedule": crontab(minute="7-59/15"),
+    },
     "traceability-verify-chains": {
         "task": "traceability.tasks.trace_chains_verify",
         "schedule": crontab(hour=2, minute=17),

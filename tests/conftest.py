@@ -1,3 +1,6 @@
+import os
+from pathlib import Path
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -34,3 +37,33 @@ def as_user(api_client):
         return api_client
 
     return login
+
+
+# --- Browser -------------------------------------------------------------------------------
+# Playwright's sync API runs one event loop per thread, so the whole run shares one Chromium:
+# Debian's (never a downloaded browser), found at $CHROMIUM_PATH.
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    executable = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+    if not Path(executable).exists():
+        pytest.fail(f"No Chromium at {executable}: run `apt-get install -y chromium` or set CHROMIUM_PATH.")
+    # The tests' own ORM calls run beside Playwright's event loop in this thread; they are synchronous and safe.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

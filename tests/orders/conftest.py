@@ -1,14 +1,9 @@
 """Fixtures for the orders tests: a small marketplace built through the services (see factories)."""
 
-import os
-
 import pytest
 
 from marketplace.core.sms import MemorySmsBackend
 from tests.orders.factories import World, make_world
-
-# Playwright's sync API runs an event loop in the test thread; the live server and the ORM are synchronous.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 
 @pytest.fixture
@@ -21,52 +16,6 @@ def sms_outbox():
     MemorySmsBackend.outbox.clear()
     yield MemorySmsBackend.outbox
     MemorySmsBackend.outbox.clear()
-
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-
-
-def _running_browser():
-    """A Chromium that another suite's session fixture already drives in this process, if any: Playwright's sync
-    API runs one event loop per thread, so a second `sync_playwright()` cannot start while that one lives."""
-    import gc
-
-    from playwright.sync_api import Browser
-
-    for candidate in gc.get_objects():
-        if isinstance(candidate, Browser) and candidate.is_connected():
-            return candidate
-    return None
-
-
-@pytest.fixture
-def chromium():
-    """Debian's Chromium (never a downloaded browser), found at $CHROMIUM_PATH: the one already running in this
-    process, or one started for this test and stopped after it (so that it never holds the event loop that
-    another suite's session-wide browser needs)."""
-    from pathlib import Path
-
-    existing = _running_browser()
-    if existing is not None:
-        yield existing
-        return
-    executable = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-    if not Path(executable).exists():
-        pytest.fail(f"No Chromium at {executable}: run `apt-get install -y chromium` or set CHROMIUM_PATH.")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
