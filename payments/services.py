@@ -1,1 +1,0 @@
-"""Writes for this app (house rule 1)."""
