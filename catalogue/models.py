@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
@@ -545,9 +546,14 @@ class Listing(TimeStampedModel):
         ]
         indexes = [
             models.Index(fields=["status", "commodity", "price_per_tonne_minor"], name="listing_search_price"),
-            models.Index(fields=["status", "-created_at"], name="listing_search_newest"),
+            models.Index(
+                fields=["currency", "price_per_tonne_minor", "id"],
+                condition=Q(status="active"),
+                name="listing_search_cheapest",
+            ),
+            models.Index(fields=["status", "-created_at", "-id"], name="listing_search_newest"),
             models.Index(fields=["latitude", "longitude"], name="listing_search_coordinates"),
-            models.Index(fields=["country", "region"], name="listing_search_region"),
+            models.Index(F("country"), Upper("region"), name="listing_search_region"),
         ]
 
     def __str__(self) -> str:

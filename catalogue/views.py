@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from catalogue import forms, selectors, services
 from catalogue.models import Lot
+from catalogue.pagination import SEARCH_PAGE_SIZE, CappedPaginator
 from catalogue.parsing import listing_search_arguments, offer_search_arguments, parse_money
 from catalogue.services import RegionInput, TierInput
 from catalogue.services.listings import LISTING_TRANSITIONS
@@ -32,7 +33,6 @@ from marketplace.organisations.roles import Capability, role_can
 from marketplace.organisations.selectors import organisation_for
 
 PAGE_SIZE = 25
-CATALOGUE_PAGE_SIZE = 20
 
 
 def _http_error(error: DomainError) -> Exception:
@@ -91,8 +91,8 @@ def _status(request: HttpRequest, *forms_: Any) -> int:
     return 400 if request.method == "POST" and any(f is not None and f.errors for f in forms_) else 200
 
 
-def _page(request: HttpRequest, queryset, size: int = PAGE_SIZE):
-    return Paginator(queryset, size).get_page(request.GET.get("page"))
+def _page(request: HttpRequest, queryset, size: int = PAGE_SIZE, paginator=Paginator):
+    return paginator(queryset, size).get_page(request.GET.get("page"))
 
 
 COOP = Organisation.Kind.COOPERATIVE
@@ -113,7 +113,7 @@ def listing_search(request: HttpRequest) -> HttpResponse:
         params = form.search_arguments() if form.is_bound else {}
         try:
             listings = selectors.listing_search(viewer=request.user, **listing_search_arguments(params))
-            page = _page(request, listings, CATALOGUE_PAGE_SIZE)
+            page = _page(request, listings, SEARCH_PAGE_SIZE, CappedPaginator)
         except DomainError as error:
             forms.add_domain_error(form, error)
             status = 400
@@ -133,7 +133,8 @@ def offer_search(request: HttpRequest) -> HttpResponse:
     status = 200
     if not form.is_bound or form.is_valid():
         params = {k: v for k, v in (form.cleaned_data if form.is_bound else {}).items() if v not in (None, "")}
-        page = _page(request, selectors.offer_search(viewer=request.user, **offer_search_arguments(params)))
+        offers = selectors.offer_search(viewer=request.user, **offer_search_arguments(params))
+        page = _page(request, offers, SEARCH_PAGE_SIZE, CappedPaginator)
     else:
         status = 400
     return render(request, "catalogue/offer_search.html", {"form": form, "page": page}, status=status)

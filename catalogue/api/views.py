@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from catalogue import selectors, services
 from catalogue.api import serializers as s
 from catalogue.api.serializers import grams
+from catalogue.pagination import CappedPageNumberPagination
 from catalogue.parsing import listing_search_arguments, offer_search_arguments, parse_money
 from catalogue.services import RegionInput, TierInput
 from marketplace.core.errors import ValidationFailed
@@ -347,6 +348,7 @@ class LotMoveView(CatalogueView):
 
 class ListingSearchView(CatalogueView):
     permission_classes = [AllowAny]
+    pagination_class = CappedPageNumberPagination
 
     @extend_schema(
         summary="Search live listings (public)",
@@ -571,6 +573,7 @@ class OrganisationOffersView(CatalogueView):
 
 class OfferSearchView(CatalogueView):
     permission_classes = [AllowAny]
+    pagination_class = CappedPageNumberPagination
 
     @extend_schema(
         summary="Search live supplier offers (public)",

@@ -276,7 +276,9 @@ def _live_offers(today: date) -> QuerySet[SupplierOffer]:
 
 
 def _offer_page_queryset(queryset: QuerySet[SupplierOffer]) -> QuerySet[SupplierOffer]:
-    return queryset.select_related("organisation", "product", "product__packaging", "product__crop").prefetch_related(
+    return queryset.select_related(
+        "organisation", "product", "product__packaging", "product__crop", "product__organisation"
+    ).prefetch_related(
         Prefetch("tiers", queryset=PriceTier.objects.order_by("min_packs")),
         Prefetch("regions", queryset=OfferRegion.objects.order_by("country", "region")),
     )
