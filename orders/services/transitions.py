@@ -9,6 +9,7 @@ trigger refuses any other change of `Order.status` (migration 0002).
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -162,7 +163,20 @@ def order_transition(*, actor: User | None, order_id: int, to_status: str, reaso
         data={"number": order.number, "side": acting.side, "role": acting.role, **(recorded or {})},
     )
     queue_notifications(order=order, event=event)
+    _publish_on_commit(event)
     return order
+
+
+def _publish_on_commit(event: OrderEvent) -> None:
+    """Schedule the tasks that follow order events in higher layers (settings.ORDER_EVENT_SUBSCRIBERS).
+
+    Orders never imports payments: the project's settings name the tasks, which take the event id and
+    must be idempotent.
+    """
+    from celery import current_app
+
+    for task_name in settings.ORDER_EVENT_SUBSCRIBERS:
+        transaction.on_commit(lambda name=task_name: current_app.tasks[name].delay(event.pk))
 
 
 def order_mark_paid(*, actor: User | None, order_id: int, payment_reference: str) -> Order:
