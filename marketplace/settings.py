@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "catalogue",
     "orders",
     "payments",
+    "payments.payouts",
     "marketplace.matching",
     "marketplace.demo",
 ]

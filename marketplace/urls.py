@@ -10,6 +10,7 @@ api_v1 = [
     path("", include("catalogue.api.urls")),
     path("", include("orders.api.urls")),
     path("", include("payments.api.urls")),
+    path("", include("payments.payouts.api.urls")),
     path("", include("marketplace.matching.api.urls")),
 ]
 
@@ -24,6 +25,7 @@ urlpatterns = [
     path("catalogue/", include("catalogue.urls")),
     path("orders/", include("orders.urls")),
     path("payments/", include("payments.urls")),
+    path("payouts/", include("payments.payouts.urls")),
     path("matching/", include("marketplace.matching.urls")),
     path("", include("marketplace.organisations.urls")),
 ]

@@ -1,0 +1,1 @@
+"""Member payouts: batches, lines and statements."""
