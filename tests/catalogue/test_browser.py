@@ -2,7 +2,6 @@
 switched off, and a manager publishes a listing."""
 
 import datetime
-import os
 
 import pytest
 from django.conf import settings
@@ -13,23 +12,13 @@ from tests.catalogue.conftest import LOGIN_BACKEND, ensure_reference_data
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser"), pytest.mark.django_db(transaction=True)]
 
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-    "--disable-component-update", "--no-first-run", "--disable-sync",
-]  # fmt: skip
 PAGE_BUDGET_BYTES = 60 * 1024
 
 
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    path = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-    if not os.path.exists(path):
-        pytest.skip(f"No Chromium at {path}")
-    with sync_api.sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
+@pytest.fixture
+def browser(chromium):
+    """The run's one Chromium (tests/conftest.py), launched from /usr/bin/chromium or $CHROMIUM_PATH."""
+    return chromium
 
 
 @pytest.fixture(autouse=True)
