@@ -1,0 +1,78 @@
+"""How member payouts leave the platform: a `PayoutProvider` pays a list of instructions and says which were paid.
+
+The offline provider (the default) pays nothing itself: it records each payment with a reference, and the
+cooperative pays through its mobile-money operator's bulk upload, using the CSV from `payments_csv`. A mobile-money
+API can be added as another provider (settings.PAYOUT_PROVIDER names the class), the way payments has Stripe and an
+offline payment provider.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from typing import Protocol
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+from marketplace.core.money import Money, minor_unit_exponent
+
+DEFAULT_PROVIDER = "payments.payouts.provider.OfflinePayoutProvider"
+CSV_HEADER = ["phone", "amount", "reference"]
+
+
+@dataclass(frozen=True)
+class PayoutInstruction:
+    line_id: int
+    phone: str  # E.164, may be empty
+    amount: Money
+    reference: str
+
+
+@dataclass(frozen=True)
+class PayoutResult:
+    line_id: int
+    provider_reference: str
+
+
+class PayoutProvider(Protocol):
+    name: str
+
+    def pay(self, instructions: list[PayoutInstruction]) -> list[PayoutResult]:
+        """Pay every instruction, or raise and pay none; return one result per instruction paid."""
+        ...
+
+
+class OfflinePayoutProvider:
+    """Records the payments; the money moves through the operator's bulk upload (see `payments_csv`)."""
+
+    name = "offline"
+
+    def pay(self, instructions: list[PayoutInstruction]) -> list[PayoutResult]:
+        return [PayoutResult(i.line_id, f"OFFLINE-{i.reference}") for i in instructions]
+
+
+def payout_provider() -> PayoutProvider:
+    return import_string(getattr(settings, "PAYOUT_PROVIDER", DEFAULT_PROVIDER))()
+
+
+def msisdn(phone: str) -> str:
+    """The number as bulk uploads want it: international format, digits only (+225 07... → 22507...)."""
+    return "".join(ch for ch in str(phone) if ch.isdigit())
+
+
+def major_units(amount: Money) -> str:
+    """12345 XOF → "12345"; 123456 EUR → "1234.56": a plain decimal, no thousands separator."""
+    return f"{amount.to_decimal():.{minor_unit_exponent(amount.currency)}f}"
+
+
+def payments_csv(instructions: list[PayoutInstruction]) -> str:
+    """The bulk mobile-money upload: one row per payment with a phone number (phone, amount, reference)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_HEADER)
+    for instruction in instructions:
+        if instruction.phone and instruction.amount.amount > 0:
+            writer.writerow([msisdn(instruction.phone), major_units(instruction.amount), instruction.reference])
+    return out.getvalue()

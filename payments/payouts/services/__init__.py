@@ -1,0 +1,31 @@
+"""Writes for member payouts (house rule 1)."""
+
+from payments.payouts.services.batches import (
+    PAYOUT_TRANSITIONS,
+    levy_bp_for,
+    payout_batch_approve,
+    payout_batch_cancel,
+    payout_batch_execute,
+    payout_batch_propose,
+    payout_batch_propose_for_order,
+    payout_batch_transition,
+    payout_policy_set,
+    released_unbatched,
+)
+from payments.payouts.services.sms import payout_sms_send
+from payments.payouts.services.split import split_proceeds
+
+__all__ = [
+    "PAYOUT_TRANSITIONS",
+    "levy_bp_for",
+    "payout_batch_approve",
+    "payout_batch_cancel",
+    "payout_batch_execute",
+    "payout_batch_propose",
+    "payout_batch_propose_for_order",
+    "payout_batch_transition",
+    "payout_policy_set",
+    "payout_sms_send",
+    "released_unbatched",
+    "split_proceeds",
+]

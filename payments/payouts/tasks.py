@@ -1,0 +1,51 @@
+"""Side effects of payouts and the jobs that follow releases. Tasks take ids, call services and are safe to run
+twice.
+
+- payments.payouts.tasks.payout_propose_for_order(order_id): after an order's escrow is released, propose a
+  payout batch for it (nothing happens if it is not released yet or already in a batch).
+- payments.payouts.tasks.payouts_propose_released(): the sweep for beat, proposing a batch per cooperative for
+  every release no batch covers yet.
+- payments.payouts.tasks.payout_sms_send(line_id): the statement SMS of an executed payout, sent once.
+"""
+
+from celery import shared_task
+
+
+@shared_task
+def payout_propose_for_order(order_id: int) -> int | None:
+    from payments.payouts.services import payout_batch_propose_for_order
+
+    batch = payout_batch_propose_for_order(order_id=order_id)
+    return batch.pk if batch is not None else None
+
+
+@shared_task
+def payouts_propose_released() -> int:
+    """Propose one batch per cooperative with released orders that no batch covers; returns how many."""
+    from marketplace.core.errors import Conflict, ValidationFailed
+    from payments.models import LedgerTransaction
+    from payments.payouts.models import PayoutBatchOrder
+    from payments.payouts.services import payout_batch_propose
+
+    seller_ids = (
+        LedgerTransaction.objects.filter(kind="release", order__isnull=False, reversed_by__isnull=True)
+        .exclude(order_id__in=PayoutBatchOrder.objects.filter(active=True).values("order_id"))
+        .values_list("order__seller_id", flat=True)
+        .distinct()
+    )
+    proposed = 0
+    for seller_id in sorted(set(seller_ids)):
+        try:
+            payout_batch_propose(actor=None, organisation_id=seller_id)
+            proposed += 1
+        except (ValidationFailed, Conflict):
+            continue
+    return proposed
+
+
+@shared_task(bind=True, max_retries=5, default_retry_delay=60)
+def payout_sms_send(self, line_id: int) -> str | None:
+    from payments.payouts.services import payout_sms_send as send
+
+    record = send(line_id=line_id)
+    return record.outcome if record is not None else None
