@@ -58,6 +58,12 @@ def ensure_reference_data() -> None:
     )  # fmt: skip
 
 
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    """Listing photos uploaded by the tests go to a temporary folder, not the checkout's media/."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 @pytest.fixture
 def reference(db):
     ensure_reference_data()

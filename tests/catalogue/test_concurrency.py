@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 
 from catalogue import services
-from catalogue.models import Listing, Lot, LotIntake
+from catalogue.models import DeliveryReceiptSms, Listing, Lot, LotIntake
 from marketplace.core.errors import Conflict, DomainError
 from marketplace.core.money import Money
 from tests.catalogue.conftest import ensure_reference_data
@@ -118,3 +118,15 @@ def test_the_same_form_submitted_twice_at_once_records_one_delivery(record, farm
     )
     assert all(not isinstance(r, Exception) for r in results), results
     assert results[0].pk == results[1].pk
+
+
+def test_two_workers_sending_the_same_sms_receipt_send_it_once(record, farmers, sms_outbox):
+    delivery = record(farmers[0])  # commits, so the eager task has sent the receipt once already: start again
+    DeliveryReceiptSms.objects.filter(delivery=delivery).delete()
+    sms_outbox.clear()
+    results = race(
+        lambda: services.delivery_receipt_sms_send(delivery_id=delivery.pk),
+        lambda: services.delivery_receipt_sms_send(delivery_id=delivery.pk),
+    )
+    assert sorted(results) == [False, True], results
+    assert len(sms_outbox) == 1
