@@ -20,6 +20,7 @@ import redis
 from celery.backends.redis import RedisBackend
 from django.core import mail
 from django.db import connection
+from kombu import pools as kombu_pools
 
 from marketplace.celery import app as celery_app
 from marketplace.core.tasks import database_ping
@@ -78,8 +79,9 @@ class Worker:
 
 def _reset_broker_pools() -> None:
     """Celery caches its broker connection pools; drop them so that the next publish uses the current broker_url."""
-    if celery_app._pool is not None:
-        celery_app._pool.force_close_all()
+    # kombu keeps its pools in a process-wide registry keyed by connection; a pool closed but left there
+    # would be handed back to the next eager task. reset() closes them and empties the registry.
+    kombu_pools.reset()
     celery_app._pool = None
     amqp = celery_app.__dict__.get("amqp")
     if amqp is not None:
