@@ -1,1 +1,16 @@
-urlpatterns: list = []
+from django.urls import path
+
+from payments.payouts import views
+
+app_name = "payouts"
+
+urlpatterns = [
+    path("", views.batch_list, name="list"),
+    path("propose/", views.batch_propose, name="propose"),
+    path("policy/", views.policy_set, name="policy"),
+    path("<int:batch_id>/", views.batch_detail, name="detail"),
+    path("<int:batch_id>/move/<str:to_status>/", views.batch_move, name="move"),
+    path("<int:batch_id>/payments.csv", views.batch_csv, name="csv"),
+    path("members/<int:farmer_id>/statement/", views.member_statement, name="statement"),
+    path("members/<int:farmer_id>/statement.pdf", views.member_statement_pdf, name="statement-pdf"),
+]
