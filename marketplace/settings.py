@@ -259,4 +259,13 @@ ORDER_WEIGHT_TOLERANCE_BP = env.int("ORDER_WEIGHT_TOLERANCE_BP", default=50)
 PAYOUT_DEFAULT_LEVY_BP = env.int("PAYOUT_DEFAULT_LEVY_BP", default=200)  # cooperative levy on member payouts
 # Celery tasks (by name) that receive the id of every order event on commit; each must be idempotent.
 # This is how payments follows orders without orders importing payments.
-ORDER_EVENT_SUBSCRIBERS: list[str] = []
+ORDER_EVENT_SUBSCRIBERS: list[str] = ["payments.tasks.order_event_received"]
+
+# Payments: with no Stripe key the offline provider (no network, demo "pay" button) is used.
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
+STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_API_BASE = env("STRIPE_API_BASE", default="https://api.stripe.com")
+STRIPE_JS_URL = env("STRIPE_JS_URL", default="https://js.stripe.com/v3/")
+# The platform's fee on every release, in basis points of the amount released (300 = 3 %), rounded half-even once.
+PLATFORM_FEE_BP = env.int("PLATFORM_FEE_BP", default=300)

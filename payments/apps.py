@@ -6,3 +6,7 @@ class PaymentsConfig(AppConfig):
     name = "payments"
     label = "payments"
     verbose_name = _("Payments")
+
+    def ready(self) -> None:
+        # Register the tasks that orders publishes its events to (settings.ORDER_EVENT_SUBSCRIBERS).
+        from payments import tasks  # noqa: F401

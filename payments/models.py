@@ -112,3 +112,242 @@ class Entry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account} {self.amount:+d}"
+
+
+# --- Payments, refunds, transfers and the provider's events ------------------------------------------------------
+# Amounts are integer minor units of `currency` (house rule 5). Each record names our own id, from which every
+# idempotency key sent to the provider is derived, and the provider's reference once it is known.
+
+
+class Payment(models.Model):
+    """A buyer's payment for one order through a provider; it funds the order's escrow when it succeeds."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for the buyer")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="+")
+    provider = models.CharField(_("provider"), max_length=20)
+    reference = models.CharField(_("provider reference"), max_length=100, blank=True)
+    charge_reference = models.CharField(_("charge reference"), max_length=100, blank=True)
+    client_secret = models.CharField(_("client secret"), max_length=200, blank=True)
+    amount = models.BigIntegerField(_("amount (minor units)"))
+    currency = models.CharField(_("currency"), max_length=3, validators=[validate_currency])
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PENDING)
+    failure_message = models.CharField(_("failure"), max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="payment_amount_positive"),
+            models.UniqueConstraint(
+                fields=["provider", "reference"], condition=~models.Q(reference=""), name="payment_reference_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"payment {self.pk} ({self.reference or 'new'})"
+
+
+class Refund(models.Model):
+    """Money going back from an order's escrow to the buyer. The ledger posts it when it is decided; the provider
+    carries it out after the commit, with `refund:<id>` as idempotency key."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("To send to the provider")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed at the provider")
+
+    class Reason(models.TextChoices):
+        SETTLEMENT = "settlement", _("Difference after receipt or dispute")
+        CANCELLATION = "cancellation", _("Order cancelled after payment")
+        OPERATOR = "operator", _("Refund by the operator")
+        PROVIDER = "provider", _("Refunded at the provider")
+        DUPLICATE = "duplicate", _("Payment not needed by the order")
+
+    key = models.CharField(_("our key"), max_length=120, unique=True)
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="+")
+    amount = models.BigIntegerField(_("amount (minor units)"))
+    currency = models.CharField(_("currency"), max_length=3)
+    reason = models.CharField(_("reason"), max_length=15, choices=Reason.choices)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    reference = models.CharField(_("provider reference"), max_length=100, blank=True)
+    error = models.CharField(_("last error"), max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
+        constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="refund_amount_positive")]
+
+    def __str__(self) -> str:
+        return f"refund {self.pk} ({self.amount} {self.currency})"
+
+
+class PayoutAccount(models.Model):
+    """An organisation's account at the provider that receives releases (a Stripe Express connected account)."""
+
+    organisation = models.ForeignKey("organisations.Organisation", on_delete=models.PROTECT, related_name="+")
+    provider = models.CharField(_("provider"), max_length=20)
+    reference = models.CharField(_("provider reference"), max_length=100)
+    details_submitted = models.BooleanField(_("details submitted"), default=False)
+    payouts_enabled = models.BooleanField(_("payouts enabled"), default=False)
+    charges_enabled = models.BooleanField(_("charges enabled"), default=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("payout account")
+        verbose_name_plural = _("payout accounts")
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "provider"], name="payout_account_one_per_provider"),
+            models.UniqueConstraint(fields=["provider", "reference"], name="payout_account_reference_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.reference}"
+
+
+class Transfer(models.Model):
+    """A release paid out to the seller's payout account; `transfer:<id>` is its idempotency key."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting to be sent")
+        PAID = "paid", _("Sent to the seller's account")
+        REVERSED = "reversed", _("Reversed")
+
+    order = models.OneToOneField("orders.Order", on_delete=models.PROTECT, related_name="+")
+    organisation = models.ForeignKey("organisations.Organisation", on_delete=models.PROTECT, related_name="+")
+    provider = models.CharField(_("provider"), max_length=20)
+    amount = models.BigIntegerField(_("amount (minor units)"))
+    currency = models.CharField(_("currency"), max_length=3)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    reference = models.CharField(_("provider reference"), max_length=100, blank=True)
+    destination = models.CharField(_("destination account"), max_length=100, blank=True)
+    amount_reversed = models.BigIntegerField(_("amount reversed (minor units)"), default=0)
+    error = models.CharField(_("last error"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("transfer")
+        verbose_name_plural = _("transfers")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="transfer_amount_positive"),
+            models.CheckConstraint(
+                condition=models.Q(amount_reversed__gte=0, amount_reversed__lte=models.F("amount")),
+                name="transfer_reversed_within_amount",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"transfer {self.pk} ({self.amount} {self.currency})"
+
+
+class ChargeDispute(models.Model):
+    """A card chargeback opened by the buyer's bank: it freezes the order's escrow until it closes."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        WON = "won", _("Won")
+        LOST = "lost", _("Lost")
+
+    provider = models.CharField(_("provider"), max_length=20)
+    reference = models.CharField(_("provider reference"), max_length=100)
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="disputes")
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="+")
+    amount = models.BigIntegerField(_("amount (minor units)"))
+    currency = models.CharField(_("currency"), max_length=3)
+    reason = models.CharField(_("reason"), max_length=100, blank=True)
+    status = models.CharField(_("status"), max_length=5, choices=Status.choices, default=Status.OPEN)
+    opened_at = models.DateTimeField(_("opened at"), auto_now_add=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        verbose_name = _("chargeback")
+        verbose_name_plural = _("chargebacks")
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "reference"], name="charge_dispute_reference_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"chargeback {self.reference} ({self.status})"
+
+
+class ProviderEvent(models.Model):
+    """A provider's event (a verified webhook, or an offline provider's event), stored before it is processed.
+    Processing locks this row and commits the effects with `processed_at`, so each event takes effect once."""
+
+    class Outcome(models.TextChoices):
+        APPLIED = "applied", _("Applied")
+        IGNORED = "ignored", _("Nothing to do")
+        REJECTED = "rejected", _("Refused (see the error)")
+
+    provider = models.CharField(_("provider"), max_length=20)
+    event_id = models.CharField(_("event id"), max_length=100)
+    type = models.CharField(_("type"), max_length=60)
+    payload = models.JSONField(_("payload"))
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+    processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = _("provider event")
+        verbose_name_plural = _("provider events")
+        constraints = [models.UniqueConstraint(fields=["provider", "event_id"], name="provider_event_once")]
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.event_id} {self.type}"
+
+
+class OperatorAlert(models.Model):
+    """Something about money that a person at the platform operator has to look at."""
+
+    kind = models.CharField(_("kind"), max_length=40)
+    order = models.ForeignKey("orders.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    message = models.TextField(_("message"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("operator alert")
+        verbose_name_plural = _("operator alerts")
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.message[:60]}"
+
+
+class OfflineRecord(models.Model):
+    """The offline provider's own books: what it 'collected', refunded, transferred and reversed."""
+
+    kind = models.CharField(_("kind"), max_length=20)
+    reference = models.CharField(_("reference"), max_length=100, unique=True)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=200, unique=True)
+    data = models.JSONField(_("data"), default=dict)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("offline provider record")
+        verbose_name_plural = _("offline provider records")
+
+    def __str__(self) -> str:
+        return self.reference

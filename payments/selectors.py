@@ -37,3 +37,94 @@ def order_escrow_account(*, order_id: int) -> Account | None:
 
 def transactions_for_order(*, order_id: int):
     return LedgerTransaction.objects.filter(Q(order_id=order_id)).prefetch_related("entries__account")
+
+
+# --- Invariants (manage.py ledger_check) -----------------------------------------------------------------------
+
+ESCROW_KINDS = {
+    "payment": "paid",
+    "release": "released",
+    "refund": "refunded",
+    "reversal:refund": "refunded",
+    "chargeback": "chargeback",
+}
+
+
+def escrow_movements() -> dict[int, dict[str, int]]:
+    """Per order: what its escrow received and gave, by kind of transaction (credit-normal: paid > 0)."""
+    rows = (
+        Entry.objects.filter(account__kind=Account.Kind.ORDER_ESCROW)
+        .values("account__order_id", "transaction__kind")
+        .annotate(total=Sum("amount"))
+    )
+    movements: dict[int, dict[str, int]] = {}
+    for row in rows:
+        bucket = ESCROW_KINDS.get(row["transaction__kind"], "unexpected:" + row["transaction__kind"])
+        per_order = movements.setdefault(row["account__order_id"], {})
+        per_order[bucket] = per_order.get(bucket, 0) - row["total"]  # credits are negative amounts
+    return movements
+
+
+def ledger_problems() -> list[str]:
+    """Every broken invariant of the ledger, in words naming the offender; empty when all is well."""
+    from payments.models import Payment, Refund
+
+    problems = [
+        f"transaction {tx} does not balance in {currency}: its entries sum to {total}"
+        for tx, currency, total in ledger_unbalanced_transactions()
+    ]
+    problems += [
+        f"account {pk}: stored balance {stored} but its entries give {expected}"
+        for pk, stored, expected in ledger_balance_mismatches()
+    ]
+    problems += [f"account {account.pk} ({account}) is negative: {account.balance}" for account in negative_accounts()]
+    paid = {
+        row["order_id"]: row["total"]
+        for row in Payment.objects.filter(status=Payment.Status.SUCCEEDED)
+        .values("order_id")
+        .annotate(total=Sum("amount"))
+    }
+    refunded = {
+        row["order_id"]: row["total"]
+        for row in Refund.objects.exclude(status=Refund.Status.FAILED).values("order_id").annotate(total=Sum("amount"))
+    }
+    movements = escrow_movements()
+    balances = dict(
+        Account.objects.filter(kind=Account.Kind.ORDER_ESCROW).values_list("order_id", "balance").order_by("order_id")
+    )
+    for order_id in sorted(set(balances) | set(paid)):
+        moved = movements.get(order_id, {})
+        for bucket in moved:
+            if bucket.startswith("unexpected:"):
+                problems.append(f"order {order_id}: its escrow was moved by a {bucket[11:]!r} transaction")
+        credited = moved.get("paid", 0)
+        if credited != paid.get(order_id, 0):
+            problems.append(
+                f"order {order_id}: escrow credits for payments are {credited} but its payments total "
+                f"{paid.get(order_id, 0)}"
+            )
+        released = -moved.get("released", 0)
+        refunds_posted = -moved.get("refunded", 0)
+        chargebacks = -moved.get("chargeback", 0)
+        if refunds_posted != refunded.get(order_id, 0):
+            problems.append(
+                f"order {order_id}: escrow gave {refunds_posted} in refunds but its refunds total "
+                f"{refunded.get(order_id, 0)}"
+            )
+        expected = paid.get(order_id, 0) - released - refunded.get(order_id, 0) - chargebacks
+        if balances.get(order_id, 0) != expected:
+            problems.append(
+                f"order {order_id}: escrow holds {balances.get(order_id, 0)} but paid {paid.get(order_id, 0)} "
+                f"- released {released} - refunded {refunded.get(order_id, 0)} - chargebacks {chargebacks} "
+                f"= {expected}"
+            )
+    for payment in Payment.objects.filter(status=Payment.Status.SUCCEEDED).order_by("pk"):
+        credit = (
+            Entry.objects.filter(
+                transaction__idempotency_key=f"payment:{payment.pk}", account__kind=Account.Kind.ORDER_ESCROW
+            ).aggregate(total=Sum("amount"))["total"]
+            or 0
+        )
+        if -credit != payment.amount:
+            problems.append(f"payment {payment.pk}: escrow was credited {-credit} for a payment of {payment.amount}")
+    return problems

@@ -1,0 +1,410 @@
+"""Escrow on the ledger: fund an order's escrow from a payment, release it to the seller (less the platform fee)
+and refund the rest to the buyer, refund on cancellation, freeze it during a card chargeback.
+
+Ledger transactions (the contract with member payouts, payments/payouts):
+  payment    key payment:<payment>   provider_clearing debit, order_escrow credit
+  release    key release:<order>     order_escrow debit (to seller + fee), organisation_payable credit (net of
+                                      fee), platform_fees credit (fee)
+  refund     key refund:<refund>     order_escrow debit, provider_clearing credit
+  transfer   key transfer:<transfer> organisation_payable debit, provider_clearing credit
+  chargeback key chargeback:<id>     order_escrow debit, provider_clearing credit
+  transfer_reversal                  provider_clearing debit, organisation_payable credit
+Refunds and transfers are posted when decided, inside the deciding transaction, and carried out at the provider
+after the commit by a task (with `refund:<id>` / `transfer:<id>` as the idempotency key). A refund the provider
+fails is corrected by reversing its ledger transaction.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Sum
+
+from marketplace.core.errors import Conflict, NotFound, ValidationFailed
+from marketplace.core.money import Money
+from marketplace.core.services import audit_record
+from marketplace.organisations.selectors import is_operator
+from orders.models import Order
+from orders.selectors import order_settlement
+from payments.models import Account, ChargeDispute, LedgerTransaction, Payment, Refund, Transfer
+from payments.services.alerts import operator_alert
+from payments.services.ledger import account_get_or_create, ledger_post, ledger_reverse
+
+K = Account.Kind
+FINAL = (Order.Status.COMPLETED, Order.Status.RESOLVED)
+
+
+# --- Accounts ------------------------------------------------------------------------------------------------
+
+
+def clearing_account(currency: str) -> Account:
+    return account_get_or_create(kind=K.PROVIDER_CLEARING, currency=currency)
+
+
+def fees_account(currency: str) -> Account:
+    return account_get_or_create(kind=K.PLATFORM_FEES, currency=currency)
+
+
+def payable_account(organisation_id: int, currency: str) -> Account:
+    return account_get_or_create(kind=K.ORGANISATION_PAYABLE, currency=currency, organisation_id=organisation_id)
+
+
+def escrow_account(order: Order) -> Account:
+    return account_get_or_create(kind=K.ORDER_ESCROW, currency=order.currency, order_id=order.pk)
+
+
+def _lock_escrow(order: Order) -> Account:
+    """The order's escrow account, locked: every change to one order's money is serialised on it."""
+    account = escrow_account(order)
+    return Account.objects.select_for_update().get(pk=account.pk)
+
+
+def platform_fee(amount: int, currency: str) -> int:
+    """The fee on a release: PLATFORM_FEE_BP basis points, rounded half-even once."""
+    return Money(amount, currency).multiply(Decimal(settings.PLATFORM_FEE_BP) / Decimal(10_000)).amount
+
+
+def escrow_frozen(order_id: int) -> bool:
+    return ChargeDispute.objects.filter(order_id=order_id, status=ChargeDispute.Status.OPEN).exists()
+
+
+def _succeeded_payments(order_id: int) -> list[Payment]:
+    return list(Payment.objects.filter(order_id=order_id, status=Payment.Status.SUCCEEDED).order_by("pk"))
+
+
+# --- Funding -------------------------------------------------------------------------------------------------
+
+
+def escrow_fund(*, payment: Payment) -> LedgerTransaction:
+    """Post a succeeded payment into its order's escrow (once: the key is the payment's id)."""
+    order = Order.objects.get(pk=payment.order_id)
+    escrow = _lock_escrow(order)
+    return ledger_post(
+        actor=None,
+        kind="payment",
+        idempotency_key=f"payment:{payment.pk}",
+        lines=[(clearing_account(payment.currency), payment.amount), (escrow, -payment.amount)],
+        memo=f"Payment {payment.reference} for order {order.number}",
+        order_id=order.pk,
+    )
+
+
+# --- Refunds -------------------------------------------------------------------------------------------------
+
+
+def _refunded_on(payment: Payment) -> int:
+    return (
+        Refund.objects.filter(payment=payment).exclude(status=Refund.Status.FAILED).aggregate(t=Sum("amount"))["t"] or 0
+    )
+
+
+def refund_from_escrow(
+    *, actor, order: Order, escrow: Account, amount: int, reason: str, key: str, note: str = ""
+) -> list[Refund]:
+    """Take `amount` out of the (locked) escrow back to the buyer, spread over the order's payments; each refund
+    is posted now and sent to the provider after the commit."""
+    if amount <= 0:
+        return []
+    if amount > escrow.balance:
+        raise ValidationFailed(
+            f"Only {Money(escrow.balance, order.currency)} is held in escrow for order {order.number}; "
+            f"a refund of {Money(amount, order.currency)} is more than that.",
+            fields={"amount": f"At most {Money(escrow.balance, order.currency)}."},
+        )
+    refunds: list[Refund] = []
+    left = amount
+    for payment in _succeeded_payments(order.pk):
+        part = min(left, payment.amount - _refunded_on(payment))
+        if part <= 0:
+            continue
+        refund = Refund.objects.create(
+            key=key if not refunds else f"{key}:{len(refunds)}", payment=payment, order=order, amount=part,
+            currency=order.currency, reason=reason, note=note[:300],
+            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        )  # fmt: skip
+        ledger_post(
+            actor=actor,
+            kind="refund",
+            idempotency_key=f"refund:{refund.pk}",
+            lines=[(escrow, part), (clearing_account(order.currency), -part)],
+            memo=f"Refund to the buyer of order {order.number} ({refund.get_reason_display()})",
+            order_id=order.pk,
+        )
+        audit_record(
+            actor=actor, action="payment.refund", subject=refund, organisation_id=order.buyer_id,
+            reason=note, data={"order": order.number, "amount": part, "currency": order.currency, "reason": reason},
+        )  # fmt: skip
+        refunds.append(refund)
+        _schedule("payments.tasks.refund_submit", refund.pk)
+        left -= part
+        if left == 0:
+            break
+    if left:
+        raise Conflict(
+            f"The payments of order {order.number} cannot cover a refund of {Money(amount, order.currency)}.",
+            code="insufficient_funds",
+        )
+    return refunds
+
+
+def _schedule(task_name: str, *args) -> None:
+    from celery import current_app
+
+    transaction.on_commit(lambda: current_app.tasks[task_name].delay(*args))
+
+
+@transaction.atomic
+def escrow_refund(*, actor, order_id: int, amount, reason: str) -> list[Refund]:
+    """The operator refunds part or all of what an order's escrow holds."""
+    if not is_operator(actor):
+        raise NotFound("No such order.")
+    order = Order.objects.filter(pk=order_id).first()
+    if order is None:
+        raise NotFound("No such order.")
+    errors: dict[str, str] = {}
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+        errors["amount"] = f"Give the refund as a whole number of minor units of {order.currency}, more than 0."
+    if not (reason or "").strip():
+        errors["reason"] = "Say why the buyer is refunded."
+    if errors:
+        raise ValidationFailed(" ".join(errors.values()), fields=errors)
+    escrow = _lock_escrow(order)
+    if escrow_frozen(order.pk):
+        raise Conflict(f"A card chargeback freezes the escrow of order {order.number}; wait until it closes.")
+    return refund_from_escrow(
+        actor=actor, order=order, escrow=escrow, amount=amount, reason=Refund.Reason.OPERATOR,
+        key=f"operator:{order.pk}:{Refund.objects.filter(order=order).count()}", note=reason.strip(),
+    )  # fmt: skip
+
+
+def refund_failed(*, refund: Refund, message: str) -> None:
+    """The provider could not refund: reverse the refund's posting, so the money is back in escrow."""
+    if refund.status == Refund.Status.FAILED:
+        return
+    refund.status = Refund.Status.FAILED
+    refund.error = message[:300]
+    refund.save(update_fields=["status", "error"])
+    posted = LedgerTransaction.objects.filter(idempotency_key=f"refund:{refund.pk}").first()
+    if posted is not None and not hasattr(posted, "reversed_by"):
+        ledger_reverse(actor=None, transaction_id=posted.pk, reason=f"The provider failed the refund: {message}"[:300])
+    operator_alert(
+        kind="refund_failed",
+        message=f"Refund {refund.pk} of {Money(refund.amount, refund.currency)} for order {refund.order_id} "
+        f"failed at the provider ({message}); the money is back in escrow.",
+        order_id=refund.order_id,
+    )
+
+
+# --- Release and settlement ----------------------------------------------------------------------------------
+
+
+def _settled(order_id: int) -> bool:
+    return (
+        LedgerTransaction.objects.filter(idempotency_key=f"release:{order_id}").exists()
+        or Refund.objects.filter(order_id=order_id, key__startswith=f"settle:{order_id}").exists()
+    )
+
+
+@transaction.atomic
+def escrow_settle(*, actor, order_id: int, explicit: bool = False) -> str:
+    """Carry out a completed or resolved order's settlement: release what goes to the seller (less the fee) and
+    refund the rest of the escrow to the buyer. `explicit` (an operator's request) turns every "nothing to do"
+    into a 409 saying why; the task calls it quietly and it is idempotent."""
+
+    def stop(outcome: str, message: str) -> str:
+        if explicit:
+            raise Conflict(message)
+        return outcome
+
+    try:
+        settlement = order_settlement(order_id=order_id)
+    except NotFound:
+        return stop("missing", "No such order.")
+    order = Order.objects.select_related("seller").get(pk=order_id)
+    if settlement.status not in FINAL or not settlement.final:
+        return stop(
+            "not_final",
+            f"Order {order.number} is {order.get_status_display().lower()}; its escrow is released once the order "
+            "is completed or its dispute resolved.",
+        )
+    payments = _succeeded_payments(order.pk)
+    if not payments:
+        return stop("nothing_held", f"Nothing was paid into escrow for order {order.number} through the platform.")
+    escrow = _lock_escrow(order)
+    if _settled(order.pk):
+        return stop("already_settled", f"The escrow of order {order.number} has already been released.")
+    if escrow_frozen(order.pk):
+        return stop("frozen", f"A card chargeback freezes the escrow of order {order.number}.")
+    to_seller = settlement.to_seller.amount
+    if to_seller > escrow.balance:
+        message = (
+            f"Order {order.number} owes the seller {Money(to_seller, order.currency)} but its escrow holds only "
+            f"{Money(escrow.balance, order.currency)}; the release waits for the operator."
+        )
+        if not explicit:
+            operator_alert(kind="release_short", message=message, order_id=order.pk)
+        return stop("short", message)
+    to_buyer = escrow.balance - to_seller
+    fee = platform_fee(to_seller, order.currency)
+    net = to_seller - fee
+    if to_seller > 0:
+        lines = [(escrow, to_seller), (payable_account(order.seller_id, order.currency), -net)]
+        lines.append((fees_account(order.currency), -fee))
+        ledger_post(
+            actor=actor,
+            kind="release",
+            idempotency_key=f"release:{order.pk}",
+            lines=[(account, amount) for account, amount in lines if amount],
+            memo=f"Release of order {order.number}: {Money(net, order.currency)} to the seller, "
+            f"fee {Money(fee, order.currency)}",
+            order_id=order.pk,
+        )
+        if net > 0:
+            transfer = Transfer.objects.create(
+                order=order, organisation_id=order.seller_id, provider=payments[0].provider, amount=net,
+                currency=order.currency,
+            )  # fmt: skip
+            _schedule("payments.tasks.transfer_submit", transfer.pk)
+    refund_from_escrow(
+        actor=actor, order=order, escrow=escrow, amount=to_buyer, reason=Refund.Reason.SETTLEMENT,
+        key=f"settle:{order.pk}", note=f"Settlement of order {order.number} ({settlement.decision or 'receipt'})",
+    )  # fmt: skip
+    audit_record(
+        actor=actor, action="escrow.settled", subject=order, organisation_id=order.seller_id,
+        data={"to_seller": to_seller, "fee": fee, "net": net, "to_buyer": to_buyer, "currency": order.currency},
+    )  # fmt: skip
+    return "settled"
+
+
+@transaction.atomic
+def escrow_refund_cancelled(*, actor, order_id: int) -> str:
+    """An order cancelled after payment: everything its escrow holds goes back to the buyer (once)."""
+    order = Order.objects.filter(pk=order_id).first()
+    if order is None or order.status != Order.Status.CANCELLED or not _succeeded_payments(order_id):
+        return "nothing_to_do"
+    escrow = _lock_escrow(order)
+    if Refund.objects.filter(order_id=order_id, key__startswith=f"cancel:{order_id}").exists():
+        return "already_refunded"
+    if escrow_frozen(order_id):
+        return "frozen"
+    refund_from_escrow(
+        actor=actor, order=order, escrow=escrow, amount=escrow.balance, reason=Refund.Reason.CANCELLATION,
+        key=f"cancel:{order_id}", note=f"Order {order.number} was cancelled after payment",
+    )  # fmt: skip
+    return "refunded"
+
+
+def escrow_follow_up(*, order_id: int) -> str:
+    """Whatever an order's state asks of its escrow now (after an order event, or a chargeback closing)."""
+    status = Order.objects.filter(pk=order_id).values_list("status", flat=True).first()
+    if status in FINAL:
+        return escrow_settle(actor=None, order_id=order_id)
+    if status == Order.Status.CANCELLED:
+        return escrow_refund_cancelled(actor=None, order_id=order_id)
+    return "nothing_to_do"
+
+
+# --- Chargebacks ---------------------------------------------------------------------------------------------
+
+
+def chargeback_open(*, provider: str, reference: str, payment: Payment, amount: int, reason: str) -> ChargeDispute:
+    dispute, created = ChargeDispute.objects.get_or_create(
+        provider=provider, reference=reference,
+        defaults={"payment": payment, "order_id": payment.order_id, "amount": amount, "currency": payment.currency,
+                  "reason": reason},
+    )  # fmt: skip
+    if created:
+        audit_record(
+            actor=None, action="escrow.frozen", subject=dispute, data={"order": payment.order_id, "amount": amount}
+        )
+        operator_alert(
+            kind="chargeback",
+            message=f"The buyer's bank disputes payment {payment.reference} ({Money(amount, payment.currency)}, "
+            f"reason: {reason or 'not given'}). The escrow of order {payment.order_id} is frozen until it closes.",
+            order_id=payment.order_id,
+        )
+    return dispute
+
+
+def chargeback_close(*, dispute: ChargeDispute, won: bool, amount: int | None = None) -> None:
+    dispute.status = ChargeDispute.Status.WON if won else ChargeDispute.Status.LOST
+    from django.utils import timezone
+
+    dispute.closed_at = timezone.now()
+    dispute.save(update_fields=["status", "closed_at"])
+    order = Order.objects.get(pk=dispute.order_id)
+    escrow = _lock_escrow(order)
+    if not won:
+        lost = dispute.amount if amount is None else amount
+        taken = min(lost, escrow.balance)
+        if taken > 0:
+            ledger_post(
+                actor=None,
+                kind="chargeback",
+                idempotency_key=f"chargeback:{dispute.pk}",
+                lines=[(escrow, taken), (clearing_account(order.currency), -taken)],
+                memo=f"Chargeback {dispute.reference} lost on order {order.number}",
+                order_id=order.pk,
+            )
+        if lost > taken:
+            operator_alert(
+                kind="chargeback_shortfall",
+                message=f"Chargeback {dispute.reference} on order {order.number} was lost; "
+                f"{Money(lost - taken, order.currency)} had already left escrow and must be recovered "
+                "(reverse the transfer to the seller if that is fair).",
+                order_id=order.pk,
+            )
+    audit_record(
+        actor=None, action="escrow.unfrozen", subject=dispute, data={"order": order.number, "status": dispute.status}
+    )
+    _schedule("payments.tasks.escrow_follow_up", order.pk)
+
+
+# --- Transfers -----------------------------------------------------------------------------------------------
+
+
+def transfer_record_paid(*, transfer: Transfer, reference: str, destination: str = "") -> None:
+    """The provider made the transfer: the seller's payable goes to the provider clearing account (once)."""
+    if transfer.status != Transfer.Status.PENDING:
+        return
+    transfer.reference = reference
+    transfer.destination = destination or transfer.destination
+    transfer.status = Transfer.Status.PAID
+    transfer.error = ""
+    transfer.save(update_fields=["reference", "destination", "status", "error", "updated_at"])
+    ledger_post(
+        actor=None,
+        kind="transfer",
+        idempotency_key=f"transfer:{transfer.pk}",
+        lines=[
+            (payable_account(transfer.organisation_id, transfer.currency), transfer.amount),
+            (clearing_account(transfer.currency), -transfer.amount),
+        ],
+        memo=f"Transfer {reference} to the seller of order {transfer.order_id}",
+        order_id=transfer.order_id,
+    )
+
+
+def transfer_record_reversed(*, transfer: Transfer, amount_reversed: int) -> int:
+    """The provider's running total reversed on a transfer: post what is new. Returns the amount posted."""
+    delta = min(amount_reversed, transfer.amount) - transfer.amount_reversed
+    if delta <= 0 or transfer.status == Transfer.Status.PENDING:
+        return 0
+    ledger_post(
+        actor=None,
+        kind="transfer_reversal",
+        idempotency_key=f"transfer_reversal:{transfer.pk}:{transfer.amount_reversed + delta}",
+        lines=[
+            (clearing_account(transfer.currency), delta),
+            (payable_account(transfer.organisation_id, transfer.currency), -delta),
+        ],
+        memo=f"Reversal of transfer {transfer.reference}",
+        order_id=transfer.order_id,
+    )
+    transfer.amount_reversed += delta
+    if transfer.amount_reversed == transfer.amount:
+        transfer.status = Transfer.Status.REVERSED
+    transfer.save(update_fields=["amount_reversed", "status", "updated_at"])
+    return delta

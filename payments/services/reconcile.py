@@ -1,0 +1,97 @@
+"""Compare the ledger and our payment records with what the provider holds."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.db.models import Sum
+
+from payments.models import Account, ChargeDispute, Entry, Payment, Refund, Transfer
+from payments.providers import ProviderError
+from payments.services.events import provider_for
+
+
+def reconcile_differences(*, provider_name: str | None = None) -> list[str]:
+    differences: list[str] = []
+    providers: dict[str, object] = {}
+
+    def provider(name: str):
+        if name not in providers:
+            providers[name] = provider_for(name)
+        return providers[name]
+
+    payments = Payment.objects.exclude(reference="").order_by("pk")
+    transfers = Transfer.objects.exclude(reference="").order_by("pk")
+    if provider_name:
+        payments, transfers = payments.filter(provider=provider_name), transfers.filter(provider=provider_name)
+    for payment in payments:
+        try:
+            remote = provider(payment.provider).payment_state(payment.reference)
+        except ProviderError as error:
+            differences.append(f"payment {payment.pk} ({payment.reference}): the provider could not be asked: {error}")
+            continue
+        if remote is None:
+            differences.append(f"payment {payment.pk} ({payment.reference}): unknown to {payment.provider}")
+            continue
+        if remote.status != payment.status and not (remote.status == "pending" and payment.status == "failed"):
+            differences.append(
+                f"payment {payment.pk} ({payment.reference}): ours is {payment.status}, {payment.provider} says "
+                f"{remote.status}"
+            )
+        if (remote.amount, remote.currency) != (payment.amount, payment.currency):
+            differences.append(
+                f"payment {payment.pk} ({payment.reference}): ours is {payment.amount} {payment.currency}, "
+                f"{payment.provider} says {remote.amount} {remote.currency}"
+            )
+        ours = (
+            Refund.objects.filter(payment=payment, status=Refund.Status.SUCCEEDED).aggregate(t=Sum("amount"))["t"] or 0
+        )
+        if remote.amount_refunded != ours:
+            differences.append(
+                f"payment {payment.pk} ({payment.reference}): we refunded {ours}, {payment.provider} says "
+                f"{remote.amount_refunded}"
+            )
+    for transfer in transfers:
+        try:
+            remote = provider(transfer.provider).transfer_state(transfer.reference)
+        except ProviderError as error:
+            differences.append(f"transfer {transfer.pk}: the provider could not be asked: {error}")
+            continue
+        if remote is None:
+            differences.append(f"transfer {transfer.pk} ({transfer.reference}): unknown to {transfer.provider}")
+            continue
+        if (remote.amount, remote.amount_reversed) != (transfer.amount, transfer.amount_reversed):
+            differences.append(
+                f"transfer {transfer.pk} ({transfer.reference}): ours is {transfer.amount} reversed "
+                f"{transfer.amount_reversed}, {transfer.provider} says {remote.amount} "
+                f"reversed {remote.amount_reversed}"
+            )
+    for transfer in Transfer.objects.filter(status=Transfer.Status.PENDING).order_by("pk"):
+        differences.append(f"transfer {transfer.pk} for order {transfer.order_id} is not sent yet: {transfer.error}")
+    for refund in Refund.objects.filter(status=Refund.Status.PENDING).order_by("pk"):
+        differences.append(f"refund {refund.pk} for order {refund.order_id} is not confirmed by the provider yet")
+    # The provider clearing account against our records of money in and out.
+    expected: dict[str, int] = defaultdict(int)
+    for row in Payment.objects.filter(status="succeeded").values("currency").annotate(t=Sum("amount")):
+        expected[row["currency"]] += row["t"]
+    for row in Refund.objects.exclude(status="failed").values("currency").annotate(t=Sum("amount")):
+        expected[row["currency"]] -= row["t"]
+    for row in Transfer.objects.exclude(status="pending").values("currency").annotate(t=Sum("amount")):
+        expected[row["currency"]] -= row["t"]
+    for row in Transfer.objects.values("currency").annotate(t=Sum("amount_reversed")):
+        expected[row["currency"]] += row["t"] or 0
+    for dispute in ChargeDispute.objects.filter(status="lost"):
+        taken = Entry.objects.filter(
+            transaction__idempotency_key=f"chargeback:{dispute.pk}", account__kind=Account.Kind.PROVIDER_CLEARING
+        ).aggregate(t=Sum("amount"))["t"]
+        expected[dispute.currency] += taken or 0
+    clearing = dict(
+        Account.objects.filter(kind=Account.Kind.PROVIDER_CLEARING).values_list("currency", "balance").order_by()
+    )
+    for currency in sorted(set(expected) | set(clearing)):
+        if clearing.get(currency, 0) != expected.get(currency, 0):
+            differences.append(
+                f"provider clearing {currency}: the ledger holds {clearing.get(currency, 0)}, our payment records "
+                f"give {expected.get(currency, 0)}"
+            )
+    return differences

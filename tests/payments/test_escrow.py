@@ -1,0 +1,378 @@
+"""Escrow flows with the offline provider: fund, release less the fee, refund the rest, cancellations,
+dispute decisions, chargebacks, bad input, ledger_check and reconcile_payments."""
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from marketplace.core.errors import Conflict, PermissionDenied, ValidationFailed
+from marketplace.core.money import is_zero_decimal
+from orders.models import Order, OrderEvent
+from payments.models import (
+    Account,
+    ChargeDispute,
+    Entry,
+    LedgerTransaction,
+    OfflineRecord,
+    OperatorAlert,
+    Payment,
+    ProviderEvent,
+    Refund,
+    Transfer,
+)
+from payments.providers import base
+from payments.providers.stripe import STRIPE_ZERO_DECIMAL, from_stripe_amount, to_stripe_amount
+from payments.selectors import ledger_problems
+from payments.services.escrow import escrow_refund, escrow_settle, platform_fee
+from payments.services.events import provider_event_process, provider_event_receive
+from payments.services.payments import payment_start
+from payments.services.reconcile import reconcile_differences
+from payments.tasks import order_event_received
+from tests.orders.factories import TONNE, advance, place
+from tests.payments.conftest import move, onboard, paid_order, pay, resolve
+
+K = Account.Kind
+pytestmark = pytest.mark.django_db
+
+
+def balance(kind, **owner) -> int:
+    account = Account.objects.filter(kind=kind, **owner).first()
+    return account.balance if account else 0
+
+
+def lines_of(key: str) -> list[tuple[str, int]]:
+    return sorted(
+        (e.account.kind, e.amount)
+        for e in Entry.objects.filter(transaction__idempotency_key=key).select_related("account")
+    )
+
+
+# --- Money ---------------------------------------------------------------------------------------------------
+
+# Stripe's documented zero-decimal currencies (docs.stripe.com/currencies#zero-decimal).
+STRIPE_DOCUMENTED_ZERO_DECIMAL = [
+    "BIF",
+    "CLP",
+    "DJF",
+    "GNF",
+    "JPY",
+    "KMF",
+    "KRW",
+    "MGA",
+    "PYG",
+    "RWF",
+    "UGX",
+    "VND",
+    "VUV",
+    "XAF",
+    "XOF",
+    "XPF",
+]
+
+
+@pytest.mark.parametrize("currency", STRIPE_DOCUMENTED_ZERO_DECIMAL)
+def test_every_stripe_zero_decimal_currency_has_no_minor_unit_here(currency):
+    assert is_zero_decimal(currency)
+    assert to_stripe_amount(1500, currency) == 1500 == from_stripe_amount(1500, currency)
+
+
+def test_stripe_units_match_ours_for_the_rest():
+    assert set(STRIPE_DOCUMENTED_ZERO_DECIMAL) == STRIPE_ZERO_DECIMAL
+    assert not is_zero_decimal("EUR") and to_stripe_amount(1050, "EUR") == 1050
+    assert to_stripe_amount(1500, "ISK") == 150_000  # Stripe keeps two decimals for ISK
+    assert from_stripe_amount(150_000, "ISK") == 1500
+
+
+@pytest.mark.parametrize(("amount", "fee"), [(50, 2), (150, 4), (250, 8), (3_000_000, 90_000), (1, 0)])
+def test_the_fee_is_rounded_half_even_once(settings, amount, fee):
+    settings.PLATFORM_FEE_BP = 300
+    assert platform_fee(amount, "XOF") == fee
+
+
+# --- Funding ---------------------------------------------------------------------------------------------------
+
+
+def test_an_offline_payment_funds_the_escrow_and_marks_the_order_paid(world, run_commits):
+    order = advance(world, place(world, 2 * TONNE), "accepted")
+    with run_commits():
+        payment = pay(world, order)
+    order.refresh_from_db()
+    assert payment.status == "succeeded" and order.status == "paid"
+    assert order.payment_reference == payment.reference
+    assert balance(K.ORDER_ESCROW, order_id=order.pk) == 3_000_000
+    assert balance(K.PROVIDER_CLEARING, currency="XOF") == 3_000_000
+    assert lines_of(f"payment:{payment.pk}") == [("order_escrow", -3_000_000), ("provider_clearing", 3_000_000)]
+    assert ProviderEvent.objects.get().outcome == "applied"
+    assert ledger_problems() == []
+
+
+def test_a_declined_demo_card_leaves_the_order_accepted(world, run_commits):
+    order = advance(world, place(world), "accepted")
+    with run_commits():
+        payment = pay(world, order, succeed=False)
+    order.refresh_from_db()
+    assert payment.status == "failed" and order.status == "accepted"
+    assert not LedgerTransaction.objects.exists()
+
+
+def test_paying_twice_returns_the_same_payment_and_funds_once(world, run_commits):
+    order = advance(world, place(world), "accepted")
+    with run_commits():
+        first = pay(world, order)
+    with pytest.raises(Conflict):
+        payment_start(actor=world.buyer.manager, order_id=order.pk, amount=order.total_amount, currency="XOF")
+    assert Payment.objects.count() == 1 and first.status == "succeeded"
+    assert LedgerTransaction.objects.filter(kind="payment").count() == 1
+
+
+# --- Bad input: a clear 4xx and nothing written --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "field"),
+    [
+        (3_000_000, "EUR", "currency"),
+        (2_999_999, "XOF", "amount"),
+        ("3000000", "XOF", "amount"),
+        (None, "", "currency"),
+    ],
+)
+def test_a_payment_in_the_wrong_currency_or_for_the_wrong_amount_is_refused(world, amount, currency, field):
+    order = advance(world, place(world), "accepted")
+    with pytest.raises(ValidationFailed) as refused:
+        payment_start(actor=world.buyer.manager, order_id=order.pk, amount=amount, currency=currency)
+    assert field in refused.value.fields and "XOF" in refused.value.message
+    assert not Payment.objects.exists() and not OfflineRecord.objects.exists() and not Entry.objects.exists()
+
+
+def test_only_the_buyers_managers_pay_and_only_accepted_orders(world):
+    order = place(world)
+    with pytest.raises(Conflict, match="accepted"):
+        payment_start(actor=world.buyer.manager, order_id=order.pk, amount=order.total_amount, currency="XOF")
+    advance(world, order, "accepted")
+    with pytest.raises(PermissionDenied):
+        payment_start(actor=world.seller.manager, order_id=order.pk, amount=order.total_amount, currency="XOF")
+    with pytest.raises(PermissionDenied):
+        payment_start(actor=world.buyer.clerk, order_id=order.pk, amount=order.total_amount, currency="XOF")
+    assert not Payment.objects.exists()
+
+
+def test_a_provider_event_for_the_wrong_amount_funds_nothing_and_alerts(world, run_commits):
+    order = advance(world, place(world), "accepted")
+    payment = payment_start(actor=world.buyer.manager, order_id=order.pk, amount=order.total_amount, currency="XOF")
+    raw = {"id": "offevt_forged", "type": base.PAYMENT_SUCCEEDED, "payment_reference": payment.reference,
+           "amount": 1000, "currency": "XOF", "order_id": order.pk}  # fmt: skip
+    event, _ = provider_event_receive(provider="offline", raw=raw)
+    assert provider_event_process(event_pk=event.pk) == "rejected"
+    event.refresh_from_db()
+    assert "comes to 3,000,000 XOF" in event.error
+    assert not Entry.objects.exists()
+    assert Order.objects.get(pk=order.pk).status == "accepted"
+    assert OperatorAlert.objects.filter(kind="event_rejected").exists()
+
+
+def test_releasing_twice_and_refunding_more_than_held_are_refused(world, run_commits):
+    order = paid_order(world)
+    with run_commits():
+        move(world, order, "completed")
+    assert LedgerTransaction.objects.filter(kind="release").count() == 1
+    with pytest.raises(Conflict, match="already been released"):
+        escrow_settle(actor=world.operator.manager, order_id=order.pk, explicit=True)
+    other = paid_order(world)
+    before = Entry.objects.count()
+    with pytest.raises(ValidationFailed, match="more than that"):
+        escrow_refund(actor=world.operator.manager, order_id=other.pk, amount=3_000_001, reason="Too much")
+    assert Entry.objects.count() == before and not Refund.objects.filter(order=other).exists()
+
+
+# --- Release --------------------------------------------------------------------------------------------------
+
+
+def test_completion_releases_to_the_seller_less_the_fee_and_pays_the_transfer(world, run_commits, settings):
+    settings.PLATFORM_FEE_BP = 300
+    onboard(world)
+    order = paid_order(world)
+    with run_commits():
+        move(world, order, "completed")
+    seller = world.seller.organisation.pk
+    assert lines_of(f"release:{order.pk}") == sorted(
+        [("order_escrow", 3_000_000), ("organisation_payable", -2_910_000), ("platform_fees", -90_000)]
+    )
+    release = LedgerTransaction.objects.get(idempotency_key=f"release:{order.pk}")
+    assert release.kind == "release" and release.order_id == order.pk
+    transfer = Transfer.objects.get(order=order)
+    assert (transfer.status, transfer.amount, transfer.organisation_id) == ("paid", 2_910_000, seller)
+    assert lines_of(f"transfer:{transfer.pk}") == [
+        ("organisation_payable", 2_910_000),
+        ("provider_clearing", -2_910_000),
+    ]
+    assert balance(K.ORDER_ESCROW, order_id=order.pk) == 0
+    assert balance(K.ORGANISATION_PAYABLE, organisation_id=seller) == 0
+    assert balance(K.PLATFORM_FEES, currency="XOF") == 90_000
+    assert balance(K.PROVIDER_CLEARING, currency="XOF") == 90_000
+    assert ledger_problems() == [] and reconcile_differences() == []
+
+
+def test_a_short_receipt_releases_the_adjusted_amount_and_refunds_the_difference(world, run_commits):
+    order = paid_order(world)
+    line = order.lines.get()
+    with run_commits():
+        move(world, order, "delivered", receipt={line.pk: {"quantity": 1_800_000}})
+        order.refresh_from_db()
+        due = order.amount_due
+        move(world, order, "completed")
+    assert 0 < due < 3_000_000
+    fee = platform_fee(due, "XOF")
+    assert lines_of(f"release:{order.pk}") == sorted(
+        [("order_escrow", due), ("organisation_payable", -(due - fee)), ("platform_fees", -fee)]
+    )
+    refund = Refund.objects.get(order=order)
+    assert (refund.amount, refund.reason, refund.status) == (3_000_000 - due, "settlement", "succeeded")
+    assert lines_of(f"refund:{refund.pk}") == [
+        ("order_escrow", 3_000_000 - due),
+        ("provider_clearing", -(3_000_000 - due)),
+    ]
+    # No payout account yet: the transfer waits, and goes once the seller onboards.
+    transfer = Transfer.objects.get(order=order)
+    assert transfer.status == "pending" and "payouts" in transfer.error
+    with run_commits():
+        onboard(world)
+    transfer.refresh_from_db()
+    assert transfer.status == "paid"
+    assert ledger_problems() == [] and reconcile_differences() == []
+
+
+@pytest.mark.parametrize(
+    ("decision", "refund_amount"), [("release", None), ("partial_refund", 500_000), ("full_refund", None)]
+)
+def test_a_dispute_resolution_is_carried_out(world, run_commits, decision, refund_amount):
+    onboard(world)
+    order = paid_order(world)
+    with run_commits():
+        resolve(world, order, decision, refund_amount)
+    to_buyer = {"release": 0, "partial_refund": 500_000, "full_refund": 3_000_000}[decision]
+    to_seller = 3_000_000 - to_buyer
+    released = LedgerTransaction.objects.filter(idempotency_key=f"release:{order.pk}").first()
+    if to_seller:
+        assert dict(lines_of(f"release:{order.pk}"))["order_escrow"] == to_seller
+    else:
+        assert released is None and not Transfer.objects.exists()
+    assert sum(r.amount for r in Refund.objects.filter(order=order)) == to_buyer
+    assert balance(K.ORDER_ESCROW, order_id=order.pk) == 0
+    assert ledger_problems() == [] and reconcile_differences() == []
+
+
+def test_a_cancellation_after_payment_refunds_the_buyer(world, run_commits):
+    order = paid_order(world)
+    with run_commits():
+        move(world, order, "cancelled")
+    refund = Refund.objects.get(order=order)
+    assert (refund.amount, refund.reason, refund.status) == (3_000_000, "cancellation", "succeeded")
+    assert balance(K.ORDER_ESCROW, order_id=order.pk) == 0 and balance(K.PROVIDER_CLEARING, currency="XOF") == 0
+    assert OfflineRecord.objects.get(kind="pay").data["refunded"] == 3_000_000
+    assert ledger_problems() == [] and reconcile_differences() == []
+
+
+def test_the_order_task_is_idempotent(world, run_commits):
+    order = paid_order(world)
+    with run_commits():
+        move(world, order, "completed")
+    completed = OrderEvent.objects.get(order=order, to_status="completed")
+    for _ in range(3):
+        assert order_event_received(completed.pk) == "already_settled"
+    assert LedgerTransaction.objects.filter(kind="release").count() == 1
+    assert LedgerTransaction.objects.filter(kind="refund").count() == 0
+
+
+def test_orders_marked_paid_outside_the_platform_are_left_alone(world, run_commits):
+    order = place(world)
+    with run_commits():
+        advance(world, order, "completed")  # the operator recorded a bank payment
+    assert not LedgerTransaction.objects.exists()
+
+
+# --- Chargebacks ------------------------------------------------------------------------------------------------
+
+
+def _chargeback(order, payment, kind, status="open", n=1):
+    raw = {"id": f"offevt_{kind}_{n}", "type": kind, "payment_reference": payment.reference, "dispute_reference":
+           f"dp_{n}", "dispute_status": status, "amount": payment.amount, "currency": payment.currency}  # fmt: skip
+    event, _ = provider_event_receive(provider="offline", raw=raw)
+    return provider_event_process(event_pk=event.pk)
+
+
+def test_a_chargeback_freezes_the_escrow_and_alerts_until_it_is_won(world, run_commits, mailoutbox):
+    onboard(world)
+    order = paid_order(world)
+    payment = Payment.objects.get(order=order)
+    with run_commits():
+        assert _chargeback(order, payment, base.DISPUTE_CREATED) == "applied"
+    assert ChargeDispute.objects.get().status == "open"
+    assert OperatorAlert.objects.filter(kind="chargeback", order=order).exists()
+    assert any("frozen" in mail.body for mail in mailoutbox)
+    with run_commits():
+        move(world, order, "completed")
+    assert not LedgerTransaction.objects.filter(kind="release").exists()
+    with pytest.raises(Conflict, match="chargeback"):
+        escrow_settle(actor=world.operator.manager, order_id=order.pk, explicit=True)
+    with run_commits():
+        assert _chargeback(order, payment, base.DISPUTE_CLOSED, "won") == "applied"
+    assert LedgerTransaction.objects.filter(kind="release", order_id=order.pk).count() == 1
+    assert ledger_problems() == []
+
+
+def test_a_lost_chargeback_takes_the_money_from_escrow(world, run_commits):
+    order = paid_order(world)
+    payment = Payment.objects.get(order=order)
+    with run_commits():
+        _chargeback(order, payment, base.DISPUTE_CREATED)
+        _chargeback(order, payment, base.DISPUTE_CLOSED, "lost")
+    assert lines_of("chargeback:" + str(ChargeDispute.objects.get().pk)) == [
+        ("order_escrow", 3_000_000), ("provider_clearing", -3_000_000)
+    ]  # fmt: skip
+    assert balance(K.ORDER_ESCROW, order_id=order.pk) == 0
+    assert ledger_problems() == []
+
+
+# --- ledger_check ---------------------------------------------------------------------------------------------------
+
+
+def test_ledger_check_passes_then_names_the_offenders(world, run_commits, capsys):
+    order = paid_order(world)
+    call_command("ledger_check")
+    assert "consistent" in capsys.readouterr().out
+    # A second, unexplained credit to the escrow (as a double-posted payment would make): balanced, but wrong.
+    escrow = Account.objects.get(kind=K.ORDER_ESCROW, order_id=order.pk)
+    clearing = Account.objects.get(kind=K.PROVIDER_CLEARING, currency="XOF")
+    from payments.services.ledger import ledger_post
+
+    ledger_post(actor=None, kind="payment", idempotency_key="payment:again", lines=[(clearing, 10), (escrow, -10)],
+                order_id=order.pk)  # fmt: skip
+    with pytest.raises(CommandError):
+        call_command("ledger_check")
+    err = capsys.readouterr().err
+    assert f"order {order.pk}: escrow credits for payments are 3000010" in err
+
+
+def test_ledger_check_reports_an_unbalanced_transaction_and_a_bad_balance(world):
+    order = paid_order(world)
+    escrow = Account.objects.get(kind=K.ORDER_ESCROW, order_id=order.pk)
+    tx = LedgerTransaction.objects.create(kind="manual", idempotency_key="manual:1")
+    Entry.objects.create(transaction=tx, account=escrow, amount=-5, currency="XOF")
+    problems = ledger_problems()
+    assert any(f"transaction {tx.pk} does not balance" in p for p in problems)
+    assert any(f"account {escrow.pk}: stored balance" in p for p in problems)
+    assert any("'manual' transaction" in p for p in problems)
+
+
+def test_reconcile_reports_a_difference_with_the_provider(world, run_commits):
+    order = paid_order(world)
+    assert reconcile_differences() == []
+    record = OfflineRecord.objects.get(kind="pay")
+    record.data["refunded"] = 100
+    record.save()
+    differences = reconcile_differences()
+    assert differences == [f"payment {Payment.objects.get(order=order).pk} ({record.reference}): we refunded 0, "
+                           "offline says 100"]  # fmt: skip
+    with pytest.raises(CommandError):
+        call_command("reconcile_payments")
