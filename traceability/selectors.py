@@ -20,7 +20,7 @@ from marketplace.organisations.models import User
 from marketplace.organisations.roles import Capability, role_can
 from traceability import identifiers
 from traceability.genealogy import Trace, trace_backward, trace_forward
-from traceability.models import Event, EventLot
+from traceability.models import Event, EventLot, LotRole
 
 
 def visible_organisation_ids(*, viewer: User) -> list[int]:
@@ -86,6 +86,24 @@ def parse_since(value: str | date | datetime) -> datetime:
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment, timezone.get_fixed_timezone(0))
     return moment
+
+
+def origin_event_id(*, organisation_id: int, lot_uri: str) -> str | None:
+    """The event ID of the live receiving (or commissioning) event that brought `lot_uri` into the
+    organisation's records, for the service that declares it erroneous; None when there is none."""
+    return (
+        Event.objects.filter(
+            organisation_id=organisation_id,
+            declares__isnull=True,
+            error_declarations__isnull=True,
+            biz_step__in=("receiving", "commissioning"),
+            lots__lot_uri=lot_uri,
+            lots__role=LotRole.OBSERVED,
+        )
+        .order_by("sequence")
+        .values_list("event_id", flat=True)
+        .first()
+    )
 
 
 # --- Genealogy -----------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from catalogue.services._common import (
     next_number,
     organisation_prefix,
 )
+from catalogue.tracing import delivery_reversal_traced, delivery_traced
 from marketplace.core.errors import Conflict, NotFound
 from marketplace.core.services import audit_record
 from marketplace.core.sms import send_sms
@@ -213,6 +214,7 @@ def delivery_record(
                 return existing
         raise
     delivery.replayed = False
+    delivery_traced(actor=actor, organisation=organisation, delivery=delivery)
     audit_record(
         actor=actor,
         action="delivery.recorded",
@@ -297,6 +299,7 @@ def delivery_reverse(*, actor: User, delivery_id: int, reason: str) -> Delivery:
             reversal.save()
     except IntegrityError:
         raise Conflict(f"{original.receipt_number} has already been reversed.") from None
+    delivery_reversal_traced(actor=actor, organisation=organisation, delivery=original)
     audit_record(
         actor=actor, action="delivery.reversed", subject=original, organisation_id=organisation.pk,
         reason=reversal.reason, data={"reversal": reversal.receipt_number, "net_grams": original.net_grams},

@@ -19,6 +19,7 @@ from catalogue.services._common import (
     next_number,
     organisation_prefix,
 )
+from catalogue.tracing import delivery_identifier, lot_identifier, storage_traced, transformation_traced
 from marketplace.core.errors import Conflict, InvalidTransition, NotFound
 from marketplace.core.money import allocate_largest_remainder
 from marketplace.core.services import audit_record
@@ -180,6 +181,10 @@ def lot_bulk(*, actor: User, organisation_id: int, delivery_ids: list[int], stor
         quantity_grams=sum(d.net_grams for d in deliveries), storage_location=location,
     )  # fmt: skip
     LotIntake.objects.bulk_create([LotIntake(delivery=d, lot=lot, grams=d.net_grams) for d in deliveries])
+    transformation_traced(
+        actor=actor, organisation=organisation, location=location, outputs=[(lot, lot.quantity_grams)],
+        inputs=[(delivery_identifier(d, organisation), d.net_grams) for d in deliveries],
+    )  # fmt: skip
     LotContribution.objects.bulk_create(
         [LotContribution(lot=lot, farmer_id=d.farmer_id, delivery=d, grams=d.net_grams) for d in deliveries]
     )
@@ -242,6 +247,14 @@ def lot_split(
         )
         LotLineage.objects.create(parent=lot, child=child, grams=part)
         children.append(child)
+    transformation_traced(
+        actor=actor, organisation=organisation, location=lot.storage_location,
+        inputs=[(lot_identifier(lot, organisation), lot.quantity_grams)],
+        outputs=[(child, child.quantity_grams) for child in children],
+    )  # fmt: skip
+    for child in children:
+        if child.storage_location_id != lot.storage_location_id:
+            storage_traced(actor=actor, organisation=organisation, lot=child, location=child.storage_location)
     lot_transition_locked(actor=actor, lot=lot, to_status=S.CLOSED, reason="split")
     audit_record(
         actor=actor, action="lot.split", subject=lot, organisation_id=organisation.pk,
@@ -298,6 +311,10 @@ def lot_merge(*, actor: User, lot_ids: list[int], storage_location_id: int | Non
         ]
     )
     LotLineage.objects.bulk_create([LotLineage(parent=lot, child=merged, grams=lot.quantity_grams) for lot in lots])
+    transformation_traced(
+        actor=actor, organisation=organisation, location=location, outputs=[(merged, merged.quantity_grams)],
+        inputs=[(lot_identifier(lot, organisation), lot.quantity_grams) for lot in lots],
+    )  # fmt: skip
     for lot in lots:
         lot_transition_locked(actor=actor, lot=lot, to_status=S.CLOSED, reason=f"merged into {merged.code}")
     audit_record(
@@ -319,6 +336,7 @@ def lot_move(*, actor: User, lot_id: int, storage_location_id: int) -> Lot:
     before = lot.storage_location_id
     lot.storage_location = location
     lot.save(update_fields=["storage_location", "updated_at"])
+    storage_traced(actor=actor, organisation=organisation, lot=lot, location=location)
     audit_record(
         actor=actor, action="lot.moved", subject=lot, organisation_id=organisation.pk,
         data={"from": before, "to": location.pk},
