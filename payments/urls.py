@@ -1,1 +1,9 @@
-urlpatterns: list = []
+from django.urls import path
+
+from payments import webhooks
+
+app_name = "payments"
+
+urlpatterns = [
+    path("webhooks/stripe/", webhooks.stripe_webhook, name="stripe-webhook"),
+]

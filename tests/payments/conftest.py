@@ -64,3 +64,25 @@ def resolve(world: World, order, decision: str, refund_amount=None):
     )
     order.refresh_from_db()
     return order
+
+
+@pytest.fixture(scope="session")
+def localstripe(tmp_path_factory):
+    """localstripe (extended with Connect by tests/payments/localstripe_connect.py) for the whole run."""
+    from tests.payments import stripe_fake
+
+    process, base = stripe_fake.start(tmp_path_factory.mktemp("localstripe"))
+    yield base
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def stripe_mode(settings, localstripe):
+    """The Stripe provider against localstripe."""
+    from tests.payments import stripe_fake
+
+    settings.STRIPE_SECRET_KEY = stripe_fake.SECRET_KEY
+    settings.STRIPE_API_BASE = localstripe
+    settings.STRIPE_WEBHOOK_SECRET = stripe_fake.WEBHOOK_SECRET
+    return localstripe
