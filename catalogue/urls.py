@@ -15,6 +15,7 @@ urlpatterns = [
     path("lots/bulk/", views.lot_bulk, name="catalogue-lot-bulk"),
     path("lots/merge/", views.lot_merge, name="catalogue-lot-merge"),
     path("lots/<int:lot_id>/", views.lot_detail, name="catalogue-lot-detail"),
+    path("lots/<int:lot_id>/eudr.json", views.lot_due_diligence, name="catalogue-lot-due-diligence"),
     path("lots/<int:lot_id>/split/", views.lot_split, name="catalogue-lot-split"),
     path("lots/<int:lot_id>/move/", views.lot_move, name="catalogue-lot-move"),
     path("lots/<int:lot_id>/transition/", views.lot_transition, name="catalogue-lot-transition"),

@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as HttpForbidden
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -325,9 +325,13 @@ def _lot_page(request: HttpRequest, lot: Lot, *, split=None, move=None, status: 
         if to_status in LOT_TRANSITIONS[lot.status] and to_status not in (Lot.Status.OPEN, Lot.Status.LISTED)
     ]
     shares = _read(selectors.lot_member_shares, viewer=request.user, lot_id=lot.pk)
+    eudr = (
+        _read(selectors.lot_due_diligence, viewer=request.user, lot_id=lot.pk) if lot.commodity.eudr_relevant else None
+    )
     context = {
         "lot": lot,
         "shares": shares,
+        "eudr": eudr,
         "can_decide": can_decide,
         "split": split or forms.SplitForm(),
         "move": move or forms.MoveForm(warehouses=warehouses),
@@ -340,6 +344,20 @@ def _lot_page(request: HttpRequest, lot: Lot, *, split=None, move=None, status: 
 def lot_detail(request: HttpRequest, lot_id: int) -> HttpResponse:
     lot = _read(selectors.lot_get, viewer=request.user, lot_id=lot_id)
     return _lot_page(request, lot)
+
+
+@login_required
+def lot_due_diligence(request: HttpRequest, lot_id: int) -> HttpResponse:
+    """The EUDR due-diligence package as a JSON download (the cooperative's members and the lot's buyers)."""
+    try:
+        package = selectors.lot_due_diligence(viewer=request.user, lot_id=lot_id)
+    except NotFound as error:
+        raise Http404(error.message) from None
+    except DomainError as error:  # a commodity the EUDR does not cover: there is nothing to download
+        raise Http404(error.message) from None
+    response = JsonResponse(package.as_json(), json_dumps_params={"indent": 2, "ensure_ascii": False})
+    response["Content-Disposition"] = f'attachment; filename="{package.filename}"'
+    return response
 
 
 @login_required

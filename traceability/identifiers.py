@@ -133,6 +133,27 @@ def lot_code_of(uri: str) -> str:
     return ""
 
 
+def plot_id_of(uri: str) -> int | None:
+    """The plot id named by a plot URI of this deployment (see `plot_uri`), else None."""
+    prefix = f"{base_url()}/id/plot/"
+    text = (uri or "").strip()
+    if text.startswith(prefix) and text[len(prefix) :].isdigit():
+        return int(text[len(prefix) :])
+    return None
+
+
+def delivery_reference_of(uri: str) -> tuple[int, str] | None:
+    """(organisation id, reference) named by a delivery URI of this deployment (see `delivery_uri`), else None."""
+    prefix = f"{base_url()}/id/delivery/"
+    text = (uri or "").strip()
+    if not text.startswith(prefix):
+        return None
+    organisation, _, reference = text[len(prefix) :].partition("/")
+    if not organisation.isdigit() or not reference or "/" in reference:
+        return None
+    return int(organisation), unquote(reference)
+
+
 # --- Business transactions --------------------------------------------------------------
 
 

@@ -8,6 +8,7 @@ organisation ids (None for all) and serve management commands and tasks run by t
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from urllib.parse import quote
 
@@ -20,7 +21,7 @@ from marketplace.organisations.models import User
 from marketplace.organisations.roles import Capability, role_can
 from traceability import identifiers
 from traceability.genealogy import Trace, trace_backward, trace_forward
-from traceability.models import Event, EventLot, LotRole
+from traceability.models import Action, Event, EventLot, EventType, LotRole
 
 
 def visible_organisation_ids(*, viewer: User) -> list[int]:
@@ -104,6 +105,50 @@ def origin_event_id(*, organisation_id: int, lot_uri: str) -> str | None:
         .values_list("event_id", flat=True)
         .first()
     )
+
+
+@dataclass(frozen=True)
+class Sale:
+    """An order as the sale events record it: who sold, to which party, and the net grams of each lot
+    (TransactionEvent ADD less DELETE; events declared erroneous left out)."""
+
+    order_number: str
+    seller_id: int
+    buyers: tuple[str, ...]  # owning-party URIs of the destination
+    lots: dict[str, int]
+
+    @property
+    def grams(self) -> int:
+        return sum(self.lots.values())
+
+
+def sales_in(*, lot_uri: str | None = None, order_number: str | None = None) -> list[Sale]:
+    """The sales that name a lot, or the sale of one order (every organisation's: callers scope the result)."""
+    if (lot_uri is None) == (order_number is None):
+        raise ValueError("give a lot or an order")
+    events = Event.objects.filter(
+        event_type=EventType.TRANSACTION, declares__isnull=True, error_declarations__isnull=True
+    ).prefetch_related("lots")
+    if order_number is not None:
+        events = events.filter(biz_transaction_list__contains=[{"bizTransaction": identifiers.order_uri(order_number)}])
+    else:
+        events = events.filter(lots__lot_uri=lot_uri).distinct()
+    sales: dict[tuple[str, int], dict] = {}
+    for event in events.order_by("sequence", "pk"):
+        sign = -1 if event.action == Action.DELETE else 1
+        for item in event.biz_transaction_list:
+            number = identifiers.parse_order(item.get("bizTransaction", "")) if item.get("type") == "po" else None
+            if number is None or (order_number is not None and number != str(order_number)):
+                continue
+            entry = sales.setdefault((number, event.organisation_id), {"buyers": set(), "lots": {}})
+            entry["buyers"].update(d["destination"] for d in event.destination_list if d.get("type") == "owning_party")
+            for lot in event.lots.all():
+                if lot.grams is not None:
+                    entry["lots"][lot.lot_uri] = entry["lots"].get(lot.lot_uri, 0) + sign * lot.grams
+    return [
+        Sale(number, seller, tuple(sorted(entry["buyers"])), {u: g for u, g in entry["lots"].items() if g > 0})
+        for (number, seller), entry in sorted(sales.items())
+    ]
 
 
 # --- Genealogy -----------------------------------------------------------------------------

@@ -675,3 +675,63 @@ class OfferQuoteSerializer(serializers.Serializer):
     unit_price = MoneyAmountSerializer()
     total = MoneyAmountSerializer()
     tier_min_packs = serializers.IntegerField(help_text="The breakpoint of the tier that prices this quantity.")
+
+
+# --- EUDR due diligence ---------------------------------------------------------------------
+
+
+class DueDiligenceSubjectSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["lot", "order"])
+    reference = serializers.CharField(help_text="The lot code or the order number.")
+    identifier = serializers.CharField(help_text="The lot's or order's URI in the event store.")
+
+
+class DueDiligenceCooperativeSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    country = serializers.CharField(help_text="ISO 3166-1 alpha-2.")
+    identifier = serializers.CharField()
+
+
+class DueDiligenceCommoditySerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    eudr_commodity = serializers.CharField(help_text="cattle, cocoa, coffee, oil_palm, rubber, soya, wood; or empty.")
+    hs_code = serializers.CharField()
+    net_mass_kg = serializers.FloatField()
+
+
+class DueDiligencePeriodSerializer(serializers.Serializer):
+    start = serializers.DateField(allow_null=True, help_text="The first contributing delivery's day.")
+    end = serializers.DateField(allow_null=True, help_text="The last contributing delivery's day.")
+
+
+class DueDiligenceMissingSerializer(serializers.Serializer):
+    rule = serializers.CharField(
+        help_text="GEOMETRY_MISSING and the other rule codes of traceability.eudr; PLOT_MISSING when a delivery "
+        "names no plot; TRACE_MISSING or TRACE_INCOMPLETE when the history does not reach every delivery."
+    )
+    message = serializers.CharField(help_text="What to fix.")
+    plot = serializers.IntegerField(allow_null=True)
+    plot_name = serializers.CharField()
+    farmer = serializers.CharField(help_text="The member number.")
+    delivery = serializers.CharField(help_text="The receipt number.")
+
+
+class DueDiligenceSerializer(serializers.Serializer):
+    """The EUDR due-diligence package (see catalogue.due_diligence)."""
+
+    package_version = serializers.IntegerField()
+    subject = DueDiligenceSubjectSerializer()
+    cooperative = DueDiligenceCooperativeSerializer()
+    commodities = DueDiligenceCommoditySerializer(many=True)
+    net_mass_kg = serializers.FloatField()
+    countries_of_production = serializers.ListField(child=serializers.CharField())
+    production_period = DueDiligencePeriodSerializer()
+    plot_count = serializers.IntegerField()
+    eudr_ready = serializers.BooleanField(help_text="True when every contributing plot has a valid geometry.")
+    missing = DueDiligenceMissingSerializer(many=True)
+    geolocation = serializers.JSONField(
+        allow_null=True,
+        help_text="A GeoJSON FeatureCollection, one Feature per plot with the properties ProducerName, "
+        "ProducerCountry, ProductionPlace and Area (ha); null until the package is ready.",
+    )

@@ -23,6 +23,12 @@ urlpatterns = [
     path("lots/<int:pk>/split/", views.LotSplitView.as_view(), name="api-lot-split"),
     path("lots/<int:pk>/transition/", views.LotTransitionView.as_view(), name="api-lot-transition"),
     path("lots/<int:pk>/move/", views.LotMoveView.as_view(), name="api-lot-move"),
+    path("lots/<int:pk>/due-diligence/", views.LotDueDiligenceView.as_view(), name="api-lot-due-diligence"),
+    path(
+        "orders/<str:number>/due-diligence/",
+        views.OrderDueDiligenceView.as_view(),
+        name="api-order-due-diligence",
+    ),
     path(f"{ORG}/listings/", views.OrganisationListingsView.as_view(), name="api-organisation-listings"),
     path("listings/", views.ListingSearchView.as_view(), name="api-listing-search"),
     path("listings/<int:pk>/", views.ListingDetailView.as_view(), name="api-listing-detail"),

@@ -660,3 +660,46 @@ def _int_or_none(value) -> int | None:
         return int(value) if value not in (None, "") else None
     except (TypeError, ValueError):
         return None
+
+
+# --- EUDR due diligence ---------------------------------------------------------------------
+
+DUE_DILIGENCE_DESCRIPTION = (
+    "Commodity and HS code, net mass (kg), countries and period of production, and the GeoJSON of every "
+    "contributing plot (ProducerName, ProducerCountry, ProductionPlace, Area). `eudr_ready` is false, and "
+    "`missing` names each plot and the rule it breaks, until every contributing plot has a valid geometry. "
+    "Readable by the cooperative's members and by the buyer of an order of the lot; 400 for a commodity the "
+    "EUDR does not cover."
+)
+
+
+def _package_response(package) -> Response:
+    response = Response(s.DueDiligenceSerializer(package.as_json()).data)
+    response["Content-Disposition"] = f'inline; filename="{package.filename}"'
+    return response
+
+
+class LotDueDiligenceView(CatalogueView):
+    pagination_class = None
+
+    @extend_schema(
+        summary="The EUDR due-diligence package of a lot",
+        description=DUE_DILIGENCE_DESCRIPTION,
+        responses={200: s.DueDiligenceSerializer, **errors(400, 404)},
+        tags=["catalogue: lots"],
+    )
+    def get(self, request, pk: int):
+        return _package_response(selectors.lot_due_diligence(viewer=request.user, lot_id=pk))
+
+
+class OrderDueDiligenceView(CatalogueView):
+    pagination_class = None
+
+    @extend_schema(
+        summary="The EUDR due-diligence package of an order",
+        description=DUE_DILIGENCE_DESCRIPTION + " An order is known here once its sale (payment) is recorded.",
+        responses={200: s.DueDiligenceSerializer, **errors(400, 404)},
+        tags=["catalogue: lots"],
+    )
+    def get(self, request, number: str):
+        return _package_response(selectors.order_due_diligence(viewer=request.user, order_number=number))

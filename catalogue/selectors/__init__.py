@@ -1,5 +1,6 @@
 """Reads for the catalogue; every selector takes the viewer (house rule 2)."""
 
+from catalogue.selectors.due_diligence import lot_due_diligence, order_due_diligence
 from catalogue.selectors.records import (
     certification_list,
     delivery_get,
@@ -51,6 +52,7 @@ __all__ = [
     "listing_list_for_organisation",
     "listing_search",
     "location_list",
+    "lot_due_diligence",
     "lot_get",
     "lot_list",
     "lot_member_shares",
@@ -59,6 +61,7 @@ __all__ = [
     "offer_list_for_organisation",
     "offer_quote",
     "offer_search",
+    "order_due_diligence",
     "organisation_prefix_get",
     "packaging_list",
     "price_for_quantity",

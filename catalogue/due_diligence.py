@@ -1,0 +1,257 @@
+"""The EUDR due-diligence package of a lot or an order of a commodity the EU Deforestation Regulation covers.
+
+The contributing deliveries and plots come from the event store (a backward trace over the lot genealogy, within
+the selling cooperative's events); the commodity, its HS code and the delivery dates come from the catalogue. The
+package holds what a due-diligence statement asks for:
+
+* the commodity, its EUDR category and HS code, and the net mass in kilograms;
+* the countries of production and the production period (the first and last delivery day);
+* the geolocation of every contributing plot as the GeoJSON FeatureCollection the EU information system takes
+  (properties ProducerName, ProducerCountry, ProductionPlace, Area; `traceability.eudr`).
+
+A lot is EUDR-ready only when every contributing plot has a geometry that passes the Commission's rules; otherwise
+the package says what is missing (which plot, which rule) and carries no GeoJSON, so no incomplete file leaves here.
+Reads only: the viewer checks are in `catalogue.selectors.due_diligence`.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext as _
+
+from catalogue.models import Commodity, Delivery, Lot
+from catalogue.tracing import lot_identifier
+from marketplace.organisations.models import Organisation, Plot
+from traceability import identifiers
+from traceability.epcis import kilograms
+from traceability.eudr import due_diligence_feature_collection, plot_geometry_check
+from traceability.genealogy import Trace, trace_backward
+from traceability.selectors import Sale
+
+PACKAGE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Missing:
+    """Why a package is not ready: a rule code, a message that says what to fix, and the plot or delivery."""
+
+    rule: str
+    message: str
+    plot_id: int | None = None
+    plot_name: str = ""
+    farmer: str = ""  # the member number
+    delivery: str = ""  # the receipt number
+
+    def as_dict(self) -> dict:
+        return {
+            "rule": self.rule,
+            "message": self.message,
+            "plot": self.plot_id,
+            "plot_name": self.plot_name,
+            "farmer": self.farmer,
+            "delivery": self.delivery,
+        }
+
+
+@dataclass
+class CommodityMass:
+    commodity: Commodity
+    grams: int
+
+
+@dataclass
+class Package:
+    kind: str  # "lot" or "order"
+    reference: str  # the lot code or the order number
+    identifier: str  # the lot URI or the order URI
+    cooperative: Organisation
+    commodities: list[CommodityMass]
+    net_grams: int
+    countries: list[str]
+    production_start: datetime.date | None
+    production_end: datetime.date | None
+    plots: list[Plot]
+    missing: list[Missing] = field(default_factory=list)
+    geojson: dict | None = None
+
+    @property
+    def ready(self) -> bool:
+        return not self.missing and self.geojson is not None
+
+    @property
+    def covered(self) -> bool:
+        return any(item.commodity.eudr_relevant for item in self.commodities)
+
+    @property
+    def filename(self) -> str:
+        safe = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in self.reference)
+        return f"eudr-{self.kind}-{safe}.json"
+
+    def as_json(self) -> dict:
+        return {
+            "package_version": PACKAGE_VERSION,
+            "subject": {"type": self.kind, "reference": self.reference, "identifier": self.identifier},
+            "cooperative": {
+                "name": self.cooperative.name,
+                "country": str(self.cooperative.country),
+                "identifier": identifiers.organisation_uri(self.cooperative),
+            },
+            "commodities": [
+                {
+                    "code": item.commodity.code,
+                    "name": item.commodity.name,
+                    "eudr_commodity": item.commodity.eudr_commodity,
+                    "hs_code": item.commodity.hs_code,
+                    "net_mass_kg": kilograms(item.grams),
+                }
+                for item in self.commodities
+            ],
+            "net_mass_kg": kilograms(self.net_grams),
+            "countries_of_production": self.countries,
+            "production_period": {
+                "start": self.production_start.isoformat() if self.production_start else None,
+                "end": self.production_end.isoformat() if self.production_end else None,
+            },
+            "plot_count": len(self.plots),
+            "eudr_ready": self.ready,
+            "missing": [item.as_dict() for item in self.missing],
+            "geolocation": self.geojson,
+        }
+
+
+def _origins(trace: Trace, cooperative: Organisation) -> tuple[list[Delivery], list[Plot], list[Missing]]:
+    """The contributing deliveries and plots of a trace, and every origin that names no plot."""
+    missing: list[Missing] = []
+    references = {}
+    for origin in trace.origins:
+        parsed = identifiers.delivery_reference_of(origin.uri)
+        if parsed is not None and parsed[0] == cooperative.pk:
+            references[origin.uri] = parsed[1]
+    deliveries = {
+        d.receipt_number: d
+        for d in Delivery.objects.filter(organisation=cooperative, receipt_number__in=references.values())
+        .select_related("farmer")
+        .order_by("pk")
+    }
+    for origin in trace.origins:
+        if origin.plots:
+            continue
+        delivery = deliveries.get(references.get(origin.uri, ""))
+        missing.append(
+            Missing(
+                rule="PLOT_MISSING",
+                message=_("Delivery %(receipt)s names no plot: record which plot the produce was grown on.")
+                % {"receipt": delivery.receipt_number if delivery else origin.uri},
+                farmer=delivery.farmer.member_number if delivery else "",
+                delivery=delivery.receipt_number if delivery else "",
+            )
+        )
+    plot_ids = [pk for pk in (identifiers.plot_id_of(uri) for uri in trace.plots) if pk is not None]
+    plots = list(
+        Plot.objects.filter(pk__in=plot_ids, organisation=cooperative)
+        .select_related("farmer")
+        .order_by("farmer__member_number", "name", "pk")
+    )
+    return list(deliveries.values()), plots, missing
+
+
+def _build(
+    *,
+    kind: str,
+    reference: str,
+    identifier: str,
+    cooperative: Organisation,
+    commodities: list[CommodityMass],
+    trace: Trace,
+) -> Package:
+    deliveries, plots, missing = _origins(trace, cooperative)
+    if not trace.found or not trace.origins:
+        missing.insert(
+            0,
+            Missing(
+                rule="TRACE_MISSING",
+                message=_("No member delivery is recorded for this %(kind)s, so its plots are unknown.")
+                % {"kind": _("lot") if kind == "lot" else _("order")},
+            ),
+        )
+    elif not trace.complete:
+        missing.insert(
+            0,
+            Missing(
+                rule="TRACE_INCOMPLETE",
+                message=_("A quantity is missing on the way back to the deliveries; the contributing plots may be "
+                          "incomplete."),
+            ),
+        )  # fmt: skip
+    cattle = any(item.commodity.eudr_commodity == Commodity.Eudr.CATTLE for item in commodities)
+    for plot in plots:
+        for issue in plot_geometry_check(plot, cattle=cattle):
+            missing.append(
+                Missing(
+                    rule=issue.rule,
+                    message=issue.message,
+                    plot_id=plot.pk,
+                    plot_name=plot.name,
+                    farmer=plot.farmer.member_number,
+                )
+            )
+    days = [d.delivered_on for d in deliveries]
+    countries = sorted({str(plot.country) for plot in plots}) or [str(cooperative.country)]
+    package = Package(
+        kind=kind,
+        reference=reference,
+        identifier=identifier,
+        cooperative=cooperative,
+        commodities=commodities,
+        net_grams=sum(item.grams for item in commodities),
+        countries=countries,
+        production_start=min(days) if days else None,
+        production_end=max(days) if days else None,
+        plots=plots,
+        missing=missing,
+    )
+    if not missing and plots:
+        package.geojson = due_diligence_feature_collection(plots, cattle=cattle)
+    return package
+
+
+def lot_package(lot: Lot) -> Package:
+    """The package of a lot: the whole lot, traced back within its cooperative's events."""
+    organisation = lot.organisation
+    uri = lot_identifier(lot, organisation)
+    trace = trace_backward(identifier=uri, organisation_ids=[organisation.pk])
+    return _build(
+        kind="lot",
+        reference=lot.code,
+        identifier=uri,
+        cooperative=organisation,
+        commodities=[CommodityMass(lot.commodity, lot.quantity_grams)],
+        trace=trace,
+    )
+
+
+def order_package(sale: Sale) -> Package:
+    """The package of an order: the lots its sale names, with the grams sold of each, traced back."""
+    cooperative = Organisation.objects.get(pk=sale.seller_id)
+    codes = {uri: identifiers.lot_code_of(uri) for uri in sale.lots}
+    lots = {lot.code: lot for lot in Lot.objects.filter(organisation=cooperative, code__in=codes.values())}
+    masses: dict[int, CommodityMass] = {}
+    for uri, grams in sorted(sale.lots.items()):
+        lot = lots.get(codes[uri])
+        if lot is None:
+            continue
+        entry = masses.setdefault(lot.commodity_id, CommodityMass(lot.commodity, 0))
+        entry.grams += grams
+    trace = trace_backward(
+        identifier=f"{identifiers.ORDER_PREFIX}{sale.order_number}", organisation_ids=[cooperative.pk]
+    )
+    return _build(
+        kind="order",
+        reference=sale.order_number,
+        identifier=identifiers.order_uri(sale.order_number),
+        cooperative=cooperative,
+        commodities=sorted(masses.values(), key=lambda item: item.commodity.code),
+        trace=trace,
+    )
