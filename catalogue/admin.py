@@ -7,6 +7,7 @@ from django.contrib import admin
 from catalogue.models import (
     Certification,
     Commodity,
+    CooperativeTraceSettings,
     Delivery,
     DeliveryReceiptSms,
     Grade,
@@ -230,3 +231,11 @@ class OfferRegionAdmin(ReadOnlyAdmin):
     list_filter = ["country"]
     search_fields = ["region", "offer__product__name"]
     list_select_related = ["offer", "offer__product", "offer__organisation"]
+
+
+@admin.register(CooperativeTraceSettings)
+class CooperativeTraceSettingsAdmin(ReadOnlyAdmin):
+    list_display = ["organisation", "show_producers", "updated_at", "updated_by"]
+    list_filter = ["show_producers"]
+    search_fields = ["organisation__legal_name", "organisation__display_name"]
+    list_select_related = ["organisation", "updated_by"]

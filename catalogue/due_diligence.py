@@ -121,7 +121,7 @@ class Package:
         }
 
 
-def _origins(trace: Trace, cooperative: Organisation) -> tuple[list[Delivery], list[Plot], list[Missing]]:
+def trace_origins(trace: Trace, cooperative: Organisation) -> tuple[list[Delivery], list[Plot], list[Missing]]:
     """The contributing deliveries and plots of a trace, and every origin that names no plot."""
     missing: list[Missing] = []
     references = {}
@@ -132,7 +132,7 @@ def _origins(trace: Trace, cooperative: Organisation) -> tuple[list[Delivery], l
     deliveries = {
         d.receipt_number: d
         for d in Delivery.objects.filter(organisation=cooperative, receipt_number__in=references.values())
-        .select_related("farmer")
+        .select_related("farmer", "plot", "collection_point")
         .order_by("pk")
     }
     for origin in trace.origins:
@@ -166,7 +166,7 @@ def _build(
     commodities: list[CommodityMass],
     trace: Trace,
 ) -> Package:
-    deliveries, plots, missing = _origins(trace, cooperative)
+    deliveries, plots, missing = trace_origins(trace, cooperative)
     if not trace.found or not trace.origins:
         missing.insert(
             0,

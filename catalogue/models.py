@@ -224,6 +224,29 @@ class Location(TimeStampedModel):
         return self.name
 
 
+class CooperativeTraceSettings(models.Model):
+    """What a cooperative shows on the public trace pages of its lots. By default, members' names are hidden and
+    plots are shown only as regions; the cooperative may opt in to show both (with its members' consent)."""
+
+    organisation = models.OneToOneField(Organisation, on_delete=models.PROTECT, related_name="trace_settings")
+    show_producers = models.BooleanField(
+        _("show members' names and plots on public trace pages"),
+        default=False,
+        help_text=_("Off: members stay anonymous and plots are shown as regions. Turn on only with members' consent."),
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("cooperative trace settings")
+        verbose_name_plural = _("cooperative trace settings")
+
+    def __str__(self) -> str:
+        return f"{self.organisation_id}: {'named' if self.show_producers else 'anonymous'}"
+
+
 class OrganisationCode(models.Model):
     """The short prefix of an organisation's receipt numbers and lot codes (e.g. CANN-2026-0007)."""
 

@@ -7,6 +7,8 @@ for; another organisation's records answer 404. The public catalogue and offer p
 from collections.abc import Callable
 from typing import Any
 
+import segno
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as HttpForbidden
@@ -14,6 +16,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -332,6 +335,8 @@ def _lot_page(request: HttpRequest, lot: Lot, *, split=None, move=None, status: 
         "lot": lot,
         "shares": shares,
         "eudr": eudr,
+        "trace_url": trace_url(lot),
+        "show_producers": selectors.trace_settings_get(viewer=request.user, organisation_id=lot.organisation_id),
         "can_decide": can_decide,
         "split": split or forms.SplitForm(),
         "move": move or forms.MoveForm(warehouses=warehouses),
@@ -358,6 +363,52 @@ def lot_due_diligence(request: HttpRequest, lot_id: int) -> HttpResponse:
     response = JsonResponse(package.as_json(), json_dumps_params={"indent": 2, "ensure_ascii": False})
     response["Content-Disposition"] = f'attachment; filename="{package.filename}"'
     return response
+
+
+def lot_trace_public(request: HttpRequest, public_id) -> HttpResponse:
+    """The public trace page of a lot, reached from the QR code on its bags: no account needed."""
+    public = _read(selectors.lot_public_trace, public_id=public_id)
+    response = render(request, "catalogue/lot_trace_public.html", {"trace": public})
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def trace_url(lot: Lot) -> str:
+    """The address the QR code on the lot's bags opens: the public page, under the deployment's own domain."""
+    return settings.SITE_BASE_URL.rstrip("/") + reverse("catalogue-lot-trace", args=[lot.public_id])
+
+
+def qr_svg(url: str) -> str:
+    """The QR code of `url` as inline SVG (error correction M survives a scuffed bag)."""
+    return segno.make(url, error="m", micro=False).svg_inline(scale=4, title=url)
+
+
+@login_required
+def lot_label(request: HttpRequest, lot_id: int) -> HttpResponse:
+    """A printable bag label: the QR code of the lot's public trace page and the lot code."""
+    lot = _read(selectors.lot_get, viewer=request.user, lot_id=lot_id)
+    url = trace_url(lot)
+    context = {"lot": lot, "url": url, "qr": mark_safe(qr_svg(url))}
+    return render(request, "catalogue/lot_label.html", context)
+
+
+@login_required
+@require_POST
+def trace_settings(request: HttpRequest) -> HttpResponse:
+    """A manager chooses whether the public trace pages name the cooperative's members and show their plots."""
+    organisation = _acting(request, Capability.DECIDE, COOP)
+    show = request.POST.get("show_producers") == "on"
+    changed = _act(request, services.trace_settings_update, actor=request.user, organisation_id=organisation.pk,
+                   show_producers=show)  # fmt: skip
+    if changed is not None:
+        messages.success(
+            request,
+            _("Public trace pages now name your members and show their plots.")
+            if show
+            else _("Public trace pages now keep your members anonymous and show plots as regions."),
+        )
+    back = request.POST.get("next", "")
+    return redirect(back if back.startswith("/catalogue/lots/") else "catalogue-lots")
 
 
 @login_required

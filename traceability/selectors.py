@@ -180,6 +180,11 @@ def lot_trace_forward(*, viewer: User, identifier: str, organisation_id: int | N
     return trace_forward_in(identifier=identifier, organisation_ids=_scope(viewer, organisation_id))
 
 
+def trace_events(trace: Trace) -> list[Event]:
+    """The live events a trace went through, in the order they happened, with their lots."""
+    return list(Event.objects.filter(pk__in=trace.event_pks).prefetch_related("lots").order_by("event_time", "pk"))
+
+
 # --- EPCIS export selection -------------------------------------------------------------------
 
 

@@ -1,6 +1,7 @@
 """Reads for the catalogue; every selector takes the viewer (house rule 2)."""
 
 from catalogue.selectors.due_diligence import lot_due_diligence, order_due_diligence
+from catalogue.selectors.public_trace import lot_public_trace
 from catalogue.selectors.records import (
     certification_list,
     delivery_get,
@@ -13,6 +14,7 @@ from catalogue.selectors.records import (
     lot_member_shares,
     member_stock_totals,
     organisation_prefix_get,
+    trace_settings_get,
 )
 from catalogue.selectors.search import (
     LISTING_ORDERINGS,
@@ -56,6 +58,7 @@ __all__ = [
     "lot_get",
     "lot_list",
     "lot_member_shares",
+    "lot_public_trace",
     "member_stock_totals",
     "offer_get",
     "offer_list_for_organisation",
@@ -65,4 +68,5 @@ __all__ = [
     "organisation_prefix_get",
     "packaging_list",
     "price_for_quantity",
+    "trace_settings_get",
 ]

@@ -8,6 +8,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
 
 from catalogue.models import (
     Certification,
+    CooperativeTraceSettings,
     Delivery,
     Listing,
     Location,
@@ -231,3 +232,13 @@ def member_stock_totals(*, viewer: User, organisation_id: int) -> dict[int, int]
         .annotate(total=Sum("grams"))
     )
     return {row["farmer_id"]: row["total"] for row in rows}
+
+
+def trace_settings_get(*, viewer: User, organisation_id: int) -> bool:
+    """Whether the organisation's public trace pages name its members and show their plots (off by default)."""
+    _organisation(viewer, organisation_id)
+    return bool(
+        CooperativeTraceSettings.objects.filter(organisation_id=organisation_id)
+        .values_list("show_producers", flat=True)
+        .first()
+    )

@@ -36,6 +36,7 @@ from catalogue.services.reference import (
     location_create,
     location_update,
     organisation_code_set,
+    trace_settings_update,
 )
 
 __all__ = [
@@ -70,4 +71,5 @@ __all__ = [
     "supplier_offer_status_transition",
     "supplier_offer_take_stock",
     "supplier_offer_update",
+    "trace_settings_update",
 ]

@@ -5,11 +5,11 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 
-from catalogue.models import Certification, Location, OrganisationCode
+from catalogue.models import Certification, CooperativeTraceSettings, Location, OrganisationCode
 from catalogue.services._common import acting_organisation, fail, full_clean
 from marketplace.core.errors import NotFound, ValidationFailed
 from marketplace.core.services import audit_record
-from marketplace.organisations.models import User
+from marketplace.organisations.models import Organisation, User
 from marketplace.organisations.roles import Capability
 
 LOCATION_FIELDS = {"name", "is_collection_point", "is_warehouse", "country", "region", "latitude", "longitude"}
@@ -134,3 +134,22 @@ def organisation_code_set(*, actor: User, organisation_id: int, prefix: str) -> 
         data={"before": before, "after": prefix},
     )  # fmt: skip
     return code
+
+
+@transaction.atomic
+def trace_settings_update(*, actor: User, organisation_id: int, show_producers: bool) -> CooperativeTraceSettings:
+    """Choose whether the public trace pages of the cooperative's lots name its members and show their plots
+    (managers and admins). Off by default: members stay anonymous and plots are shown as regions."""
+    organisation = acting_organisation(actor, organisation_id, Capability.DECIDE, kind=Organisation.Kind.COOPERATIVE)
+    if not isinstance(show_producers, bool):
+        fail({"show_producers": "Say yes or no."})
+    current, _ = CooperativeTraceSettings.objects.select_for_update().get_or_create(organisation=organisation)
+    before = current.show_producers
+    current.show_producers = show_producers
+    current.updated_by = actor
+    current.save()
+    audit_record(
+        actor=actor, action="trace_settings.updated", subject=current, organisation_id=organisation.pk,
+        data={"show_producers": {"from": before, "to": show_producers}},
+    )  # fmt: skip
+    return current

@@ -1,0 +1,242 @@
+"""The public trace page of a lot: what anyone holding a bag (or its QR code) may know about its journey.
+
+This is the one read that needs no viewer: it is reached by the lot's random `public_id` (an unknown id is "not
+found") and returns only what a cooperative publishes: the cooperative, its region, the harvest period, the
+steps recorded in the event store (places and dates, never the buyer), its valid certifications, and where the
+produce was grown as regions (country and the collection point's region, with counts of members, plots and
+hectares). Members' names and their plots appear only when the cooperative has opted in
+(`CooperativeTraceSettings.show_producers`); plot outlines never do.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from shapely.geometry import shape
+
+from catalogue.due_diligence import lot_package, trace_origins
+from catalogue.models import Certification, CooperativeTraceSettings, Location, Lot
+from catalogue.tracing import delivery_identifier, location_identifier, lot_identifier
+from marketplace.core.errors import NotFound
+from traceability import identifiers
+from traceability.genealogy import trace_backward
+from traceability.models import EventType, LotRole
+from traceability.selectors import trace_events
+
+
+@dataclass
+class PublicStep:
+    kind: str  # delivered, bulked, split, merged, stored, inspected, sold, sale_cancelled, dispatched, received
+    title: str
+    started: datetime.date
+    ended: datetime.date | None = None
+    place: str = ""
+    grams: int | None = None
+    detail: str = ""
+
+
+@dataclass
+class PublicRegion:
+    region: str
+    country: str
+    members: int
+    plots: int
+    hectares: Decimal
+
+
+@dataclass
+class PublicPlot:
+    name: str
+    hectares: Decimal
+    latitude: float | None
+    longitude: float | None
+
+
+@dataclass
+class PublicProducer:
+    name: str
+    plots: list[PublicPlot]
+
+
+@dataclass
+class PublicTrace:
+    lot: Lot
+    cooperative_name: str
+    country: str
+    region: str
+    harvest_start: datetime.date | None
+    harvest_end: datetime.date | None
+    members: int
+    steps: list[PublicStep] = field(default_factory=list)
+    regions: list[PublicRegion] = field(default_factory=list)
+    producers: list[PublicProducer] | None = None  # only when the cooperative opted in
+    certifications: list[Certification] = field(default_factory=list)
+    eudr_ready: bool | None = None  # None: a commodity the EUDR does not cover
+
+
+def _centre(geometry) -> tuple[float | None, float | None]:
+    if isinstance(geometry, dict) and geometry.get("type") == "Feature":
+        geometry = geometry.get("geometry")
+    try:
+        point = shape(geometry).centroid
+    except Exception:
+        return None, None
+    return round(point.y, 4), round(point.x, 4)
+
+
+def _code(uri: str) -> str:
+    return identifiers.lot_code_of(uri) or uri.rsplit("/", 1)[-1]
+
+
+def _steps(events, places: dict[str, str], deliveries_by_uri: dict) -> list[PublicStep]:
+    steps: list[PublicStep] = []
+    received = [e for e in events if e.biz_step == "receiving" and any(
+        lot_row.lot_uri in deliveries_by_uri for lot_row in e.lots.all())]  # fmt: skip
+    if received:
+        delivered = [deliveries_by_uri[row.lot_uri] for e in received for row in e.lots.all()
+                     if row.lot_uri in deliveries_by_uri]  # fmt: skip
+        days = [d.delivered_on for d in delivered]
+        names = sorted({places.get(e.read_point, "") for e in received} - {""})
+        steps.append(
+            PublicStep(
+                kind="delivered",
+                title=_("%(deliveries)d member deliveries from %(members)d members")
+                % {"deliveries": len(delivered), "members": len({d.farmer_id for d in delivered})},
+                started=min(days),
+                ended=max(days) if max(days) != min(days) else None,
+                place=", ".join(names),
+                grams=sum(d.net_grams for d in delivered),
+            )
+        )
+    for event in events:
+        when = timezone.localtime(event.event_time).date()
+        place = places.get(event.biz_location or event.read_point, "")
+        rows = list(event.lots.all())
+        if event.event_type == EventType.TRANSFORMATION:
+            inputs = [r for r in rows if r.role == LotRole.INPUT]
+            outputs = [r for r in rows if r.role == LotRole.OUTPUT]
+            from_deliveries = all(r.lot_uri in deliveries_by_uri for r in inputs)
+            made = ", ".join(f"{_code(r.lot_uri)}" for r in outputs)
+            if from_deliveries:
+                kind, title = "bulked", _("Deliveries bulked into lot %(lots)s") % {"lots": made}
+            elif len(inputs) == 1 and len(outputs) > 1:
+                kind = "split"
+                title = _("Lot %(lot)s split into %(lots)s") % {"lot": _code(inputs[0].lot_uri), "lots": made}
+            elif len(inputs) > 1:
+                kind = "merged"
+                title = _("Lots %(lots)s merged into %(lot)s") % {
+                    "lots": ", ".join(_code(r.lot_uri) for r in inputs),
+                    "lot": made,
+                }
+            else:
+                kind, title = (
+                    "transformed",
+                    _("Lot %(lot)s became %(lots)s")
+                    % {
+                        "lot": _code(inputs[0].lot_uri) if inputs else "",
+                        "lots": made,
+                    },
+                )
+            grams = sum(r.grams or 0 for r in outputs) or None
+            steps.append(PublicStep(kind=kind, title=title, started=when, place=place, grams=grams))
+            continue
+        if event.biz_step == "receiving" and event in received:
+            continue
+        grams = sum(r.grams or 0 for r in rows) or None
+        codes = ", ".join(_code(r.lot_uri) for r in rows)
+        if event.event_type == EventType.TRANSACTION:
+            cancelled = event.action == "DELETE"
+            steps.append(
+                PublicStep(
+                    kind="sale_cancelled" if cancelled else "sold",
+                    title=(_("Sale of lot %(lots)s cancelled") if cancelled else _("Lot %(lots)s sold to a buyer"))
+                    % {"lots": codes},
+                    started=when,
+                    grams=grams,
+                )
+            )
+        elif event.biz_step == "storing":
+            steps.append(PublicStep(kind="stored", title=_("Lot %(lots)s stored") % {"lots": codes}, started=when,
+                                    place=place, grams=grams))  # fmt: skip
+        elif event.biz_step == "inspecting":
+            verdict = _("conformant") if event.disposition == "conformant" else _("not conformant")
+            steps.append(PublicStep(kind="inspected", title=_("Lot %(lots)s inspected: %(verdict)s")
+                                    % {"lots": codes, "verdict": verdict}, started=when, place=place))  # fmt: skip
+        elif event.biz_step == "shipping":
+            steps.append(PublicStep(kind="dispatched", title=_("Lot %(lots)s dispatched") % {"lots": codes},
+                                    started=when, grams=grams))  # fmt: skip
+        elif event.biz_step == "receiving":
+            steps.append(PublicStep(kind="received", title=_("Lot %(lots)s received") % {"lots": codes},
+                                    started=when, grams=grams))  # fmt: skip
+    return steps
+
+
+def lot_public_trace(*, public_id: uuid.UUID | str) -> PublicTrace:
+    """The public journey of a lot, by its public id (an unknown id raises NotFound)."""
+    try:
+        key = uuid.UUID(str(public_id))
+    except ValueError:
+        raise NotFound("No such lot.") from None
+    lot = Lot.objects.select_related("organisation", "commodity", "grade").filter(public_id=key).first()
+    if lot is None:
+        raise NotFound("No such lot.")
+    cooperative = lot.organisation
+    trace = trace_backward(identifier=lot_identifier(lot, cooperative), organisation_ids=[cooperative.pk])
+    deliveries, plots, _missing = trace_origins(trace, cooperative)
+    events = trace_events(trace)
+    places = {
+        location_identifier(loc, cooperative): loc.name for loc in Location.objects.filter(organisation=cooperative)
+    }
+    places.setdefault(identifiers.location_uri(cooperative), cooperative.name)
+    deliveries_by_uri = {delivery_identifier(d, cooperative): d for d in deliveries}
+    days = [d.delivered_on for d in deliveries]
+    public = PublicTrace(
+        lot=lot,
+        cooperative_name=cooperative.name,
+        country=str(cooperative.country),
+        region=cooperative.region,
+        harvest_start=min(days) if days else None,
+        harvest_end=max(days) if days else None,
+        members=len({d.farmer_id for d in deliveries}),
+        steps=_steps(events, places, deliveries_by_uri),
+    )
+    regions: dict[tuple[str, str], dict] = defaultdict(
+        lambda: {"members": set(), "plots": set(), "hectares": Decimal(0)}
+    )
+    for delivery in deliveries:
+        region = (delivery.collection_point.region or cooperative.region) if delivery.collection_point else ""
+        country = str(delivery.plot.country) if delivery.plot else str(cooperative.country)
+        entry = regions[(region, country)]
+        entry["members"].add(delivery.farmer_id)
+        if delivery.plot_id and delivery.plot_id not in entry["plots"]:
+            entry["plots"].add(delivery.plot_id)
+            entry["hectares"] += delivery.plot.area_hectares
+    public.regions = [
+        PublicRegion(region=region, country=country, members=len(e["members"]), plots=len(e["plots"]),
+                     hectares=e["hectares"])
+        for (region, country), e in sorted(regions.items())
+    ]  # fmt: skip
+    settings = CooperativeTraceSettings.objects.filter(organisation=cooperative).first()
+    if settings is not None and settings.show_producers:
+        by_farmer: dict[int, PublicProducer] = {}
+        for delivery in sorted(deliveries, key=lambda d: (d.farmer.name, d.pk)):
+            by_farmer.setdefault(delivery.farmer_id, PublicProducer(name=delivery.farmer.name, plots=[]))
+        for plot in plots:
+            producer = by_farmer.get(plot.farmer_id)
+            if producer is not None:
+                latitude, longitude = _centre(plot.geometry) if plot.geometry else (None, None)
+                producer.plots.append(PublicPlot(plot.name, plot.area_hectares, latitude, longitude))
+        public.producers = list(by_farmer.values())
+    today = timezone.localdate()
+    public.certifications = list(
+        Certification.objects.filter(organisation=cooperative, valid_from__lte=today, valid_until__gte=today)
+    )
+    if lot.commodity.eudr_relevant:
+        public.eudr_ready = lot_package(lot).ready
+    return public
