@@ -5,13 +5,15 @@ the application can really reach.
 """
 
 import datetime
+import random
 from decimal import Decimal
 
 import factory
 from factory.django import DjangoModelFactory
 
 from catalogue.models import Certification, Commodity, Grade, InputProduct, Location, Packaging
-from tests.factories import OrganisationFactory
+from marketplace.demo.organisations import plot_polygon
+from tests.factories import OrganisationFactory, PlotFactory
 
 
 class LocationFactory(DjangoModelFactory):
@@ -90,3 +92,9 @@ class InputProductFactory(DjangoModelFactory):
     phosphorus_pct = 17
     potassium_pct = 17
     packaging = factory.SubFactory(PackagingFactory)
+
+
+def polygon_plot(farmer, name: str, seed: int):
+    """A plot drawn as a valid EUDR polygon of about 1.2 ha near Soubré (one grid cell per seed)."""
+    geometry, area = plot_polygon(random.Random(seed), lon=-6.6 + seed * 0.01, lat=5.78, hectares=1.2)
+    return PlotFactory(farmer=farmer, name=name, geometry=geometry, area_hectares=area)

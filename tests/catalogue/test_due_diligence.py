@@ -3,7 +3,6 @@ page download, command), and the trace endpoints' isolation between organisation
 
 import datetime
 import json
-import random
 from decimal import Decimal
 
 import pytest
@@ -12,7 +11,7 @@ from django.core.management import CommandError, call_command
 from catalogue import services
 from catalogue.due_diligence import lot_package
 from catalogue.tracing import delivery_identifier, lot_identifier
-from marketplace.demo.organisations import plot_polygon
+from tests.catalogue.factories import polygon_plot
 from tests.factories import MemberFarmerFactory, PlotFactory
 from tests.orders.factories import advance, make_world, member, place
 from traceability import identifiers
@@ -21,11 +20,6 @@ from traceability.eudr import PROPERTIES, feature_collection_check
 pytestmark = pytest.mark.django_db
 KG = 1000
 DAY = datetime.date(2026, 1, 12)
-
-
-def polygon_plot(farmer, name: str, seed: int):
-    geometry, area = plot_polygon(random.Random(seed), lon=-6.6 + seed * 0.01, lat=5.78, hectares=1.2)
-    return PlotFactory(farmer=farmer, name=name, geometry=geometry, area_hectares=area)
 
 
 @pytest.fixture
