@@ -1,6 +1,11 @@
 """Demo catalogue: for each demo cooperative, its places and certificates, members' deliveries (one corrected by a
-reversal, one downgraded for moisture), lots with member shares (bulked, split and merged) and listings; for
+reversal, one downgraded for moisture), lots with member shares (bulked, split, moved and merged) and listings; for
 each demo input supplier, products and offers with volume price tiers.
+
+The services record every step in the event store, so each lot has its journey. Deliveries of cocoa and coffee
+name a plot with a polygon, so those lots are EUDR-ready (the Nawa cocoa split part, moved to San-Pédro, and the
+Nyamasheke coffee split part, moved to the Rusizi dry mill, show the full journey); one more Nawa lot takes a
+delivery from a plot without geometry and is the demo's lot that is not ready.
 
 Everything goes through `catalogue.services`, acting as the demo accounts of `marketplace.demo.organisations`.
 The plan is fixed (or drawn from seeded random generators), so every run plans the same data; `seed` creates only
@@ -70,6 +75,8 @@ class CooperativeSpec:
     places: list[PlaceSpec]
     certifications: list[tuple[str, str, str]]  # scheme, number, certifying body
     price_per_kg: int  # in the cooperative's currency (major units)
+    store_at: str = ""  # a warehouse the first split part is moved to, so its journey shows a storing step
+    unmapped_lot: bool = False  # also bulk a lot with a plot that has no geometry: the demo's not EUDR-ready lot
 
 
 COOPERATIVES = [
@@ -81,10 +88,11 @@ COOPERATIVES = [
             PlaceSpec("okrouyo-cp", "Okrouyo collection point", True, False, "5.742310", "-6.650820"),
             PlaceSpec("liliyo-cp", "Liliyo collection point", True, False, "5.883410", "-6.735220"),
             PlaceSpec("soubre-wh", "Soubré warehouse", True, True, "5.781240", "-6.601330"),
+            PlaceSpec("sanpedro-wh", "San-Pédro port warehouse", False, True, "4.748510", "-6.636310"),
         ],
         certifications=[("fairtrade", "FLO-ID 38421", "FLOCERT"),
                         ("rainforest_alliance", "RA-CI-2024-0917", "Control Union")],
-        price_per_kg=1500,
+        price_per_kg=1500, store_at="sanpedro-wh", unmapped_lot=True,
     ),
     CooperativeSpec(
         key="coffee-nyamasheke", prefix="KAWA", commodity="coffee-arabica-cherry", packaging=None, bag_range=(0, 0),
@@ -93,9 +101,10 @@ COOPERATIVES = [
         places=[
             PlaceSpec("kanjongo-ws", "Kanjongo washing station", True, True, "-2.353310", "29.112840"),
             PlaceSpec("macuba-cp", "Macuba cherry point", True, False, "-2.319870", "29.160210"),
+            PlaceSpec("rusizi-mill", "Rusizi dry mill", False, True, "-2.484610", "28.907430"),
         ],
         certifications=[("fairtrade", "FLO-ID 27104", "FLOCERT"), ("organic", "RW-BIO-140-2025", "Ecocert")],
-        price_per_kg=410,
+        price_per_kg=410, store_at="rusizi-mill",
     ),
     CooperativeSpec(
         key="maize-transnzoia", prefix="TNZM", commodity="maize-white", packaging="pp-bag-90kg", bag_range=(3, 20),
@@ -207,24 +216,40 @@ def _places(spec: CooperativeSpec, coop, manager, counter: _Counter) -> dict[str
     return places
 
 
+def _farmers(coop) -> list[MemberFarmer]:
+    return list(
+        MemberFarmer.objects.filter(organisation=coop, status=MemberFarmer.Status.ACTIVE)
+        .order_by("member_number")
+        .prefetch_related("plots")
+    )
+
+
+def _mapped_plots(farmer: MemberFarmer) -> list:
+    """The member's plots that carry a geometry, by name: deliveries of EUDR commodities name one of these."""
+    return sorted((plot for plot in farmer.plots.all() if plot.geometry), key=lambda plot: plot.name)
+
+
+def _warehouse(spec: CooperativeSpec, places: dict[str, Location]) -> Location:
+    """The cooperative's main warehouse: the first one its plan lists."""
+    return places[next(place.code for place in spec.places if place.warehouse)]
+
+
 def _deliveries(spec: CooperativeSpec, coop, clerk, places, counter: _Counter) -> list[Delivery]:
     """The planned deliveries, recorded once: each carries a client reference derived from the plan."""
     rng = random.Random(f"coopmarket-demo-catalogue:{spec.key}")  # noqa: S311 (demo data, not security)
     commodity = Commodity.objects.get(code=spec.commodity)
     grades = {grade.code: grade for grade in Grade.objects.filter(commodity=commodity)}
     packaging = Packaging.objects.get(code=spec.packaging) if spec.packaging else None
-    farmers = list(
-        MemberFarmer.objects.filter(organisation=coop, status=MemberFarmer.Status.ACTIVE)
-        .order_by("member_number")
-        .prefetch_related("plots")
-    )
+    farmers = _farmers(coop)
+    if commodity.eudr_relevant:  # members whose plots are all unmapped deliver only to the demo's unmapped lot
+        farmers = [farmer for farmer in farmers if _mapped_plots(farmer)]
     collection_points = [p for code, p in sorted(places.items()) if p.is_collection_point and code in
                          {place.code for place in spec.places}]  # fmt: skip
     low, high = Decimal(spec.moisture[0]), Decimal(spec.moisture[1])
     recorded = []
     for number in range(spec.deliveries):
         farmer = farmers[(number * 7) % len(farmers)]
-        plots = sorted(farmer.plots.all(), key=lambda plot: plot.name)
+        plots = _mapped_plots(farmer) or sorted(farmer.plots.all(), key=lambda plot: plot.name)
         grade_code = rng.choices(list(spec.grade_weights), weights=list(spec.grade_weights.values()))[0]
         moisture = (low + (high - low) * Decimal(rng.randint(0, 10)) / 10).quantize(Decimal("0.1"))
         downgrade = None
@@ -249,7 +274,7 @@ def _deliveries(spec: CooperativeSpec, coop, clerk, places, counter: _Counter) -
         services.delivery_reverse(actor=clerk, delivery_id=mistaken.pk, reason="Recorded under the wrong member.")
         counter.add("reversals")
     right = farmers[(3 * 7 + 1) % len(farmers)]
-    plots = sorted(right.plots.all(), key=lambda plot: plot.name)
+    plots = _mapped_plots(right) or sorted(right.plots.all(), key=lambda plot: plot.name)
     correction = services.delivery_record(
         actor=clerk, organisation_id=coop.pk, collection_point_id=mistaken.collection_point_id, farmer_id=right.pk,
         plot_id=plots[0].pk if plots else None, commodity_id=commodity.pk, grade_id=mistaken.grade_id,
@@ -265,8 +290,7 @@ def _deliveries(spec: CooperativeSpec, coop, clerk, places, counter: _Counter) -
 def _lots(spec: CooperativeSpec, coop, manager, places, deliveries, counter: _Counter) -> list[Lot]:
     """Bulk by grade, three or four deliveries a lot; then split the first lot of the main grade and merge two
     others, so that the demo shows lineage. Returns the open lots."""
-    warehouse = next(p for code, p in sorted(places.items()) if p.is_warehouse and code in
-                     {place.code for place in spec.places})  # fmt: skip
+    warehouse = _warehouse(spec, places)
     by_grade: dict[int, list[Delivery]] = {}
     for delivery in deliveries:
         by_grade.setdefault(delivery.grade_id, []).append(delivery)
@@ -287,8 +311,11 @@ def _lots(spec: CooperativeSpec, coop, manager, places, deliveries, counter: _Co
     if len(main) >= 1:
         first = Lot.objects.get(pk=main[0].pk)
         if first.status == Lot.Status.OPEN and first.quantity_grams >= 2000:
-            services.lot_split(actor=manager, lot_id=first.pk, parts_grams=[first.quantity_grams // 3])
+            parts = services.lot_split(actor=manager, lot_id=first.pk, parts_grams=[first.quantity_grams // 3])
             counter.add("splits")
+            if spec.store_at:  # the first part goes on to another warehouse: its journey shows a storing step
+                services.lot_move(actor=manager, lot_id=parts[0].pk, storage_location_id=places[spec.store_at].pk)
+                counter.add("moves")
     if len(main) >= 3:
         pair = list(Lot.objects.filter(pk__in=[main[1].pk, main[2].pk], status=Lot.Status.OPEN))
         if len(pair) == 2:
@@ -297,9 +324,42 @@ def _lots(spec: CooperativeSpec, coop, manager, places, deliveries, counter: _Co
     return list(Lot.objects.filter(organisation=coop, status=Lot.Status.OPEN).order_by("-quantity_grams", "pk"))
 
 
+def _unmapped_lot(spec: CooperativeSpec, coop, clerk, manager, places, counter: _Counter) -> None:
+    """A lot that is not EUDR-ready: a member whose plot has no geometry delivers into it, beside one whose plot
+    has a polygon. Its lot page and due-diligence package say which plot lacks what."""
+    farmers = _farmers(coop)
+    unmapped = next(
+        ((f, p) for f in farmers for p in sorted(f.plots.all(), key=lambda plot: plot.name) if not p.geometry), None
+    )
+    mapped = next((f for f in farmers if _mapped_plots(f) and (unmapped is None or f.pk != unmapped[0].pk)), None)
+    if unmapped is None or mapped is None:
+        return
+    commodity = Commodity.objects.get(code=spec.commodity)
+    grade = Grade.objects.get(commodity=commodity, code=next(iter(spec.grade_weights)))
+    packaging = Packaging.objects.get(code=spec.packaging) if spec.packaging else None
+    point = next(places[place.code] for place in spec.places if place.collection)
+    deliveries = []
+    for index, (farmer, plot) in enumerate([unmapped, (mapped, _mapped_plots(mapped)[0])]):
+        delivery = services.delivery_record(
+            actor=clerk, organisation_id=coop.pk, collection_point_id=point.pk, farmer_id=farmer.pk,
+            plot_id=plot.pk, commodity_id=commodity.pk, grade_id=grade.pk, moisture_pct=Decimal(spec.moisture[0]),
+            bag_count=3 if packaging else 0, packaging_id=packaging.pk if packaging else None,
+            net_grams=None if packaging else 120_000,
+            delivered_on=SEASON_START + datetime.timedelta(days=spec.deliveries * 2 + 4 + index),
+            client_reference=uuid.uuid5(NAMESPACE, f"{spec.key}:delivery:unmapped:{index}"),
+        )  # fmt: skip
+        if not delivery.replayed:
+            counter.add("deliveries")
+        deliveries.append(delivery)
+    if LotIntake.objects.filter(delivery=deliveries[0]).exists():
+        return
+    services.lot_bulk(actor=manager, organisation_id=coop.pk, delivery_ids=[d.pk for d in deliveries],
+                      storage_location_id=_warehouse(spec, places).pk)  # fmt: skip
+    counter.add("lots")
+
+
 def _listings(spec: CooperativeSpec, coop, manager, places, lots, counter: _Counter) -> None:
-    warehouse = next(p for code, p in sorted(places.items()) if p.is_warehouse and code in
-                     {place.code for place in spec.places})  # fmt: skip
+    warehouse = _warehouse(spec, places)
     if Listing.objects.filter(organisation=coop, description__startswith="Demo:").exists():
         return
     today = timezone.localdate()
@@ -367,6 +427,8 @@ def seed(*, stdout: TextIO) -> None:
         deliveries = _deliveries(spec, coop, clerk, places, counter)
         lots = _lots(spec, coop, manager, places, deliveries, counter)
         _listings(spec, coop, manager, places, lots, counter)
+        if spec.unmapped_lot:
+            _unmapped_lot(spec, coop, clerk, manager, places, counter)
     for key, offers in SUPPLIERS.items():
         _offers(key, offers, counter)
     stdout.write(f"catalogue: {counter.summary()}\n")
