@@ -128,3 +128,128 @@ def ledger_problems() -> list[str]:
         if -credit != payment.amount:
             problems.append(f"payment {payment.pk}: escrow was credited {-credit} for a payment of {payment.amount}")
     return problems
+
+
+# --- What people see ---------------------------------------------------------------------------------------------
+
+
+def _visible_order_ids(viewer):
+    from orders.selectors import order_list
+
+    return order_list(viewer=viewer).values("pk")
+
+
+def payment_list(*, viewer):
+    """Payments of the orders the viewer may see (as buyer, seller or operator), newest first."""
+    from payments.models import Payment
+
+    return Payment.objects.filter(order_id__in=_visible_order_ids(viewer)).select_related("order").order_by("-pk")
+
+
+def payment_get(*, viewer, payment_id) -> "Payment":  # noqa: F821
+    from marketplace.core.errors import NotFound
+
+    try:
+        payment_id = int(payment_id)
+    except (TypeError, ValueError):
+        raise NotFound("No such payment.") from None
+    payment = payment_list(viewer=viewer).filter(pk=payment_id).first()
+    if payment is None:
+        raise NotFound("No such payment.")
+    return payment
+
+
+def order_money(*, viewer, number: str) -> dict:
+    """An order's payments, escrow, refunds and transfer, for its buyer, its seller and the operator."""
+    from orders.selectors import order_get, order_sides
+    from payments.models import ChargeDispute, Payment, Refund, Transfer
+
+    order = order_get(viewer=viewer, number=number)
+    escrow = order_escrow_account(order_id=order.pk)
+    release = Entry.objects.filter(
+        transaction__idempotency_key=f"release:{order.pk}", account__kind__in=["platform_fees", "order_escrow"]
+    ).values_list("account__kind", "amount")
+    released = dict(release)
+    return {
+        "order": order,
+        "sides": order_sides(viewer=viewer, order=order),
+        "payments": list(Payment.objects.filter(order=order).order_by("pk")),
+        "held": escrow.balance if escrow else 0,
+        "released": released.get("order_escrow", 0),
+        "fee": -released.get("platform_fees", 0),
+        "refunds": list(Refund.objects.filter(order=order).order_by("pk")),
+        "transfer": Transfer.objects.filter(order=order).first(),
+        "frozen": ChargeDispute.objects.filter(order=order, status="open").exists(),
+    }
+
+
+def organisation_money(*, viewer, organisation_id) -> dict:
+    """A seller's money: held in escrow for its orders, released, fees, owed to it and sent, per currency."""
+    from marketplace.organisations.roles import Capability
+    from marketplace.organisations.selectors import organisation_for
+    from orders.models import Order
+    from payments.models import PayoutAccount, Transfer
+
+    organisation = organisation_for(viewer=viewer, organisation_id=organisation_id, capability=Capability.VIEW)
+    sold = Order.objects.filter(seller=organisation).values("pk")
+    figures: dict[str, dict[str, int]] = {}
+
+    def add(currency: str, key: str, amount: int) -> None:
+        row = figures.setdefault(currency, {"held": 0, "released": 0, "fees": 0, "owed": 0, "sent": 0})
+        row[key] += amount
+
+    for currency, balance in Account.objects.filter(kind=Account.Kind.ORDER_ESCROW, order_id__in=sold).values_list(
+        "currency", "balance"
+    ):
+        add(currency, "held", balance)
+    releases = Entry.objects.filter(transaction__kind="release", transaction__order_id__in=sold)
+    for row in releases.values("currency", "account__kind").annotate(total=Sum("amount")):
+        if row["account__kind"] == Account.Kind.ORDER_ESCROW:
+            add(row["currency"], "released", row["total"])
+        elif row["account__kind"] == Account.Kind.PLATFORM_FEES:
+            add(row["currency"], "fees", -row["total"])
+    for currency, balance in Account.objects.filter(
+        kind=Account.Kind.ORGANISATION_PAYABLE, organisation=organisation
+    ).values_list("currency", "balance"):
+        add(currency, "owed", balance)
+    transfers = Transfer.objects.filter(organisation=organisation).select_related("order").order_by("-pk")
+    for transfer in transfers:
+        if transfer.status != Transfer.Status.PENDING:
+            add(transfer.currency, "sent", transfer.amount - transfer.amount_reversed)
+    held_orders = (
+        Order.objects.filter(seller=organisation, pk__in=Account.objects.filter(
+            kind=Account.Kind.ORDER_ESCROW, balance__gt=0).values("order_id"))
+        .order_by("-pk")
+    )  # fmt: skip
+    return {
+        "organisation": organisation,
+        "figures": dict(sorted(figures.items())),
+        "transfers": list(transfers[:50]),
+        "held_orders": [(order, order_escrow_account(order_id=order.pk).balance) for order in held_orders[:50]],
+        "payout_accounts": list(PayoutAccount.objects.filter(organisation=organisation)),
+    }
+
+
+def ledger_overview(*, viewer, limit: int = 50) -> dict:
+    """The operator's view of the ledger: every account's balance, recent transactions, alerts and problems."""
+    from marketplace.core.errors import NotFound
+    from marketplace.organisations.selectors import is_operator
+    from payments.models import OperatorAlert, ProviderEvent
+
+    if not is_operator(viewer):
+        raise NotFound("No such page.")
+    return {
+        "accounts": list(
+            Account.objects.exclude(balance=0)
+            .select_related("organisation", "order")
+            .order_by("kind", "currency", "pk")
+        ),
+        "transactions": list(
+            LedgerTransaction.objects.select_related("order")
+            .prefetch_related("entries__account")
+            .order_by("-posted_at", "-pk")[:limit]
+        ),
+        "alerts": list(OperatorAlert.objects.select_related("order").order_by("-pk")[:limit]),
+        "rejected_events": list(ProviderEvent.objects.filter(outcome="rejected").order_by("-pk")[:limit]),
+        "problems": ledger_problems(),
+    }

@@ -1,9 +1,15 @@
 from django.urls import path
 
-from payments import webhooks
+from payments import views, webhooks
 
 app_name = "payments"
 
 urlpatterns = [
     path("webhooks/stripe/", webhooks.stripe_webhook, name="stripe-webhook"),
+    path("orders/<str:number>/", views.order_payment, name="order"),
+    path("orders/<str:number>/pay/", views.order_pay, name="pay"),
+    path("money/", views.money, name="money"),
+    path("money/<int:organisation_id>/", views.organisation_money, name="organisation-money"),
+    path("money/<int:organisation_id>/payouts/", views.payout_onboarding, name="payout-onboarding"),
+    path("ledger/", views.ledger, name="ledger"),
 ]

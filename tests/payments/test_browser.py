@@ -1,0 +1,71 @@
+"""In Chromium, offline mode: the buyer pays an accepted order on the payment page (no card, no script), the
+order moves to paid with the money in escrow; after dispatch, receipt and completion the cooperative's money page
+shows the release less the fee, and the operator's ledger page is consistent."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from orders.models import Order
+from tests.factories import PASSWORD
+from tests.orders.factories import TONNE, advance, make_world, place
+from tests.payments.conftest import onboard
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser"), pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def browser_as(chromium, live_server):
+    contexts = []
+
+    def open_as(user):
+        context = chromium.new_context(base_url=live_server.url, viewport={"width": 412, "height": 860}, locale="en-GB")
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.goto("/accounts/login/")
+        page.get_by_label("Email address").fill(user.email)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("button", name="Sign in")).to_have_count(0)
+        return page
+
+    yield open_as
+    for context in contexts:
+        context.close()
+
+
+def test_offline_payment_from_an_accepted_order_to_release(browser_as, settings):
+    settings.PLATFORM_FEE_BP = 300
+    world = make_world(lot_grams=10 * TONNE)
+    onboard(world)
+    order = advance(world, place(world, 2 * TONNE), "accepted")
+
+    buyer = browser_as(world.buyer.manager)
+    buyer.goto(f"/payments/orders/{order.number}/")
+    expect(buyer.get_by_role("heading", level=1)).to_have_text(f"Payment of order {order.number}")
+    buyer.get_by_role("button", name="Pay 3,000,000 XOF (demo)").click()
+    expect(buyer.get_by_text("Paid. The money is held in escrow")).to_be_visible()
+    expect(buyer.locator(".page-head .badge")).to_have_text("Paid")
+    expect(buyer.locator("#held")).to_have_text("3,000,000 XOF")
+    assert Order.objects.get(pk=order.pk).status == "paid"
+
+    advance(world, order, "completed")  # dispatch, receipt, completion by the people of the orders pages
+
+    seller = browser_as(world.seller.manager)
+    seller.goto("/payments/money/")
+    row = seller.locator("tr[data-currency='XOF']")
+    expect(row.locator(".released")).to_have_text("3,000,000 XOF")
+    expect(row.locator(".fees")).to_have_text("90,000 XOF")
+    expect(row.locator(".sent")).to_have_text("2,910,000 XOF")
+    expect(row.locator(".held")).to_have_text("0 XOF")
+
+    buyer.goto(f"/payments/orders/{order.number}/")
+    expect(buyer.locator("#held")).to_have_text("0 XOF")
+    expect(buyer.locator("#released")).to_have_text("3,000,000 XOF")
+    expect(buyer.locator("#transfer")).to_have_text(re.compile("2,910,000 XOF"))
+
+    operator = browser_as(world.operator.manager)
+    operator.goto("/payments/ledger/")
+    expect(operator.locator("#ledger-ok")).to_be_visible()
