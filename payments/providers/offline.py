@@ -76,6 +76,20 @@ class OfflineProvider(PaymentProvider):
             failure_message="" if succeed else "The demo card was declined.",
         )  # fmt: skip
 
+    def record_received(self, *, reference: str, amount: int, currency: str, order_id: int) -> dict[str, Any]:
+        """Money received outside any provider (a bank transfer the operator saw): booked here under the
+        order's payment reference, and its event emitted like any other payment's."""
+        existing = OfflineRecord.objects.filter(reference=reference).first()
+        if existing is None:
+            data = {"amount": amount, "currency": currency, "order_id": order_id, "status": "succeeded", "refunded": 0}
+            OfflineRecord.objects.create(
+                kind="pay", reference=reference, idempotency_key=f"received:{reference}", data=data
+            )
+        return self.emit(
+            base.PAYMENT_SUCCEEDED, reference, payment_reference=reference, charge_reference=reference, amount=amount,
+            currency=currency, order_id=order_id,
+        )  # fmt: skip
+
     def refund(self, *, refund, payment, idempotency_key: str) -> tuple[str, str]:
         pay = OfflineRecord.objects.select_for_update().filter(reference=payment.reference, kind="pay").first()
         if pay is None or pay.data["status"] != "succeeded":

@@ -94,6 +94,40 @@ def payment_offline_pay(*, actor: User, payment_id: int, succeed: bool = True) -
     return payment
 
 
+def payment_record_received(*, actor: User, order_id: int) -> Payment:
+    """The operator records that the money of an order marked paid by hand (a bank transfer, cash) is held by the
+    platform: it is booked through the offline provider under the order's payment reference and funds the escrow
+    like any payment; an order already settled is then settled on the ledger too."""
+    if not is_operator(actor):
+        raise NotFound("No such order.")
+    order = Order.objects.filter(pk=order_id).first()
+    if order is None:
+        raise NotFound("No such order.")
+    if not order.payment_reference:
+        raise Conflict(f"Order {order.number} has no payment reference: it was never marked paid.")
+    with transaction.atomic():
+        escrow._lock_escrow(order)
+        existing = Payment.objects.filter(order=order, status=Payment.Status.SUCCEEDED).first()
+        if existing is not None:
+            return existing
+        payment = Payment.objects.create(
+            order=order, provider="offline", reference=order.payment_reference, amount=order.total_amount,
+            currency=order.currency, created_by=actor,
+        )  # fmt: skip
+        raw = provider_for("offline").record_received(
+            reference=order.payment_reference, amount=order.total_amount, currency=order.currency, order_id=order.pk
+        )
+        event, _created = provider_event_receive(provider="offline", raw=raw)
+        provider_event_process(event_pk=event.pk)
+        audit_record(
+            actor=actor, action="payment.recorded", subject=payment, organisation_id=order.buyer_id,
+            data={"order": order.number, "reference": order.payment_reference},
+        )  # fmt: skip
+        escrow.escrow_follow_up(order_id=order.pk)
+    payment.refresh_from_db()
+    return payment
+
+
 def payout_onboarding_start(*, actor: User, organisation_id: int, return_url: str, refresh_url: str) -> str:
     """Start (or resume) a seller's payout account onboarding; returns where to send the person."""
     organisation = organisation_for(viewer=actor, organisation_id=organisation_id, capability=Capability.DECIDE)
@@ -163,6 +197,17 @@ def transfer_submit(*, transfer_id: int) -> str:
             transfer.error = "Waiting for the seller to finish setting up payouts."
             transfer.save(update_fields=["error", "updated_at"])
             return "waiting"
+        payable = escrow.payable_account(transfer.organisation_id, transfer.currency)
+        payable = type(payable).objects.select_for_update().get(pk=payable.pk)
+        if payable.balance < transfer.amount:
+            # Member payouts (payments.payouts) draw on the same payable: never send money that is not owed.
+            transfer.error = (
+                f"Only {Money(payable.balance, transfer.currency)} is owed to the seller now; the transfer of "
+                f"{Money(transfer.amount, transfer.currency)} waits for the operator."
+            )
+            transfer.save(update_fields=["error", "updated_at"])
+            operator_alert(kind="transfer_short", message=transfer.error, order_id=transfer.order_id)
+            return "short"
         payment = Payment.objects.filter(order_id=transfer.order_id, status=Payment.Status.SUCCEEDED).order_by("pk")
         payment = payment.first()
         provider = provider_for(transfer.provider)
