@@ -216,6 +216,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "orders.tasks.complete_orders_past_dispute_window",
         "schedule": crontab(minute="7-59/15"),
     },
+    "payouts-propose-released": {
+        "task": "payments.payouts.tasks.payouts_propose_released",
+        "schedule": crontab(minute=23),
+    },
     "traceability-verify-chains": {
         "task": "traceability.tasks.trace_chains_verify",
         "schedule": crontab(hour=2, minute=17),
