@@ -25,6 +25,7 @@ from django.db.models import Sum
 from marketplace.core.errors import Conflict, NotFound, ValidationFailed
 from marketplace.core.money import Money
 from marketplace.core.services import audit_record
+from marketplace.organisations.models import Organisation
 from marketplace.organisations.selectors import is_operator
 from orders.models import Order
 from orders.selectors import order_settlement
@@ -149,6 +150,24 @@ def refund_from_escrow(
     return refunds
 
 
+def pays_members(order: Order) -> bool:
+    """A cooperative's produce sale is shared with the members who delivered into its lots."""
+    return order.kind == Order.Kind.PRODUCE and order.seller.kind == Organisation.Kind.COOPERATIVE
+
+
+def transfer_create(*, order_id: int, amount: int, provider: str = "") -> Transfer:
+    """Send `amount` of what is owed to an order's seller to its payout account, after the commit (once per order)."""
+    order = Order.objects.get(pk=order_id)
+    if not provider:
+        payment = Payment.objects.filter(order_id=order_id, status=Payment.Status.SUCCEEDED).order_by("pk").first()
+        provider = payment.provider if payment else ""
+    transfer = Transfer.objects.create(
+        order=order, organisation_id=order.seller_id, provider=provider, amount=amount, currency=order.currency
+    )
+    _schedule("payments.tasks.transfer_submit", transfer.pk)
+    return transfer
+
+
 def _schedule(task_name: str, *args) -> None:
     from celery import current_app
 
@@ -261,12 +280,14 @@ def escrow_settle(*, actor, order_id: int, explicit: bool = False) -> str:
             f"fee {Money(fee, order.currency)}",
             order_id=order.pk,
         )
-        if net > 0:
-            transfer = Transfer.objects.create(
-                order=order, organisation_id=order.seller_id, provider=payments[0].provider, amount=net,
-                currency=order.currency,
-            )  # fmt: skip
-            _schedule("payments.tasks.transfer_submit", transfer.pk)
+        if net > 0 and pays_members(order):
+            # The members' shares leave through a payout batch; the cooperative's own part is transferred
+            # when that batch is executed (payments.payouts), so the payable is never drawn on twice.
+            from payments.payouts.tasks import payout_propose_for_order
+
+            transaction.on_commit(lambda: payout_propose_for_order.delay(order.pk))
+        elif net > 0:
+            transfer_create(order_id=order.pk, amount=net, provider=payments[0].provider)
     refund_from_escrow(
         actor=actor, order=order, escrow=escrow, amount=to_buyer, reason=Refund.Reason.SETTLEMENT,
         key=f"settle:{order.pk}", note=f"Settlement of order {order.number} ({settlement.decision or 'receipt'})",

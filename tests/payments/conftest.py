@@ -3,7 +3,9 @@ with every on-commit task run (as the eager Celery of the demo does)."""
 
 import pytest
 
-from orders.services import order_transition
+from orders.services import LineInput, order_transition, purchase_place
+from payments.payouts.models import PayoutBatch, PayoutBatchOrder
+from payments.payouts.services import payout_batch_transition
 from payments.services.payments import payment_offline_pay, payment_start, payout_onboarding_start
 from tests.orders.factories import World, advance, make_world, place
 
@@ -30,11 +32,44 @@ def pay(world: World, order, *, succeed: bool = True):
     return payment_offline_pay(actor=world.buyer.manager, payment_id=payment.pk, succeed=succeed)
 
 
-def onboard(world: World) -> None:
+def onboard(world: World, side=None) -> None:
+    side = side or world.seller
     payout_onboarding_start(
-        actor=world.seller.manager, organisation_id=world.seller.organisation.pk,
+        actor=side.manager, organisation_id=side.organisation.pk,
         return_url="http://testserver/payments/money/", refresh_url="http://testserver/payments/money/",
     )  # fmt: skip
+
+
+def batch_of(order) -> PayoutBatch:
+    """The payout batch (not cancelled) that covers a released order of the cooperative."""
+    return PayoutBatchOrder.objects.select_related("batch").get(order=order, active=True).batch
+
+
+def pay_members(world: World, batch: PayoutBatch) -> PayoutBatch:
+    """The cooperative's manager approves and executes a proposed batch (wrap it in run_commits() to send the
+    levy transfers it creates)."""
+    for status in ("approved", "executed"):
+        batch = payout_batch_transition(actor=world.seller.manager, batch_id=batch.pk, to_status=status)
+    return batch
+
+
+def input_order(world: World, packs: int = 10):
+    """An order of inputs from the supplier (not shared with members: its seller is paid at release)."""
+    return purchase_place(
+        actor=world.buyer.manager, buyer_id=world.buyer.organisation.pk,
+        lines=[LineInput(quantity=packs, offer_id=world.offer.pk)],
+    ).orders.get()  # fmt: skip
+
+
+def complete_input_order(world: World, order, *, received: int | None = None):
+    """Dispatch (by the supplier), receive and complete a paid input order."""
+    order_transition(actor=world.supplier.clerk, order_id=order.pk, to_status="dispatched", document_number="DN-1")
+    order.refresh_from_db()
+    lines = {line.pk: {"quantity": received or line.quantity_dispatched} for line in order.lines.all()}
+    order_transition(actor=world.buyer.clerk, order_id=order.pk, to_status="delivered", lines=lines)
+    order_transition(actor=world.buyer.manager, order_id=order.pk, to_status="completed")
+    order.refresh_from_db()
+    return order
 
 
 def paid_order(world: World, grams: int = 2_000_000):

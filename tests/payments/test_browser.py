@@ -1,6 +1,7 @@
 """In Chromium, offline mode: the buyer pays an accepted order on the payment page (no card, no script), the
 order moves to paid with the money in escrow; after dispatch, receipt and completion the cooperative's money page
-shows the release less the fee, and the operator's ledger page is consistent."""
+shows the release less the fee owed to it; once its manager executes the members' payout batch, the levy is sent to
+its account, and the operator's ledger page is consistent."""
 
 import re
 
@@ -10,7 +11,7 @@ from playwright.sync_api import expect
 from orders.models import Order
 from tests.factories import PASSWORD
 from tests.orders.factories import TONNE, advance, make_world, place
-from tests.payments.conftest import onboard
+from tests.payments.conftest import batch_of, onboard
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser"), pytest.mark.django_db(transaction=True)]
 
@@ -38,6 +39,7 @@ def browser_as(chromium, live_server):
 
 def test_offline_payment_from_an_accepted_order_to_release(browser_as, settings):
     settings.PLATFORM_FEE_BP = 300
+    settings.PAYOUT_DEFAULT_LEVY_BP = 200
     world = make_world(lot_grams=10 * TONNE)
     onboard(world)
     order = advance(world, place(world, 2 * TONNE), "accepted")
@@ -53,18 +55,31 @@ def test_offline_payment_from_an_accepted_order_to_release(browser_as, settings)
 
     advance(world, order, "completed")  # dispatch, receipt, completion by the people of the orders pages
 
+    # A cooperative's order: released to its payable, and a payout batch proposed for its members.
     seller = browser_as(world.seller.manager)
     seller.goto("/payments/money/")
     row = seller.locator("tr[data-currency='XOF']")
     expect(row.locator(".released")).to_have_text("3,000,000 XOF")
     expect(row.locator(".fees")).to_have_text("90,000 XOF")
-    expect(row.locator(".sent")).to_have_text("2,910,000 XOF")
+    expect(row.locator(".owed")).to_have_text("2,910,000 XOF")
+    expect(row.locator(".sent")).to_have_text("0 XOF")
     expect(row.locator(".held")).to_have_text("0 XOF")
+
+    # The manager approves and executes it: the members have their net, the levy goes to the cooperative.
+    batch = batch_of(order)
+    seller.goto(f"/payouts/{batch.pk}/")
+    seller.get_by_role("button", name="Approve the payout batch").click()
+    expect(seller.locator(".page-head .badge")).to_have_text("Approved")
+    seller.get_by_role("button", name="Execute the payouts").click()
+    expect(seller.locator(".page-head .badge")).to_have_text("Executed")
+    seller.goto("/payments/money/")
+    expect(row.locator(".owed")).to_have_text("0 XOF")
+    expect(row.locator(".sent")).to_have_text("58,200 XOF")
 
     buyer.goto(f"/payments/orders/{order.number}/")
     expect(buyer.locator("#held")).to_have_text("0 XOF")
     expect(buyer.locator("#released")).to_have_text("3,000,000 XOF")
-    expect(buyer.locator("#transfer")).to_have_text(re.compile("2,910,000 XOF"))
+    expect(buyer.locator("#transfer")).to_have_text(re.compile("58,200 XOF"))
 
     operator = browser_as(world.operator.manager)
     operator.goto("/payments/ledger/")

@@ -5,9 +5,11 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from catalogue.models import LotContribution
 from marketplace.core.errors import Conflict, PermissionDenied, ValidationFailed
 from marketplace.core.money import is_zero_decimal
 from orders.models import Order, OrderEvent
+from orders.services import order_transition
 from payments.models import (
     Account,
     ChargeDispute,
@@ -20,6 +22,8 @@ from payments.models import (
     Refund,
     Transfer,
 )
+from payments.payouts.models import PayoutBatchOrder
+from payments.payouts.services import payout_batch_cancel, payout_batch_propose
 from payments.providers import base
 from payments.providers.stripe import STRIPE_ZERO_DECIMAL, from_stripe_amount, to_stripe_amount
 from payments.selectors import ledger_problems
@@ -29,7 +33,18 @@ from payments.services.payments import payment_start
 from payments.services.reconcile import reconcile_differences
 from payments.tasks import order_event_received
 from tests.orders.factories import TONNE, advance, place
-from tests.payments.conftest import move, onboard, paid_order, pay, resolve
+from tests.payments.conftest import (
+    batch_of,
+    complete_input_order,
+    input_order,
+    move,
+    onboard,
+    paid_order,
+    pay,
+    pay_members,
+    resolve,
+)
+from tests.payouts.factories import give_input_credit
 
 K = Account.Kind
 pytestmark = pytest.mark.django_db
@@ -188,8 +203,23 @@ def test_releasing_twice_and_refunding_more_than_held_are_refused(world, run_com
 # --- Release --------------------------------------------------------------------------------------------------
 
 
+def _members_paid(batch) -> None:
+    """Every member of an executed batch was paid its net: its member payable is back at 0."""
+    lines = list(batch.lines.all())
+    assert lines and sum(line.net_amount for line in lines) == batch.net_amount > 0
+    for line in lines:
+        assert line.paid_at is not None and line.payout_transaction is not None
+        assert lines_of(f"payout:{line.pk}") == sorted(
+            [("member_payable", line.net_amount), ("provider_clearing", -line.net_amount)]
+        )
+        assert balance(K.MEMBER_PAYABLE, farmer_id=line.farmer_id) == 0
+
+
 def test_completion_releases_to_the_seller_less_the_fee_and_pays_the_transfer(world, run_commits, settings):
+    """A cooperative's produce order: the release credits its payable and proposes a payout batch; once the manager
+    executes it, the members have their net and the levy is transferred to the cooperative."""
     settings.PLATFORM_FEE_BP = 300
+    settings.PAYOUT_DEFAULT_LEVY_BP = 200
     onboard(world)
     order = paid_order(world)
     with run_commits():
@@ -200,16 +230,87 @@ def test_completion_releases_to_the_seller_less_the_fee_and_pays_the_transfer(wo
     )
     release = LedgerTransaction.objects.get(idempotency_key=f"release:{order.pk}")
     assert release.kind == "release" and release.order_id == order.pk
+    # Nothing leaves the payable at release: a batch is proposed for the members instead.
+    assert not Transfer.objects.exists()
+    assert balance(K.ORGANISATION_PAYABLE, organisation_id=seller) == 2_910_000
+    batch = batch_of(order)
+    assert batch.status == "proposed" and batch.proposed_by is None
+    assert (batch.proceeds_amount, batch.levy_amount, batch.credit_amount) == (2_910_000, 58_200, 0)
+    assert batch.net_amount == 2_910_000 - 58_200
+    with run_commits():
+        batch = pay_members(world, batch)
+    assert batch.status == "executed"
+    _members_paid(batch)
     transfer = Transfer.objects.get(order=order)
-    assert (transfer.status, transfer.amount, transfer.organisation_id) == ("paid", 2_910_000, seller)
-    assert lines_of(f"transfer:{transfer.pk}") == [
-        ("organisation_payable", 2_910_000),
-        ("provider_clearing", -2_910_000),
-    ]
+    assert (transfer.status, transfer.amount, transfer.organisation_id) == ("paid", 58_200, seller)
+    assert lines_of(f"transfer:{transfer.pk}") == [("organisation_payable", 58_200), ("provider_clearing", -58_200)]
     assert balance(K.ORDER_ESCROW, order_id=order.pk) == 0
     assert balance(K.ORGANISATION_PAYABLE, organisation_id=seller) == 0
     assert balance(K.PLATFORM_FEES, currency="XOF") == 90_000
     assert balance(K.PROVIDER_CLEARING, currency="XOF") == 90_000
+    assert ledger_problems() == [] and reconcile_differences() == []
+
+
+def test_a_cooperatives_orders_reach_its_members_through_a_batch_and_only_the_levy_is_transferred(
+    world, run_commits, settings
+):
+    """End to end over two orders and a member with input credit: no transfer at release, batches proposed
+    automatically; one batch for both orders pays the members their net, recovers the credit, and transfers the
+    levy shared over the orders; the cooperative's payable ends at 0."""
+    settings.PLATFORM_FEE_BP = 300
+    settings.PAYOUT_DEFAULT_LEVY_BP = 200
+    onboard(world)
+    seller = world.seller.organisation.pk
+    farmer_id = LotContribution.objects.filter(lot=world.listing.lot).order_by("pk").first().farmer_id
+    give_input_credit(farmer_id, 50_000)
+    first, second = paid_order(world, 2 * TONNE), paid_order(world, TONNE)
+    with run_commits():
+        move(world, first, "completed")
+        move(world, second, "completed")
+    assert not Transfer.objects.exists()
+    assert balance(K.ORGANISATION_PAYABLE, organisation_id=seller) == 2_910_000 + 1_455_000
+    proposed = [batch_of(first), batch_of(second)]
+    assert [b.status for b in proposed] == ["proposed", "proposed"] and proposed[0].pk != proposed[1].pk
+    # The manager pays both orders in one batch.
+    for batch in proposed:
+        payout_batch_cancel(actor=world.seller.manager, batch_id=batch.pk, reason="One batch for both")
+    batch = payout_batch_propose(actor=world.seller.manager, organisation_id=seller)
+    assert sorted(batch.orders.values_list("order_id", flat=True)) == [first.pk, second.pk]
+    assert (batch.proceeds_amount, batch.levy_amount, batch.credit_amount) == (4_365_000, 87_300, 50_000)
+    with run_commits():
+        batch = pay_members(world, batch)
+    _members_paid(batch)
+    assert batch.net_amount == 4_365_000 - 87_300 - 50_000
+    assert balance(K.MEMBER_INPUT_CREDIT, farmer_id=farmer_id) == 0
+    # The levy, shared over the orders in proportion to what each brought in.
+    transfers = {t.order_id: t for t in Transfer.objects.all()}
+    assert {k: (t.amount, t.status) for k, t in transfers.items()} == {
+        first.pk: (58_200, "paid"), second.pk: (29_100, "paid")
+    }  # fmt: skip
+    assert sum(t.amount for t in transfers.values()) == batch.levy_amount
+    assert balance(K.ORGANISATION_PAYABLE, organisation_id=seller) == 0
+    assert ledger_problems() == [] and reconcile_differences() == []
+
+
+def test_an_input_suppliers_order_is_transferred_at_release(world, run_commits, settings):
+    settings.PLATFORM_FEE_BP = 300
+    onboard(world, world.supplier)
+    supplier = world.supplier.organisation.pk
+    order = input_order(world, packs=10)
+    order_transition(actor=world.supplier.manager, order_id=order.pk, to_status="accepted")
+    with run_commits():
+        pay(world, order)
+        complete_input_order(world, order)
+    assert order.status == "completed" and order.amount_due == 180_000
+    assert lines_of(f"release:{order.pk}") == sorted(
+        [("order_escrow", 180_000), ("organisation_payable", -174_600), ("platform_fees", -5_400)]
+    )
+    transfer = Transfer.objects.get(order=order)
+    assert (transfer.status, transfer.amount, transfer.organisation_id) == ("paid", 174_600, supplier)
+    assert lines_of(f"transfer:{transfer.pk}") == [("organisation_payable", 174_600), ("provider_clearing", -174_600)]
+    assert not PayoutBatchOrder.objects.exists()
+    assert balance(K.ORGANISATION_PAYABLE, organisation_id=supplier) == 0
+    assert balance(K.PROVIDER_CLEARING, currency="XOF") == 5_400
     assert ledger_problems() == [] and reconcile_differences() == []
 
 
@@ -232,13 +333,20 @@ def test_a_short_receipt_releases_the_adjusted_amount_and_refunds_the_difference
         ("order_escrow", 3_000_000 - due),
         ("provider_clearing", -(3_000_000 - due)),
     ]
-    # No payout account yet: the transfer waits, and goes once the seller onboards.
+    batch = batch_of(order)
+    assert batch.proceeds_amount == due - fee
+    with run_commits():
+        batch = pay_members(world, batch)
+    _members_paid(batch)
+    # No payout account yet: the levy transfer waits, and goes once the cooperative onboards.
     transfer = Transfer.objects.get(order=order)
+    assert transfer.amount == batch.levy_amount > 0
     assert transfer.status == "pending" and "payouts" in transfer.error
     with run_commits():
         onboard(world)
     transfer.refresh_from_db()
     assert transfer.status == "paid"
+    assert balance(K.ORGANISATION_PAYABLE, organisation_id=world.seller.organisation.pk) == 0
     assert ledger_problems() == [] and reconcile_differences() == []
 
 

@@ -6,7 +6,7 @@ from django.test import Client
 
 from payments.models import Entry, LedgerTransaction, Payment
 from tests.orders.factories import advance, place
-from tests.payments.conftest import move, onboard, paid_order
+from tests.payments.conftest import batch_of, move, onboard, paid_order, pay_members
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 pytestmark = pytest.mark.django_db
@@ -46,17 +46,29 @@ def test_a_wrong_amount_on_the_page_is_refused_and_nothing_is_written(world):
     )
 
 
-def test_the_cooperatives_money_page_shows_held_released_and_fees(world, run_commits):
+def test_the_cooperatives_money_page_shows_held_released_and_fees(world, run_commits, settings):
+    settings.PLATFORM_FEE_BP = 300
+    settings.PAYOUT_DEFAULT_LEVY_BP = 200
     onboard(world)
     held = paid_order(world)
     released = paid_order(world)
     with run_commits():
         move(world, released, "completed")
-    page = signed_in(world.seller.viewer).get(f"/payments/money/{world.seller.organisation.pk}/")
+    url = f"/payments/money/{world.seller.organisation.pk}/"
+    text = signed_in(world.seller.viewer).get(url).text
+    # Released to the cooperative, waiting for its payout batch: owed, nothing sent yet.
+    assert 'class="num held">3,000,000 XOF' in text and 'class="num released">3,000,000 XOF' in text
+    assert 'class="num fees">90,000 XOF' in text and 'class="num owed">2,910,000 XOF' in text
+    assert 'class="num sent">0 XOF' in text
+    with run_commits():
+        pay_members(world, batch_of(released))
+    page = signed_in(world.seller.viewer).get(url)
     assert page.status_code == 200
     text = page.text
+    # The members have their net; the levy is what was sent to the cooperative's own account.
     assert 'class="num held">3,000,000 XOF' in text and 'class="num released">3,000,000 XOF' in text
-    assert 'class="num fees">90,000 XOF' in text and 'class="num sent">2,910,000 XOF' in text
+    assert 'class="num fees">90,000 XOF' in text and 'class="num owed">0 XOF' in text
+    assert 'class="num sent">58,200 XOF' in text
     assert held.number in text
     assert signed_in(world.seller.manager).get("/payments/money/").status_code == 302
 

@@ -1,10 +1,13 @@
-"""Random sequences of pay, release, partial refund, refund, chargeback and cancel over several orders in XOF
-and EUR: after every step every transaction balances, no escrow is negative, and no money is created or lost."""
+"""Random sequences of pay, release, partial refund, refund, chargeback, cancel and paying the members (the
+cooperatives' payout batches) over several orders in XOF and EUR: after every step every transaction balances, no
+escrow is negative, no money is created or lost, and a cooperative's payable holds exactly what is still to be paid
+out of it."""
 
 import dataclasses
 from collections import defaultdict
 
 import pytest
+from django.db.models import Sum
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -21,7 +24,9 @@ from marketplace.core.errors import Conflict
 from marketplace.core.money import Money
 from orders.models import Order
 from orders.services import order_transition
-from payments.models import Account, ChargeDispute, Payment, Refund
+from payments.models import Account, ChargeDispute, Entry, Payment, Refund, Transfer
+from payments.payouts.models import PayoutBatch, PayoutBatchOrder
+from payments.payouts.services import payout_batch_transition
 from payments.selectors import ledger_problems
 from payments.services.escrow import escrow_refund
 from payments.services.events import provider_event_process, provider_event_receive
@@ -150,6 +155,15 @@ class EscrowMachine(RuleBasedStateMachine):
         self._event({"id": f"offevt_close_{reference}", "type": "dispute.closed", "dispute_reference": reference,
                      "dispute_status": "won" if won else "lost"})  # fmt: skip
 
+    @rule()
+    def pay_members(self):
+        """The cooperatives' managers approve and execute the batches proposed after their releases."""
+        managers = {world.seller.organisation.pk: world.seller.manager for world in self.worlds.values()}
+        for batch in PayoutBatch.objects.filter(status="proposed").order_by("pk"):
+            with self.run_commits():
+                for status in ("approved", "executed"):
+                    payout_batch_transition(actor=managers[batch.organisation_id], batch_id=batch.pk, to_status=status)
+
     @invariant()
     def the_ledger_is_consistent(self):
         assert ledger_problems() == []
@@ -164,6 +178,28 @@ class EscrowMachine(RuleBasedStateMachine):
         assert dict(debit_normal) == dict(credit_normal)
         # What came in through payments is exactly what is held, owed, earned, sent back or taken by chargebacks.
         assert reconcile_differences() == []
+
+    @invariant()
+    def a_cooperatives_payable_is_drawn_on_once(self):
+        """What a release credits stays in the payable until its batch is executed; then the members' net and
+        the recovered credit leave through the batch and the levy through the transfers, never twice."""
+        for world in self.worlds.values():
+            seller = world.seller.organisation
+            payable = Account.objects.filter(kind="organisation_payable", organisation=seller).first()
+            paid_out = PayoutBatchOrder.objects.filter(batch__status="executed").values("order_id")
+            waiting = -(
+                Entry.objects.filter(transaction__kind="release", account=payable)
+                .exclude(transaction__order_id__in=paid_out)
+                .aggregate(t=Sum("amount"))["t"]
+                or 0
+            )
+            pending = Transfer.objects.filter(organisation=seller, status="pending").aggregate(t=Sum("amount"))["t"]
+            assert (payable.balance if payable else 0) == waiting + (pending or 0)
+        for batch in PayoutBatch.objects.filter(status="executed"):
+            transferred = Transfer.objects.filter(order_id__in=batch.orders.values("order_id")).aggregate(
+                t=Sum("amount")
+            )["t"]
+            assert (transferred or 0) == batch.proceeds_amount - batch.net_amount - batch.credit_amount
 
     @invariant()
     def settled_orders_pay_the_seller_what_the_settlement_says(self):
@@ -204,6 +240,8 @@ def test_random_escrow_histories_keep_every_invariant(django_capture_on_commit_c
     # The histories (which accumulate in this test's transaction) did reach every kind of move.
     from payments.models import LedgerTransaction
 
+    # A cooperative's release is paid out through a batch (members' net, then the levy transferred to it).
     kinds = set(LedgerTransaction.objects.values_list("kind", flat=True))
-    assert {"payment", "release", "refund", "transfer"} <= kinds
+    assert {"payment", "release", "refund", "payout_allocation", "payout", "transfer"} <= kinds
+    assert PayoutBatch.objects.filter(status="executed").exists()
     assert set(Payment.objects.filter(status="succeeded").values_list("currency", flat=True)) == {"EUR", "XOF"}

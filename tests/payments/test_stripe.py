@@ -1,28 +1,31 @@
 """The real stripe client against localstripe (extended with Connect), with signed webhooks hitting our webhook
-view: pay → fund → dispatch → receipt → release → transfer; refunds, a refund made at Stripe, chargebacks and a
-transfer reversal; reconcile_payments against Stripe's records."""
+view: pay → fund → dispatch → receipt → release → the members' payout batch → the levy's transfer; refunds, a
+refund made at Stripe, chargebacks and a transfer reversal (an input supplier's order, transferred at release);
+reconcile_payments against Stripe's records."""
 
 import pytest
 from django.test import Client
 
 from orders.models import Order
+from orders.services import order_transition
 from payments.models import Account, ChargeDispute, LedgerTransaction, Payment, PayoutAccount, Refund, Transfer
 from payments.selectors import ledger_problems
 from payments.services.payments import payment_start, payout_onboarding_start, transfer_reverse
 from payments.services.reconcile import reconcile_differences
 from tests.orders.factories import TONNE, advance, place
 from tests.payments import stripe_fake
-from tests.payments.conftest import move
+from tests.payments.conftest import batch_of, complete_input_order, input_order, move, pay_members
 
 pytestmark = pytest.mark.django_db
 
 
-def _onboard(world, base: str, client: Client) -> PayoutAccount:
+def _onboard(world, base: str, client: Client, side=None) -> PayoutAccount:
+    side = side or world.seller
     url = payout_onboarding_start(
-        actor=world.seller.manager, organisation_id=world.seller.organisation.pk,
+        actor=side.manager, organisation_id=side.organisation.pk,
         return_url="http://testserver/payments/money/", refresh_url="http://testserver/payments/money/",
     )  # fmt: skip
-    account = PayoutAccount.objects.get(organisation=world.seller.organisation)
+    account = PayoutAccount.objects.get(organisation=side.organisation)
     assert url.endswith(account.reference) and account.provider == "stripe" and not account.payouts_enabled
     stripe_fake.call(base, "POST", f"/_config/accounts/{account.reference}/complete")
     for event in stripe_fake.events(base, "account.updated", account.reference):
@@ -44,6 +47,7 @@ def _pay(world, base: str, client: Client, order: Order) -> Payment:
 
 def test_the_whole_escrow_flow_runs_against_stripe(world, stripe_mode, run_commits, settings):
     settings.PLATFORM_FEE_BP = 300
+    settings.PAYOUT_DEFAULT_LEVY_BP = 200
     base, client = stripe_mode, Client()
     with run_commits():
         account = _onboard(world, base, client)
@@ -62,11 +66,22 @@ def test_the_whole_escrow_flow_runs_against_stripe(world, stripe_mode, run_commi
     assert Account.objects.get(kind="order_escrow", order_id=order.pk).balance == 3_000_000
 
     with run_commits():
-        move(world, order, "completed")  # dispatch, receipt, completion → release → transfer
+        move(world, order, "completed")  # dispatch, receipt, completion → release → a payout batch proposed
+    # A cooperative's order: nothing is transferred at release; the members are paid through the batch first.
+    assert not Transfer.objects.exists()
+    assert Account.objects.get(kind="organisation_payable", organisation=world.seller.organisation).balance == 2_910_000
+    batch = batch_of(order)
+    assert (batch.status, batch.proceeds_amount, batch.levy_amount) == ("proposed", 2_910_000, 58_200)
+    with run_commits():
+        batch = pay_members(world, batch)  # members paid their net; the levy is transferred through Stripe
+    assert batch.status == "executed" and all(line.paid_at for line in batch.lines.all())
+    assert all(
+        Account.objects.get(kind="member_payable", farmer_id=line.farmer_id).balance == 0 for line in batch.lines.all()
+    )
     transfer = Transfer.objects.get(order=order)
-    assert transfer.status == "paid" and transfer.reference.startswith("tr_")
+    assert transfer.status == "paid" and transfer.reference.startswith("tr_") and transfer.amount == 58_200
     remote = stripe_fake.call(base, "GET", f"/v1/transfers/{transfer.reference}")
-    assert remote["amount"] == 2_910_000 and remote["destination"] == account.reference
+    assert remote["amount"] == 58_200 and remote["destination"] == account.reference
     assert remote["source_transaction"] == payment.charge_reference and remote["transfer_group"] == order.number
     # Stripe's transfer.created arrives after we recorded the transfer: it changes nothing.
     with run_commits():
@@ -74,6 +89,7 @@ def test_the_whole_escrow_flow_runs_against_stripe(world, stripe_mode, run_commi
         assert stripe_fake.deliver(client, created).status_code == 200
     assert LedgerTransaction.objects.filter(kind="transfer").count() == 1
     assert Account.objects.get(kind="platform_fees", currency="XOF").balance == 90_000
+    assert Account.objects.get(kind="organisation_payable", organisation=world.seller.organisation).balance == 0
     assert ledger_problems() == [] and reconcile_differences() == []
 
 
@@ -107,10 +123,12 @@ def test_a_cancellation_refunds_through_stripe_and_a_refund_made_at_stripe_is_bo
 
 
 def test_a_chargeback_freezes_then_a_lost_one_is_booked_and_a_transfer_reversed(world, stripe_mode, run_commits):
+    """On an input supplier's order, whose net is transferred at release."""
     base, client = stripe_mode, Client()
     with run_commits():
-        _onboard(world, base, client)
-    order = advance(world, place(world), "accepted")
+        _onboard(world, base, client, world.supplier)
+    order = input_order(world)
+    order_transition(actor=world.supplier.manager, order_id=order.pk, to_status="accepted")
     with run_commits():
         payment = _pay(world, base, client, order)
     payment.refresh_from_db()
@@ -118,7 +136,7 @@ def test_a_chargeback_freezes_then_a_lost_one_is_booked_and_a_transfer_reversed(
         dispute = stripe_fake.call(base, "POST", "/_config/disputes", {"charge": payment.charge_reference})
         (opened,) = stripe_fake.events(base, "charge.dispute.created", dispute["id"])
         assert stripe_fake.deliver(client, opened).status_code == 200
-        move(world, order, "completed")
+        complete_input_order(world, order)
     assert ChargeDispute.objects.get().status == "open"
     assert not LedgerTransaction.objects.filter(kind="release").exists()
     with run_commits():
@@ -126,7 +144,7 @@ def test_a_chargeback_freezes_then_a_lost_one_is_booked_and_a_transfer_reversed(
         (closed,) = stripe_fake.events(base, "charge.dispute.closed", dispute["id"])
         assert stripe_fake.deliver(client, closed).status_code == 200
     transfer = Transfer.objects.get(order=order)
-    assert transfer.status == "paid"
+    assert (transfer.status, transfer.organisation_id) == ("paid", world.supplier.organisation.pk)
     # The operator takes part of the transfer back.
     with run_commits():
         transfer_reverse(actor=world.operator.manager, transfer_id=transfer.pk, amount=100_000, reason="Lost bags")

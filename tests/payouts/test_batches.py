@@ -6,7 +6,7 @@ from django.test import override_settings
 
 from marketplace.core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from marketplace.core.models import AuditEvent
-from payments.models import Account, Entry, LedgerTransaction
+from payments.models import Account, Entry, LedgerTransaction, Transfer
 from payments.payouts import services
 from payments.payouts.models import PayoutBatch, PayoutBatchOrder, PayoutLine, PayoutShare, PayoutSms
 from payments.payouts.tasks import payout_propose_for_order, payout_sms_send, payouts_propose_released
@@ -169,6 +169,33 @@ def test_execution_pays_each_member_through_the_provider_and_texts_them_once(
         payout_sms_send.delay(line.pk)
     assert len(sms_outbox) == 3 and PayoutSms.objects.count() == 3
     assert ledger_unbalanced_transactions() == [] and ledger_balance_mismatches() == [] and not negative_accounts()
+
+
+def test_execution_leaves_the_levy_for_a_transfer_to_the_cooperative(world, django_capture_on_commit_callbacks):
+    order, net = released_order(world)
+    other, other_net = released_order(world, TONNE)
+    batch = propose(world)
+    services.payout_batch_approve(actor=world.seller.manager, batch_id=batch.pk)
+    assert balance(K.ORGANISATION_PAYABLE, organisation_id=world.seller.organisation.pk) == batch.levy_amount
+    with django_capture_on_commit_callbacks(execute=True):
+        services.payout_batch_execute(actor=world.seller.manager, batch_id=batch.pk)
+    # One transfer per order, the levy shared in proportion to each order's proceeds; no payout account yet.
+    transfers = {t.order_id: t for t in Transfer.objects.all()}
+    assert batch.levy_amount == 87_300 and (net, other_net) == (2_910_000, 1_455_000)
+    assert {k: t.amount for k, t in transfers.items()} == {order.pk: 58_200, other.pk: 29_100}
+    assert all(t.status == "pending" and t.organisation_id == world.seller.organisation.pk for t in transfers.values())
+    assert balance(K.ORGANISATION_PAYABLE, organisation_id=world.seller.organisation.pk) == 87_300
+
+
+def test_an_order_whose_net_was_already_transferred_is_not_paid_out_again(world):
+    order, net = released_order(world)
+    Transfer.objects.create(order=order, organisation=world.seller.organisation, provider="offline", amount=net,
+                            currency="XOF")  # fmt: skip
+    with pytest.raises(ValidationFailed) as error:
+        propose(world)
+    assert error.value.code == "nothing_to_pay"
+    assert payout_propose_for_order(order.pk) is None and payouts_propose_released() == 0
+    assert not PayoutBatch.objects.exists()
 
 
 def test_a_member_without_a_phone_is_recorded_not_texted(world, sms_outbox, django_capture_on_commit_callbacks):

@@ -21,12 +21,13 @@ from django.utils import timezone
 
 from catalogue.models import LotContribution
 from marketplace.core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from marketplace.core.money import allocate_largest_remainder
 from marketplace.core.services import audit_record
 from marketplace.organisations.models import MemberFarmer, Organisation, User
 from marketplace.organisations.roles import Capability
 from marketplace.organisations.selectors import organisation_for
 from orders.models import GradePrice, Order, OrderLine
-from payments.models import Account, Entry, LedgerTransaction
+from payments.models import Account, Entry, LedgerTransaction, Transfer
 from payments.payouts.models import (
     CooperativePayoutPolicy,
     PayoutBatch,
@@ -36,6 +37,7 @@ from payments.payouts.models import (
 )
 from payments.payouts.provider import PayoutInstruction, payout_provider
 from payments.payouts.services.split import Contribution, LineProceeds, OrderProceeds, Split, split_proceeds
+from payments.services.escrow import transfer_create
 from payments.services.ledger import account_get_or_create, ledger_post
 
 S = PayoutBatch.Status
@@ -92,7 +94,8 @@ def _require_cooperative(organisation: Organisation) -> None:
 
 def released_unbatched(*, organisation_id: int) -> list[tuple[LedgerTransaction, int, str]]:
     """(release transaction, net amount credited to the cooperative, currency) for each released produce order
-    of the cooperative that no batch (other than a cancelled one) covers yet, oldest first."""
+    of the cooperative that no batch (other than a cancelled one) covers yet, oldest first. An order whose net was
+    already transferred to the cooperative (released before member payouts took over) is not paid out again."""
     batched = PayoutBatchOrder.objects.filter(active=True).values("order_id")
     releases = (
         LedgerTransaction.objects.filter(
@@ -102,6 +105,7 @@ def released_unbatched(*, organisation_id: int) -> list[tuple[LedgerTransaction,
             reversed_by__isnull=True,
         )
         .exclude(order_id__in=batched)
+        .exclude(order_id__in=Transfer.objects.values("order_id"))
         .order_by("posted_at", "pk")
     )
     credited = {
@@ -471,4 +475,18 @@ def _execute(actor: User, batch: PayoutBatch) -> str:
         line.paid_at = now
         line.provider_reference = result.provider_reference[:100]
         line.save(update_fields=["payout_transaction", "paid_at", "provider_reference"])
+    _transfer_cooperative_part(batch)
     return provider.name
+
+
+def _transfer_cooperative_part(batch: PayoutBatch) -> None:
+    """What the members did not get (the levy) is the cooperative's: send it to its payout account, shared
+    over the batch's orders in proportion to their proceeds, one transfer per order (each names its charge)."""
+    retained = batch.proceeds_amount - batch.net_amount - batch.credit_amount
+    if retained <= 0:
+        return
+    batch_orders = list(batch.orders.order_by("order_id"))
+    parts = allocate_largest_remainder(retained, [entry.amount for entry in batch_orders])
+    for entry, part in zip(batch_orders, parts, strict=True):
+        if part > 0:
+            transfer_create(order_id=entry.order_id, amount=part)
