@@ -344,3 +344,28 @@ def test_a_partial_refund_splits_only_what_the_seller_got(world):
     assert batch.proceeds_amount == net
     assert sum(PayoutLine.objects.filter(batch=batch).values_list("gross_amount", flat=True)) == net
     assert Entry.objects.filter(transaction__kind="release").count() >= 3
+
+
+def test_a_release_with_no_member_shares_is_transferred_whole_to_the_cooperative_once(db):
+    """Lots always carry member shares today (a deferred trigger checks it); should a sale ever have none, the
+    cooperative's net must not sit in its payable unnoticed: it is transferred whole, once."""
+    from django.db import connection
+
+    from payments.models import Transfer
+    from payments.payouts.services import batches
+    from payments.services.escrow import escrow_follow_up
+    from tests.orders.factories import make_world
+    from tests.payments.conftest import move, paid_order
+
+    world = make_world()
+    order = paid_order(world)
+    with connection.cursor() as cursor:  # detach the order from its lot, as a sale of no member's produce
+        cursor.execute("UPDATE orders_orderline SET lot_id = NULL WHERE order_id = %s", [order.pk])
+    move(world, order, "completed")
+    assert escrow_follow_up(order_id=order.pk) == "settled"  # the release, as the order-event task makes it
+    release = LedgerTransaction.objects.get(idempotency_key=f"release:{order.pk}")
+    net = -sum(e.amount for e in release.entries.all() if e.account.kind == "organisation_payable")
+    assert batches.payout_batch_propose_for_order(order_id=order.pk) is None
+    assert batches.payout_batch_propose_for_order(order_id=order.pk) is None
+    transfer = Transfer.objects.get(order=order)
+    assert transfer.amount == net > 0

@@ -312,10 +312,31 @@ def payout_batch_propose_for_order(*, order_id: int) -> PayoutBatch | None:
     order = Order.objects.filter(pk=order_id).values("seller_id").first()
     if order is None:
         return None
+    if not _has_member_shares(order_id):
+        _transfer_whole_release(order_id)
+        return None
     try:
         return payout_batch_propose(actor=None, organisation_id=order["seller_id"], order_ids=[order_id])
     except (ValidationFailed, Conflict):
         return None
+
+
+def _has_member_shares(order_id: int) -> bool:
+    lot_ids = OrderLine.objects.filter(order_id=order_id, lot__isnull=False).values("lot_id")
+    return LotContribution.objects.filter(lot_id__in=lot_ids).exists()
+
+
+@transaction.atomic
+def _transfer_whole_release(order_id: int) -> None:
+    """A sale with no member shares to pay (no lot contributions) is the cooperative's alone: send it all."""
+    release = LedgerTransaction.objects.filter(idempotency_key=f"release:{order_id}").first()
+    if release is None or Transfer.objects.filter(order_id=order_id).exists():
+        return
+    net = -sum(
+        entry.amount for entry in release.entries.all() if entry.account.kind == Account.Kind.ORGANISATION_PAYABLE
+    )
+    if net > 0:
+        transfer_create(order_id=order_id, amount=net)
 
 
 # --- Transitions ------------------------------------------------------------------------------------
