@@ -12,7 +12,7 @@ if os.environ.get("CELERY_TEST_WORKER") == "1":
     # A real worker started by tests/integration/test_celery_worker.py: keep CELERY_BROKER_URL from the environment.
     CELERY_TASK_ALWAYS_EAGER = False
 else:
-    CELERY_BROKER_URL = "memory://"
+    CELERY_BROKER_URL = "memory://localhost/"
     CELERY_TASK_ALWAYS_EAGER = True
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -21,6 +21,7 @@ SHOTS = [
     ("lots.png", "manager@cocoa-nawa.demo", "/catalogue/lots/", 1100),
     ("catalogue.png", "manager@amstel-origins.demo", "/catalogue/", 1100),
     ("orders.png", "manager@amstel-origins.demo", "/orders/", 1100),
+    ("payouts.png", "manager@cocoa-nawa.demo", "/payouts/", 1100),
 ]
 
 
