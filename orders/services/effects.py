@@ -182,6 +182,22 @@ def _lot_quantities(order: Order, attribute: str) -> list[tuple[str, int]]:
     ]
 
 
+def _record_inspections(order: Order, actor: User | None) -> None:
+    """The buyer's inspection on arrival: one `inspecting` event per lot line, conformant when the grade held."""
+    for line in _lines(order):
+        if line.lot is None or not line.quantity_received:
+            continue
+        grade = line.grade_received or line.grade
+        trace.inspection_recorded(
+            actor=actor,
+            organisation=order.buyer,
+            lot_uri=identifiers.lot_uri(organisation=order.seller, lot_code=line.lot.code),
+            conformant=line.grade_received_id in (None, line.grade_id),
+            grams=line.quantity_received,
+            grade=grade.code if grade else "",
+        )
+
+
 def paid(*, order: Order, actor: User | None, details: dict, **_: Any) -> dict:
     reference = str(details.pop("payment_reference", "") or "").strip()
     if not reference:
@@ -397,6 +413,7 @@ def receive(*, order: Order, actor: User | None, details: dict, **_: Any) -> dic
                 actor=actor, organisation=order.buyer, order_number=order.number, lots=lots, source=order.seller,
                 receipt_number=f"{order.number}-R",
             )  # fmt: skip
+            _record_inspections(order, actor)
     return {
         "received_on": day.isoformat(),  # type: ignore[union-attr]
         "lines": settlements,

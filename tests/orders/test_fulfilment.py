@@ -319,3 +319,16 @@ def test_the_amount_due_never_exceeds_the_line_total_nor_pays_for_more_than_was_
     if result.billable > received:
         assert dispatched - received <= dispatched * tolerance // 10_000
     assert result.reasons[-1].startswith("Amount due:")
+
+
+@pytest.mark.django_db
+def test_the_receipt_records_an_inspection_per_lot_conformant_only_when_the_grade_held(world):
+    from traceability.models import Event
+
+    order = advance(world, place(world), "dispatched")
+    line = order.lines.get()
+    receipt = {line.pk: {"quantity": line.quantity_dispatched, "grade": world.grade_2.pk}}
+    advance(world, order, "delivered", receipt=receipt)
+    inspection = Event.objects.get(biz_step="inspecting", organisation=world.buyer.organisation)
+    assert inspection.disposition == "non_conformant"
+    assert [lot.grams for lot in inspection.lots.all()] == [line.quantity_dispatched]

@@ -178,7 +178,7 @@ def test_the_order_exports_as_epcis_with_every_step(chain):
     events = epcis_events_in(organisation_ids=None, order=chain["order"].number)
     document = epcis_document(events)
     steps = sorted({e.get("bizStep", e["type"]) for e in document["epcisBody"]["eventList"]})
-    assert steps == ["TransactionEvent", "commissioning", "receiving", "shipping"]
+    assert steps == ["TransactionEvent", "commissioning", "inspecting", "receiving", "shipping"]
 
 
 def test_a_move_is_a_storing_event(chain, django_assert_max_num_queries):
