@@ -67,3 +67,41 @@ def chromium():
         browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def browser_as(chromium, live_server):
+    """`browser_as(user)`: a fresh phone-sized browser context signed in as `user` through the sign-in page."""
+    from playwright.sync_api import expect
+
+    from tests.factories import PASSWORD
+
+    contexts = []
+
+    def open_as(user):
+        context = chromium.new_context(
+            base_url=live_server.url, viewport={"width": 412, "height": 860}, locale="en-GB", service_workers="block"
+        )
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.goto("/accounts/login/")
+        page.get_by_label("Email address").fill(user.email)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("button", name="Sign in")).to_have_count(0)
+        return page
+
+    yield open_as
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def sms_outbox():
+    """The SMS sent during the test (the test settings use the in-memory backend)."""
+    from marketplace.core.sms import MemorySmsBackend
+
+    MemorySmsBackend.outbox.clear()
+    yield MemorySmsBackend.outbox
+    MemorySmsBackend.outbox.clear()

@@ -3,7 +3,6 @@ and helpers that record deliveries, bulk lots and publish listings through the s
 
 import datetime
 import importlib
-import os
 from decimal import Decimal
 
 import pytest
@@ -12,14 +11,12 @@ from django.test import Client
 from catalogue import services
 from catalogue.models import Commodity, Grade, Packaging
 from marketplace.core.money import Money
-from marketplace.core.sms import MemorySmsBackend
 from marketplace.organisations.models import Organisation
 from marketplace.organisations.roles import Role
 from tests.catalogue.factories import LocationFactory, WarehouseFactory
 from tests.factories import MemberFarmerFactory, MembershipFactory, OrganisationFactory, PlotFactory
 
 # Playwright's sync API runs an event loop in the test thread; the live server and the ORM are still synchronous.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 LOGIN_BACKEND = "django.contrib.auth.backends.ModelBackend"
 TODAY = datetime.date.today
@@ -204,13 +201,6 @@ def farmers(coop):
     for person in people:
         PlotFactory(farmer=person)
     return people
-
-
-@pytest.fixture
-def sms_outbox():
-    MemorySmsBackend.outbox.clear()
-    yield MemorySmsBackend.outbox
-    MemorySmsBackend.outbox.clear()
 
 
 @pytest.fixture

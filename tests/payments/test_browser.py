@@ -9,32 +9,10 @@ import pytest
 from playwright.sync_api import expect
 
 from orders.models import Order
-from tests.factories import PASSWORD
 from tests.orders.factories import TONNE, advance, make_world, place
 from tests.payments.conftest import batch_of, onboard
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser"), pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def browser_as(chromium, live_server):
-    contexts = []
-
-    def open_as(user):
-        context = chromium.new_context(base_url=live_server.url, viewport={"width": 412, "height": 860}, locale="en-GB")
-        context.set_default_timeout(10_000)
-        contexts.append(context)
-        page = context.new_page()
-        page.goto("/accounts/login/")
-        page.get_by_label("Email address").fill(user.email)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-        expect(page.get_by_role("button", name="Sign in")).to_have_count(0)
-        return page
-
-    yield open_as
-    for context in contexts:
-        context.close()
 
 
 def test_offline_payment_from_an_accepted_order_to_release(browser_as, settings):
