@@ -252,9 +252,11 @@ LOGGING = {
     "loggers": {
         "axes": {"level": "WARNING"},
         "pgserver": {"level": "WARNING"},
-        "celery.app.trace": {"level": "WARNING"},  # eager tasks in the web process: no line per task
     },
 }
+if CELERY_TASK_ALWAYS_EAGER:
+    # Tasks run inside the web process (demo mode): no log line per task. Workers keep theirs.
+    LOGGING["loggers"]["celery.app.trace"] = {"level": "WARNING"}
 
 # --- Domain settings ------------------------------------------------------------------
 INVITATION_VALID_DAYS = env.int("INVITATION_VALID_DAYS", default=14)
