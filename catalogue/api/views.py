@@ -18,8 +18,8 @@ from catalogue.api.serializers import grams
 from catalogue.pagination import CappedPageNumberPagination
 from catalogue.parsing import listing_search_arguments, offer_search_arguments, parse_money
 from catalogue.services import RegionInput, TierInput
+from marketplace.core.api.schema import error_responses
 from marketplace.core.errors import ValidationFailed
-from marketplace.organisations.api.serializers import ErrorSerializer
 
 ERROR_DESCRIPTIONS = {
     400: "The input is invalid; `message` and `fields` say what to fix. Nothing was written.",
@@ -30,7 +30,7 @@ ERROR_DESCRIPTIONS = {
 
 
 def errors(*codes: int) -> dict[int, OpenApiResponse]:
-    return {code: OpenApiResponse(ErrorSerializer, description=ERROR_DESCRIPTIONS[code]) for code in codes}
+    return error_responses(ERROR_DESCRIPTIONS, *codes)
 
 
 class CatalogueView(GenericAPIView):

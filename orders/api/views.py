@@ -13,7 +13,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from marketplace.organisations.api.serializers import ErrorSerializer
+from marketplace.core.api.schema import error_responses
 from orders import selectors, services
 from orders.api import serializers as s
 from orders.documents import KINDS
@@ -29,7 +29,7 @@ ERROR_DESCRIPTIONS = {
 
 
 def errors(*codes: int) -> dict[int, OpenApiResponse]:
-    return {code: OpenApiResponse(ErrorSerializer, description=ERROR_DESCRIPTIONS[code]) for code in codes}
+    return error_responses(ERROR_DESCRIPTIONS, *codes)
 
 
 def order_response(request, order: Order, status_code: int = status.HTTP_200_OK) -> Response:

@@ -6,8 +6,8 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from marketplace.core.api.schema import error_responses
 from marketplace.core.errors import NotFound
-from marketplace.organisations.api.serializers import ErrorSerializer
 from marketplace.organisations.selectors import is_operator
 from orders.selectors import order_get
 from payments import selectors
@@ -24,7 +24,7 @@ ERRORS = {
 
 
 def errors(*codes: int) -> dict[int, OpenApiResponse]:
-    return {code: OpenApiResponse(ErrorSerializer, description=ERRORS[code]) for code in codes}
+    return error_responses(ERRORS, *codes)
 
 
 def _order_money(request, number: str) -> Response:

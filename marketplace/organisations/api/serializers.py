@@ -10,6 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from phonenumber_field.serializerfields import PhoneNumberField as BasePhoneNumberField
 from rest_framework import serializers
 
+from marketplace.core.api.schema import ErrorDetailSerializer, ErrorSerializer  # noqa: F401 (re-exported)
 from marketplace.core.validators import validate_currency, validate_gln, validate_language
 from marketplace.organisations.models import Invitation, MemberFarmer, Membership, Organisation, Plot, User
 from marketplace.organisations.roles import Role
@@ -49,19 +50,6 @@ def _this_year() -> int:
 
 
 # --- Errors (documentation only: the exception handler writes these) -------------------
-
-
-class ErrorDetailSerializer(serializers.Serializer):
-    code = serializers.CharField(help_text="Machine-readable, e.g. invalid, not_found, permission_denied.")
-    message = serializers.CharField(help_text="What went wrong and what to fix, for people.")
-    fields = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()),
-        help_text="Messages per input field; nested fields use dotted paths (items.0.quantity).",
-    )
-
-
-class ErrorSerializer(serializers.Serializer):
-    error = ErrorDetailSerializer()
 
 
 class RowErrorSerializer(serializers.Serializer):

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from marketplace.core.api.schema import error_responses
 from marketplace.organisations import selectors, services
 from marketplace.organisations.api import serializers as s
 from marketplace.organisations.api.filters import MemberFarmerFilter, OrganisationFilter
@@ -29,7 +30,7 @@ ERROR_DESCRIPTIONS = {
 
 
 def errors(*codes: int) -> dict[int, OpenApiResponse]:
-    return {code: OpenApiResponse(s.ErrorSerializer, description=ERROR_DESCRIPTIONS[code]) for code in codes}
+    return error_responses(ERROR_DESCRIPTIONS, *codes)
 
 
 # --- Me ---------------------------------------------------------------------------------

@@ -9,8 +9,8 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from marketplace.core.api.schema import error_responses
 from marketplace.core.errors import ValidationFailed
-from marketplace.organisations.api.serializers import ErrorSerializer
 from payments.payouts import selectors, services, statements
 from payments.payouts.api import serializers as s
 from payments.payouts.models import PayoutBatch
@@ -26,7 +26,7 @@ ERROR_DESCRIPTIONS = {
 
 
 def errors(*codes: int) -> dict[int, OpenApiResponse]:
-    return {code: OpenApiResponse(ErrorSerializer, description=ERROR_DESCRIPTIONS[code]) for code in codes}
+    return error_responses(ERROR_DESCRIPTIONS, *codes)
 
 
 def _organisation_param(request, *, required: bool) -> int | None:
