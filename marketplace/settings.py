@@ -220,6 +220,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "payments.payouts.tasks.payouts_propose_released",
         "schedule": crontab(minute=23),
     },
+    "payments-ledger-verify": {
+        "task": "payments.tasks.ledger_verify",
+        "schedule": crontab(hour=2, minute=47),
+    },
     "traceability-verify-chains": {
         "task": "traceability.tasks.trace_chains_verify",
         "schedule": crontab(hour=2, minute=17),

@@ -42,3 +42,19 @@ def transfers_submit_waiting(organisation_id: int) -> int:
 @shared_task(name="payments.tasks.escrow_follow_up")
 def escrow_follow_up(order_id: int) -> str:
     return escrow.escrow_follow_up(order_id=order_id)
+
+
+@shared_task(name="payments.tasks.ledger_verify")
+def ledger_verify() -> int:
+    """Nightly: check the ledger's invariants and alert the operator once per run if any fails."""
+    from payments.selectors import ledger_problems
+    from payments.services.alerts import operator_alert
+
+    problems = ledger_problems()
+    if problems:
+        shown = "\n".join(problems[:50])
+        more = f"\n… and {len(problems) - 50} more." if len(problems) > 50 else ""
+        operator_alert(
+            kind="ledger_check", message=f"The ledger check found {len(problems)} problem(s):\n{shown}{more}"
+        )
+    return len(problems)

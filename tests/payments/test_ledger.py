@@ -139,3 +139,18 @@ class LedgerPropertyTest(TestCase):
         assert ledger_unbalanced_transactions() == []
         assert ledger_balance_mismatches() == []
         assert Entry.objects.exclude(currency="XOF").count() == 0
+
+
+@pytest.mark.django_db
+def test_the_nightly_ledger_task_alerts_the_operator_only_when_an_invariant_fails(mailoutbox, operator_user):
+    from payments.models import OperatorAlert
+    from payments.tasks import ledger_verify
+
+    clearing, payable, _fees = _accounts()
+    ledger_post(actor=None, kind="t", idempotency_key="in", lines=[(clearing, 100), (payable, -100)])
+    assert ledger_verify() == 0
+    assert not OperatorAlert.objects.exists()
+    Account.objects.filter(pk=payable.pk).update(balance=99)  # a stored balance that no longer matches its entries
+    assert ledger_verify() >= 1
+    alert = OperatorAlert.objects.get(kind="ledger_check")
+    assert str(payable.pk) in alert.message or "balance" in alert.message
