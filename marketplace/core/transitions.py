@@ -24,6 +24,9 @@ class TransitionTable:
         self.name = name
         self.allowed: dict[str, frozenset[str]] = {str(src): frozenset(map(str, dst)) for src, dst in allowed.items()}
 
+    def __getitem__(self, from_status: str) -> frozenset[str]:
+        return self.allowed.get(from_status, frozenset())
+
     def allows(self, from_status: str, to_status: str) -> bool:
         return to_status in self.allowed.get(from_status, ())
 
@@ -69,16 +72,24 @@ def transition_locked(
     data: Mapping[str, Any] | None = None,
     apply: Callable[[M], Mapping[str, Any] | None] | None = None,
     status_field: str = "status",
+    update_fields: Iterable[str] | None = None,
     label: str = "",
 ) -> M:
-    """Move a row the caller has already locked (`select_for_update`) inside its own transaction."""
+    """Move a row the caller has already locked (`select_for_update`) inside its own transaction.
+
+    `update_fields`: the other columns `apply` changes, to save only those and the status (default: the whole row).
+    """
     from_status = str(getattr(obj, status_field))
     table.check(from_status, str(to_status), label=label)
     audit_data = dict(data or {})
     if apply is not None:
         audit_data.update(apply(obj) or {})
     setattr(obj, status_field, to_status)
-    obj.save()
+    if update_fields is None:
+        obj.save()
+    else:
+        auto = [f.name for f in obj._meta.concrete_fields if getattr(f, "auto_now", False)]
+        obj.save(update_fields=[status_field, *update_fields, *auto])
     audit_record(
         actor=actor,
         action=f"{table.name}.{to_status}",
@@ -104,6 +115,7 @@ def transition(
     data: Mapping[str, Any] | None = None,
     apply: Callable[[M], Mapping[str, Any] | None] | None = None,
     status_field: str = "status",
+    update_fields: Iterable[str] | None = None,
     queryset: models.QuerySet | None = None,
     label: str = "",
 ) -> M:
@@ -121,5 +133,6 @@ def transition(
             data=data,
             apply=apply,
             status_field=status_field,
+            update_fields=update_fields,
             label=label,
         )
