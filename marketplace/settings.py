@@ -186,7 +186,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"DecisionKindEnum": "marketplace.decisions.models.Kind.choices"},
+    "ENUM_NAME_OVERRIDES": {
+        "DecisionKindEnum": "marketplace.decisions.models.Kind.choices",
+        "OrganisationKindEnum": "marketplace.organisations.models.Organisation.Kind.choices",
+    },
 }
 
 # --- Cache ----------------------------------------------------------------------------
