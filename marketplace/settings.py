@@ -188,7 +188,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "DecisionKindEnum": "marketplace.decisions.models.Kind.choices",
-        "OrganisationKindEnum": "marketplace.organisations.models.Organisation.Kind.choices",
+        "OrganisationKindEnum": ["cooperative", "buyer", "input_supplier", "operator"],
     },
 }
 
