@@ -187,8 +187,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
-        "DecisionKindEnum": "marketplace.decisions.models.Kind.choices",
-        "OrganisationKindEnum": ["cooperative", "buyer", "input_supplier", "operator"],
+        "OrganisationKindEnum": "marketplace.organisations.models.OrganisationKind",
+        "DecisionKindEnum": "marketplace.decisions.models.Kind",
     },
 }
 
