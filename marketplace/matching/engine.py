@@ -40,9 +40,13 @@ from scipy.spatial import cKDTree
 
 EARTH_RADIUS_KM = 6371.0088
 
-# Branch and bound runs on a component with at most this many feasible pairs, and stops after this many nodes.
-EXACT_MAX_PAIRS = 20_000
-EXACT_MAX_NODES = 400
+# Branch and bound runs on a component with at most this many feasible pairs, and stops after this many nodes (it
+# always finishes for 6 or fewer requests under their threshold: a full tree has 127 nodes).
+EXACT_MAX_PAIRS = 2_000
+EXACT_MAX_NODES = 128
+# Drop-and-resolve solves again at most this many times; the requests still under their threshold after that are
+# left out and the quantity they had goes to the other served requests, best surplus first.
+MAX_RESOLVES = 2
 
 
 class InstanceError(ValueError):
@@ -328,6 +332,7 @@ def _filter_pairs(a: _Arrays, li: np.ndarray, ri: np.ndarray) -> Pairs:
     keep = (a.l_com[li] == a.r_com[ri]) & (a.l_grade[li] >= a.r_grade[ri])
     keep &= (a.l_cert[li] & a.r_cert[ri]) == a.r_cert[ri]
     keep &= a.l_eudr[li] | ~a.r_eudr[ri]
+    keep &= a.r_price[ri] > a.l_ask[li]  # transport is never negative
     li, ri = li[keep], ri[keep]
     distance = haversine_km(a.l_lat[li], a.l_lon[li], a.r_lat[ri], a.r_lon[ri])
     keep = distance <= a.r_dmax[ri]
@@ -375,9 +380,19 @@ def feasible_pairs(a: _Arrays, *, lots: np.ndarray | None = None, requests: np.n
             li = cl[hits["i"].astype(np.int64)]
             ri = group[hits["j"].astype(np.int64)]
             found.append(_filter_pairs(a, li, ri))
-    pairs = Pairs.concat(found)
-    order = np.lexsort((pairs.request, pairs.lot))
-    return pairs.take(order)
+    return Pairs.concat(found)  # in the trees' order; components_of sorts them
+
+
+def _order(lot: np.ndarray, request: np.ndarray, n_lots: int, n_requests: int, label: np.ndarray | None = None):
+    """The permutation that sorts pairs by (label, lot, request): one argsort of a combined key when it fits."""
+    top = int(label.max()) + 1 if label is not None and len(label) else 1
+    if top * n_lots * n_requests < 2**62:
+        key = lot.astype(np.int64) * n_requests + request
+        if label is not None:
+            key += label.astype(np.int64) * (n_lots * n_requests)
+        return np.argsort(key, kind="stable")
+    keys = (request, lot) if label is None else (request, lot, label)
+    return np.lexsort(keys)
 
 
 # --- Solving one component -----------------------------------------------------------------------
@@ -390,9 +405,11 @@ class _Component:
         self.pairs = pairs
         self.lots, self.pl = np.unique(pairs.lot, return_inverse=True)
         self.requests, self.pr = np.unique(pairs.request, return_inverse=True)
-        self.lot_kg = a.l_kg[self.lots]
-        self.req_kg = a.r_kg[self.requests]
-        self.req_min = a.r_min[self.requests]
+        lot_kg, req_kg, req_min = a.l_kg[self.lots], a.r_kg[self.requests], a.r_min[self.requests]
+        # Quantities in units of their greatest common divisor: the same optimum (every vertex of the scaled
+        # problem is integral), and a faster flow. Objectives and flows inside a component are in these units.
+        self.unit = int(np.gcd.reduce(np.concatenate((lot_kg, req_kg, req_min))))
+        self.lot_kg, self.req_kg, self.req_min = lot_kg // self.unit, req_kg // self.unit, req_min // self.unit
 
     def flow(self, *, lower: np.ndarray | None = None, upper: np.ndarray | None = None):
         """Maximum-surplus flow with request totals within [lower, upper] (default [0, kg]). Returns (objective,
@@ -438,16 +455,36 @@ class _Component:
         return np.flatnonzero(bad)
 
 
-def _drop_and_resolve(comp: _Component, upper: np.ndarray, relaxed):
-    """Requests under their threshold are dropped (upper bound 0), then solve again, until none is."""
-    upper = upper.copy()
+def _drop_and_resolve(comp: _Component, relaxed, max_resolves: int | None = None):
+    """Requests under their threshold are dropped (upper bound 0) and the component solved again, at most
+    max_resolves times; then the requests still under their threshold are left out and what they had is offered to
+    the served requests, best surplus first."""
+    upper = comp.req_kg.copy()
     objective, flows = relaxed
-    while True:
+    for _ in range(MAX_RESOLVES if max_resolves is None else max_resolves):
         bad = comp.violators(flows)
         if len(bad) == 0:
             return objective, flows
         upper[bad] = 0
         objective, flows = comp.flow(upper=upper)
+    bad = comp.violators(flows)
+    if len(bad) == 0:
+        return objective, flows
+    flows = flows.copy()
+    flows[np.isin(comp.pr, bad)] = 0
+    lot_left = comp.lot_kg - np.bincount(comp.pl, weights=flows, minlength=len(comp.lots)).astype(np.int64)
+    got = comp.totals(flows)
+    req_left = np.where(got > 0, comp.req_kg - got, 0)
+    candidates = np.flatnonzero((lot_left[comp.pl] > 0) & (req_left[comp.pr] > 0))
+    candidates = candidates[np.lexsort((candidates, -comp.pairs.surplus[candidates]))]
+    for k in candidates.tolist():
+        lo, r = comp.pl[k], comp.pr[k]
+        q = min(lot_left[lo], req_left[r])
+        if q > 0:
+            flows[k] += q
+            lot_left[lo] -= q
+            req_left[r] -= q
+    return int((flows * comp.pairs.surplus).sum()), flows
 
 
 def _branch_and_bound(comp: _Component, relaxed, incumbent, max_nodes: int):
@@ -488,17 +525,18 @@ def _branch_and_bound(comp: _Component, relaxed, incumbent, max_nodes: int):
 
 
 def solve_component(a: _Arrays, pairs: Pairs, *, exact_max_pairs=EXACT_MAX_PAIRS, exact_max_nodes=EXACT_MAX_NODES):
-    """(objective, flows per pair, upper bound, exact?) for one component."""
+    """(objective, flows per pair in kg, upper bound, exact?) for one component."""
     comp = _Component(a, pairs)
+    unit = comp.unit
     relaxed = comp.flow()
     assert relaxed is not None
     if len(comp.violators(relaxed[1])) == 0:
-        return relaxed[0], relaxed[1], relaxed[0], True
-    heuristic = _drop_and_resolve(comp, comp.req_kg, relaxed)
+        return relaxed[0] * unit, relaxed[1] * unit, relaxed[0] * unit, True
+    heuristic = _drop_and_resolve(comp, relaxed)
     if len(pairs) > exact_max_pairs:
-        return heuristic[0], heuristic[1], relaxed[0], False
+        return heuristic[0] * unit, heuristic[1] * unit, relaxed[0] * unit, False
     objective, flows, finished = _branch_and_bound(comp, relaxed, heuristic, exact_max_nodes)
-    return objective, flows, relaxed[0], finished
+    return objective * unit, flows * unit, relaxed[0] * unit, finished
 
 
 def greedy_component(a: _Arrays, pairs: Pairs):
@@ -553,7 +591,7 @@ def components_of(a: _Arrays, pairs: Pairs) -> list[Pairs]:
     graph = coo_matrix((np.ones(len(pairs), np.int8), (pairs.lot, nl + pairs.request)), shape=(n, n))
     _, labels = connected_components(graph, directed=False)
     label = labels[pairs.lot]
-    order = np.lexsort((pairs.request, pairs.lot, label))  # pairs were sorted by (lot, request): stable
+    order = _order(pairs.lot, pairs.request, nl, len(a.r_kg), label)
     sorted_labels = label[order]
     cuts = np.flatnonzero(np.diff(sorted_labels)) + 1
     parts = np.split(order, cuts)
@@ -605,7 +643,9 @@ def solve(instance: Instance, *, method: str = "optimal", **options) -> Result:
         result_flows.append(np.asarray(flows, np.int64))
     allpairs = Pairs.concat(result_pairs)
     allflows = np.concatenate(result_flows) if result_flows else np.empty(0, np.int64)
-    order = np.lexsort((allpairs.request, allpairs.lot))
+    used = np.flatnonzero(allflows > 0)
+    allpairs, allflows = allpairs.take(used), allflows[used]
+    order = _order(allpairs.lot, allpairs.request, len(a.l_kg), len(a.r_kg))
     allpairs, allflows = allpairs.take(order), allflows[order]
     end = time.perf_counter()
     return Result(
@@ -662,7 +702,7 @@ class Matcher:
             return 0
         touched = sorted({int(k) for k in self.lot_component[pairs.lot] if k >= 0})
         merged = Pairs.concat([self.components.pop(k)[0] for k in touched] + [pairs])
-        merged = merged.take(np.lexsort((merged.request, merged.lot)))
+        merged = merged.take(_order(merged.lot, merged.request, len(a.l_kg), len(a.r_kg)))
         key = self._store(merged)
         return self.components[key][2]
 
@@ -672,5 +712,5 @@ class Matcher:
             return []
         pairs = Pairs.concat([c for c, _f in parts])
         flows = np.concatenate([f for _c, f in parts])
-        order = np.lexsort((pairs.request, pairs.lot))
+        order = _order(pairs.lot, pairs.request, len(self.arrays.l_kg), len(self.arrays.r_kg))
         return _allocations(self.instance, pairs.take(order), flows[order])

@@ -165,6 +165,16 @@ def test_greedy_and_the_heuristic_are_feasible_and_never_beat_the_optimum(seed):
     assert heuristic.objective <= optimum <= heuristic.upper_bound
 
 
+@pytest.mark.parametrize("seed", range(40))
+def test_drop_and_resolve_with_no_resolve_left_still_respects_thresholds(seed, monkeypatch):
+    monkeypatch.setattr(engine, "MAX_RESOLVES", 0)
+    rng = random.Random(3000 + seed)
+    instance = random_instance(rng, 8, 6)
+    heuristic = engine.solve(instance, exact_max_pairs=0)
+    check_allocation(instance, heuristic)
+    assert heuristic.objective <= brute_force_optimum(instance)
+
+
 @pytest.mark.parametrize("seed", range(10))
 def test_deterministic(seed):
     rng = random.Random(2000 + seed)
