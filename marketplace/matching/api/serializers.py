@@ -22,7 +22,10 @@ class BuyerRequestInputSerializer(serializers.Serializer):
     window_end = serializers.DateField()
     max_distance_km = serializers.IntegerField(min_value=1, max_value=5000)
     certifications = serializers.ListField(
-        child=serializers.ChoiceField(choices=Certification.Scheme.choices), required=False, default=list
+        child=serializers.CharField(max_length=30),
+        required=False,
+        default=list,
+        help_text="Certification schemes every lot must hold: " + ", ".join(Certification.Scheme.values) + ".",
     )
     eudr_required = serializers.BooleanField(required=False, default=False)
 
@@ -31,6 +34,7 @@ class BuyerRequestSerializer(serializers.ModelSerializer):
     commodity = serializers.SlugRelatedField(slug_field="code", read_only=True)
     min_grade = serializers.SlugRelatedField(slug_field="code", read_only=True)
     buyer = serializers.CharField(source="buyer.name", read_only=True)
+    certifications = serializers.ListField(child=serializers.CharField(), read_only=True)
 
     class Meta:
         model = BuyerRequest
@@ -111,5 +115,5 @@ class CounterInputSerializer(serializers.Serializer):
     part = serializers.IntegerField(required=False, help_text="The part to change (buyer only).")
 
 
-class ReasonInputSerializer(serializers.Serializer):
+class MatchingReasonInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")

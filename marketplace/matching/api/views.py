@@ -123,13 +123,13 @@ class BuyerRequestDetailView(APIView):
 class BuyerRequestWithdrawView(APIView):
     @extend_schema(
         summary="Withdraw a request",
-        request=s.ReasonInputSerializer,
+        request=s.MatchingReasonInputSerializer,
         responses={200: s.BuyerRequestSerializer, **errors(400, 403, 404, 409)},
         tags=TAGS,
     )
     def post(self, request, request_id: int):
         selectors.buyer_request_get(viewer=request.user, request_id=request_id)
-        given = s.ReasonInputSerializer(data=request.data)
+        given = s.MatchingReasonInputSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         withdrawn = services.buyer_request_withdraw(
             actor=request.user, request_id=request_id, reason=given.validated_data["reason"]
@@ -184,7 +184,7 @@ class ProposalDetailView(APIView):
 
 
 class _Action(APIView):
-    input_serializer = s.ReasonInputSerializer
+    input_serializer = s.MatchingReasonInputSerializer
 
     def act(self, request, pk: int, data: dict) -> int:  # returns the proposal id
         raise NotImplementedError
@@ -195,7 +195,7 @@ class _Action(APIView):
         return proposal_response(request, self.act(request, pk, given.validated_data))
 
 
-def _action(summary: str, description: str, serializer=s.ReasonInputSerializer):
+def _action(summary: str, description: str, serializer=s.MatchingReasonInputSerializer):
     return extend_schema(
         summary=summary, description=description, request=serializer,
         responses={200: s.ProposalSerializer, **errors(400, 403, 404, 409)}, tags=TAGS,
