@@ -155,7 +155,7 @@ def main() -> None:
         gap = 100 * (optimal["objective"] - greedy["objective"]) / optimal["objective"]
         bound_gap = 100 * (optimal["upper_bound"] - optimal["objective"]) / optimal["upper_bound"]
         print(f"\n{n_lots:,} lots x {n_requests:,} requests: {optimal['pairs']:,} feasible pairs")
-        print(f"{'':28}{'optimal':>16}{'greedy':>16}")
+        print(f"{'':28}{'optimal':>22}{'greedy':>22}")
         for label, key, fmt in [
             ("seconds", "seconds", "{:.2f}"),
             ("  of which pairs", None, "{:.2f}"),
@@ -170,7 +170,7 @@ def main() -> None:
                 left, right = optimal[key], greedy[key]
             if key == "kg":
                 left, right = left / 1000, right / 1000
-            print(f"{label:28}{fmt.format(left):>16}{fmt.format(right):>16}")
+            print(f"{label:28}{fmt.format(left):>22}{fmt.format(right):>22}")
         print(f"greedy gap: {gap:.2f} %")
         print(
             f"components: {optimal['components']:,} ({optimal['exact_components']:,} exact, "

@@ -541,38 +541,36 @@ def solve_component(a: _Arrays, pairs: Pairs, *, exact_max_pairs=EXACT_MAX_PAIRS
 
 def greedy_component(a: _Arrays, pairs: Pairs):
     """Greedy by surplus: the pairs with the highest surplus per tonne take what they can (ties by lot, then request
-    index); requests left under their threshold give back what they took and are left out, and the greedy runs
-    again, until none is. (objective, flows)."""
+    index). Requests left under their threshold then give back what they took, and a second pass offers it to the
+    requests already served. (objective, flows)."""
     order = np.lexsort((pairs.request, pairs.lot, -pairs.surplus))
     lots = pairs.lot[order].tolist()
     reqs = pairs.request[order].tolist()
-    lot_kg, req_kg, req_min = a.l_kg, a.r_kg, a.r_min
-    excluded: set[int] = set()
-    while True:
-        lot_left: dict[int, int] = {}
-        req_left: dict[int, int] = {}
-        flows = [0] * len(lots)
-        for k, (lo, r) in enumerate(zip(lots, reqs, strict=True)):
-            if r in excluded:
-                continue
-            have = lot_left.get(lo)
-            if have is None:
-                have = int(lot_kg[lo])
-            if have == 0:
-                continue
-            want = req_left.get(r)
-            if want is None:
-                want = int(req_kg[r])
-            if want == 0:
-                continue
+    lot_left = {lo: int(a.l_kg[lo]) for lo in set(lots)}
+    req_left = {r: int(a.r_kg[r]) for r in set(reqs)}
+    flows = [0] * len(lots)
+    for k, (lo, r) in enumerate(zip(lots, reqs, strict=True)):
+        have, want = lot_left[lo], req_left[r]
+        if have and want:
             q = have if have < want else want
             flows[k] = q
             lot_left[lo] = have - q
             req_left[r] = want - q
-        bad = {r for r, left in req_left.items() if 0 < int(req_kg[r]) - left < int(req_min[r])}
-        if not bad:
-            break
-        excluded |= bad
+    bad = {r for r, left in req_left.items() if 0 < int(a.r_kg[r]) - left < int(a.r_min[r])}
+    if bad:
+        for k, r in enumerate(reqs):
+            if r in bad and flows[k]:
+                lot_left[lots[k]] += flows[k]
+                flows[k] = 0
+        served = {r for r, left in req_left.items() if r not in bad and left < int(a.r_kg[r])}
+        for k, (lo, r) in enumerate(zip(lots, reqs, strict=True)):
+            if r in served:
+                have, want = lot_left[lo], req_left[r]
+                if have and want:
+                    q = have if have < want else want
+                    flows[k] += q
+                    lot_left[lo] = have - q
+                    req_left[r] = want - q
     result = np.zeros(len(lots), np.int64)
     result[order] = flows
     return int((result * pairs.surplus).sum()), result
