@@ -69,9 +69,10 @@ def proposal_list(*, viewer: User, request_id=None) -> QuerySet[Proposal]:
     return qs
 
 
-def visible_parts(*, viewer: User, proposal: Proposal) -> list[ProposalPart]:
-    """The parts of a proposal the viewer may see: all for the buyer, its own for a cooperative."""
-    ids = set(_organisation_ids_with(viewer, Capability.VIEW))
+def visible_parts(*, viewer: User, proposal: Proposal, ids: set[int] | None = None) -> list[ProposalPart]:
+    """The parts of a proposal the viewer may see: all for the buyer, its own for a cooperative (`ids`: the
+    viewer's organisations, when the caller already has them)."""
+    ids = set(_organisation_ids_with(viewer, Capability.VIEW)) if ids is None else ids
     parts = getattr(proposal, "all_parts", None)
     if parts is None:
         parts = list(proposal.parts.select_related("listing", "seller").order_by("pk"))

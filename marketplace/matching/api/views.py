@@ -50,7 +50,7 @@ def request_input(data: dict) -> services.RequestInput:
 def proposal_context(request) -> dict:
     ids = set(_organisation_ids_with(request.user, Capability.VIEW))
     return {
-        "parts": lambda p: selectors.visible_parts(viewer=request.user, proposal=p),
+        "parts": lambda p: selectors.visible_parts(viewer=request.user, proposal=p, ids=ids),
         "is_buyer": lambda p: p.buyer_id in ids,
     }
 
