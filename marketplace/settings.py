@@ -236,6 +236,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "marketplace.matching.tasks.rematch_all",
         "schedule": crontab(hour=3, minute=7),
     },
+    "matching-rematch-changed-listings": {
+        "task": "marketplace.matching.tasks.rematch_changed_listings",
+        "schedule": crontab(minute="*/10"),
+    },
 }
 
 # --- Email and SMS --------------------------------------------------------------------
@@ -282,6 +286,7 @@ MATCHING_TRANSPORT_MINOR_PER_TONNE_KM = {"XOF": 75, "XAF": 75, "KES": 17, "UGX":
                                          "ETB": 7, "GHS": 2, "NGN": 200, "EUR": 12, "USD": 13}  # fmt: skip
 MATCHING_PROPOSAL_HOURS = env.int("MATCHING_PROPOSAL_HOURS", default=48)
 MATCHING_DEBOUNCE_SECONDS = env.int("MATCHING_DEBOUNCE_SECONDS", default=30)
+MATCHING_LISTING_SCAN_MINUTES = 10  # matches the beat schedule of matching-rematch-changed-listings
 ORDER_DISPUTE_WINDOW_HOURS = env.int("ORDER_DISPUTE_WINDOW_HOURS", default=72)
 ORDER_WEIGHT_TOLERANCE_BP = env.int("ORDER_WEIGHT_TOLERANCE_BP", default=50)
 PAYOUT_DEFAULT_LEVY_BP = env.int("PAYOUT_DEFAULT_LEVY_BP", default=200)  # cooperative levy on member payouts

@@ -25,6 +25,13 @@ def open_request_markets() -> list[tuple[int, str]]:
     )
 
 
+def markets_with_listing_changes(*, since) -> list[tuple[int, str]]:
+    """(commodity id, currency) of the open requests whose commodity has a listing created, changed, reserved or
+    withdrawn since `since` (system use: catalogue does not publish listing events, so matching looks)."""
+    changed = set(Listing.objects.filter(updated_at__gte=since).values_list("commodity_id", "currency").distinct())
+    return [market for market in open_request_markets() if market in changed]
+
+
 def buyer_request_list(*, viewer: User, status: str | None = None) -> QuerySet[BuyerRequest]:
     ids = _organisation_ids_with(viewer, Capability.VIEW)
     qs = BuyerRequest.objects.filter(buyer_id__in=ids).select_related("buyer", "commodity", "min_grade")

@@ -1,7 +1,8 @@
 """Matching's tasks. They take ids, call services and are safe to run twice.
 
 Beat schedule (settings.CELERY_BEAT_SCHEDULE):
-    marketplace.matching.tasks.rematch_all   nightly
+    marketplace.matching.tasks.rematch_all                nightly
+    marketplace.matching.tasks.rematch_changed_listings   every MATCHING_LISTING_SCAN_MINUTES
 """
 
 from celery import shared_task
@@ -39,3 +40,24 @@ def notify_proposal_part(self, part_id: int) -> bool:
     from marketplace.matching.notifications import proposal_part_notify
 
     return proposal_part_notify(part_id=part_id)
+
+
+@shared_task
+def rematch_changed_listings() -> int:
+    """Schedule a (debounced) re-match of every commodity with open requests whose listings changed in the last
+    MATCHING_LISTING_SCAN_MINUTES (plus a minute of overlap, so a change between two scans is never missed)."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.db import transaction
+    from django.utils import timezone
+
+    from marketplace.matching.selectors import markets_with_listing_changes
+    from marketplace.matching.services import schedule_rematch
+
+    minutes = getattr(settings, "MATCHING_LISTING_SCAN_MINUTES", 10)
+    markets = markets_with_listing_changes(since=timezone.now() - timedelta(minutes=minutes + 1))
+    with transaction.atomic():
+        for commodity_id, currency in markets:
+            schedule_rematch(commodity_id=commodity_id, currency=currency)
+    return len(markets)
