@@ -712,3 +712,75 @@ class Matcher:
         flows = np.concatenate([f for _c, f in parts])
         order = _order(pairs.lot, pairs.request, len(self.arrays.l_kg), len(self.arrays.r_kg))
         return _allocations(self.instance, pairs.take(order), flows[order])
+
+
+# --- Splitting an instance for parallel solving --------------------------------------------------
+
+
+def instance_to_dict(instance: Instance) -> dict:
+    """The JSON form `load_instance` reads (with the optional fields)."""
+    return {
+        "transport_minor_per_tonne_km": instance.transport_minor_per_tonne_km,
+        "lots": [
+            {"id": x.id, "commodity": x.commodity, "grade": x.grade, "kg": x.kg,
+             "ask_minor_per_tonne": x.ask_minor_per_tonne, "lat": x.lat, "lon": x.lon,
+             "certifications": sorted(x.certifications), "eudr_ready": x.eudr_ready}
+            for x in instance.lots
+        ],
+        "requests": [
+            {"id": x.id, "commodity": x.commodity, "min_grade": x.min_grade, "kg": x.kg,
+             "max_price_minor_per_tonne": x.max_price_minor_per_tonne, "lat": x.lat, "lon": x.lon,
+             "max_distance_km": x.max_distance_km, "certifications": sorted(x.certifications),
+             "eudr_required": x.eudr_required, "min_fill_kg": x.min_fill_kg, "min_truckload_kg": x.min_truckload_kg}
+            for x in instance.requests
+        ],
+    }  # fmt: skip
+
+
+def split(instance: Instance) -> list[Instance]:
+    """One sub-instance per connected component (lots and requests in the instance's order), so that each can be
+    solved on its own, e.g. by a Celery worker; solving a sub-instance gives the allocation the whole would give
+    that component."""
+    a = _Arrays(instance)
+    parts = []
+    for comp in components_of(a, feasible_pairs(a)):
+        lots = np.unique(comp.lot)
+        reqs = np.unique(comp.request)
+        parts.append(
+            Instance(
+                instance.transport_minor_per_tonne_km,
+                [instance.lots[int(i)] for i in lots],
+                [instance.requests[int(j)] for j in reqs],
+            )
+        )
+    return parts
+
+
+def result_to_dict(result: Result) -> dict:
+    return {
+        "objective": result.objective,
+        "upper_bound": result.upper_bound,
+        "exact_components": result.exact_components,
+        "heuristic_components": result.heuristic_components,
+        "allocations": [
+            [a.lot, a.request, a.kg, a.surplus_minor_per_tonne, a.distance_km, a.transport_minor_per_tonne]
+            for a in result.allocations
+        ],
+    }
+
+
+def merge(results: list[dict]) -> Result:
+    """The Result of a whole instance from its sub-instances' `result_to_dict` outputs."""
+    allocations = sorted(
+        (Allocation(*row) for r in results for row in r["allocations"]), key=lambda a: (str(a.lot), str(a.request))
+    )
+    return Result(
+        objective=sum(r["objective"] for r in results),
+        allocations=allocations,
+        seconds=0.0,
+        method="optimal",
+        upper_bound=sum(r["upper_bound"] for r in results),
+        components=len(results),
+        exact_components=sum(r["exact_components"] for r in results),
+        heuristic_components=sum(r["heuristic_components"] for r in results),
+    )

@@ -10,6 +10,8 @@ withdrawn with that reason. A re-match never touches a proposal that anyone has 
 from __future__ import annotations
 
 import datetime
+import hashlib
+import json
 import math
 from collections import defaultdict
 from dataclasses import dataclass
@@ -301,17 +303,41 @@ class RematchOutcome:
     proposals_kept: list[int]
     proposals_withdrawn: list[int]
     objective: int
+    stale: bool = False  # results solved elsewhere were for an instance that has changed since
 
 
-def matching_rematch(*, commodity_id: int, currency: str, actor: User | None = None) -> RematchOutcome:
+def matching_rematch(
+    *,
+    commodity_id: int,
+    currency: str,
+    actor: User | None = None,
+    solved: list[dict] | None = None,
+    fingerprint: str = "",
+) -> RematchOutcome:
     """Re-match one commodity in one currency: expire what is past, solve the open requests against the live
     listings (less what proposals with an acceptance hold), keep the open proposals the new allocation repeats,
-    withdraw the others with a reason, and propose the rest. One re-match per commodity at a time."""
+    withdraw the others with a reason, and propose the rest. One re-match per commodity at a time.
+
+    `solved`, `fingerprint`: the components' results solved elsewhere (a chord) for the instance whose fingerprint
+    is given; if the instance changed meanwhile, nothing is applied and another re-match is scheduled."""
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"matching:{commodity_id}:{currency}"])
         _expire(commodity_id, currency)
-        return _rematch_locked(commodity_id, currency, actor)
+        return _rematch_locked(commodity_id, currency, actor, solved=solved, fingerprint=fingerprint)
+
+
+def instance_fingerprint(instance: engine.Instance) -> str:
+    text = json.dumps(engine.instance_to_dict(instance), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def rematch_parts(*, commodity_id: int, currency: str) -> tuple[list[dict], str]:
+    """The current instance of a commodity split into its components (JSON, for solve tasks), and its fingerprint.
+    Reads only (in its own transaction); the proposals are written by matching_rematch(solved=...)."""
+    with transaction.atomic():
+        instance = _build(commodity_id, currency)[0]
+    return [engine.instance_to_dict(part) for part in engine.split(instance)], instance_fingerprint(instance)
 
 
 def _expire(commodity_id: int, currency: str) -> None:
@@ -329,7 +355,42 @@ def _expire(commodity_id: int, currency: str) -> None:
         _proposal_move(proposal, Proposal.Status.EXPIRED, None, "Not everyone answered in time.")
 
 
-def _rematch_locked(commodity_id: int, currency: str, actor) -> RematchOutcome:
+def _rematch_locked(commodity_id: int, currency: str, actor, *, solved=None, fingerprint="") -> RematchOutcome:
+    instance, by_listing, by_request, unaccepted = _build(commodity_id, currency)
+    if solved is not None:
+        if instance_fingerprint(instance) != fingerprint:
+            schedule_rematch(commodity_id=commodity_id, currency=currency)
+            return RematchOutcome([], [], [], 0, stale=True)
+        result = engine.merge(solved)
+    else:
+        result = engine.solve(instance)
+    wanted: dict[int, list[engine.Allocation]] = defaultdict(list)
+    for allocation in result.allocations:
+        wanted[allocation.request].append(allocation)
+    outcome = RematchOutcome([], [], [], result.objective)
+    for request_id, proposal in unaccepted.items():
+        same = sorted((a.lot, a.kg * 1000) for a in wanted.get(request_id, []))
+        if same and same == sorted((p.listing_id, p.grams) for p in proposal.parts.all()):
+            outcome.proposals_kept.append(proposal.pk)
+            wanted.pop(request_id)
+            continue
+        reason = (
+            "The lots it named were given a better use or are no longer available."
+            if request_id not in wanted
+            else "A better allocation replaced it."
+        )
+        _proposal_move(proposal, Proposal.Status.WITHDRAWN, actor, reason)
+        outcome.proposals_withdrawn.append(proposal.pk)
+    alternatives = _alternatives(instance, result)
+    for request_id, allocations in sorted(wanted.items()):
+        proposal = _proposal_create(by_request[request_id], allocations, by_listing, alternatives.get(request_id, []))
+        outcome.proposals_created.append(proposal.pk)
+    return outcome
+
+
+def _build(commodity_id: int, currency: str):
+    """(instance, listings by id, requests by id, open unaccepted proposal by request id), the open proposals
+    locked."""
     today = timezone.localdate()
     requests = list(
         BuyerRequest.objects.filter(commodity_id=commodity_id, currency=currency, status=BuyerRequest.Status.OPEN)
@@ -398,29 +459,7 @@ def _rematch_locked(commodity_id: int, currency: str, actor) -> RematchOutcome:
             )
         )  # fmt: skip
     instance = engine.Instance(transport_rate(currency), lots, reqs)
-    result = engine.solve(instance)
-    wanted: dict[int, list[engine.Allocation]] = defaultdict(list)
-    for allocation in result.allocations:
-        wanted[allocation.request].append(allocation)
-    outcome = RematchOutcome([], [], [], result.objective)
-    for request_id, proposal in unaccepted.items():
-        same = sorted((a.lot, a.kg * 1000) for a in wanted.get(request_id, []))
-        if same and same == sorted((p.listing_id, p.grams) for p in proposal.parts.all()):
-            outcome.proposals_kept.append(proposal.pk)
-            wanted.pop(request_id)
-            continue
-        reason = (
-            "The lots it named were given a better use or are no longer available."
-            if request_id not in wanted
-            else "A better allocation replaced it."
-        )
-        _proposal_move(proposal, Proposal.Status.WITHDRAWN, actor, reason)
-        outcome.proposals_withdrawn.append(proposal.pk)
-    alternatives = _alternatives(instance, result)
-    for request_id, allocations in sorted(wanted.items()):
-        proposal = _proposal_create(by_request[request_id], allocations, by_listing, alternatives.get(request_id, []))
-        outcome.proposals_created.append(proposal.pk)
-    return outcome
+    return instance, by_listing, by_request, unaccepted
 
 
 def _alternatives(instance: engine.Instance, result: engine.Result) -> dict:

@@ -5,21 +5,56 @@ Beat schedule (settings.CELERY_BEAT_SCHEDULE):
     marketplace.matching.tasks.rematch_changed_listings   every MATCHING_LISTING_SCAN_MINUTES
 """
 
-from celery import shared_task
+from celery import chord, current_app, shared_task
 
 
-@shared_task
-def rematch_commodity(commodity_id: int, currency: str) -> dict:
-    """Re-match one commodity in one currency (scheduled on commit, debounced, by the services)."""
-    from marketplace.matching.services import matching_rematch
-
-    outcome = matching_rematch(commodity_id=commodity_id, currency=currency)
+def _summary(outcome) -> dict:
     return {
         "created": outcome.proposals_created,
         "kept": outcome.proposals_kept,
         "withdrawn": outcome.proposals_withdrawn,
         "objective": outcome.objective,
+        "stale": outcome.stale,
     }
+
+
+def chords_available() -> bool:
+    """Workers can solve components in parallel: tasks go to a broker and a result backend collects a chord."""
+    conf = current_app.conf
+    return not conf.task_always_eager and bool(conf.result_backend)
+
+
+@shared_task
+def rematch_commodity(commodity_id: int, currency: str) -> dict | None:
+    """Re-match one commodity in one currency (scheduled on commit, debounced, by the services). With workers and
+    a result backend, each connected component is solved by its own task (a chord) and `apply_rematch` writes the
+    proposals; otherwise this process solves them one after the other."""
+    from marketplace.matching.services import matching_rematch, rematch_parts
+
+    if chords_available():
+        parts, fingerprint = rematch_parts(commodity_id=commodity_id, currency=currency)
+        if len(parts) > 1:
+            chord(solve_component.s(part) for part in parts)(apply_rematch.s(commodity_id, currency, fingerprint))
+            return None
+    return _summary(matching_rematch(commodity_id=commodity_id, currency=currency))
+
+
+@shared_task
+def solve_component(part: dict) -> dict:
+    """Solve one component (a sub-instance in the JSON form of `match_instance`); no database."""
+    from marketplace.matching import engine
+
+    return engine.result_to_dict(engine.solve(engine.load_instance(part)))
+
+
+@shared_task
+def apply_rematch(results: list[dict], commodity_id: int, currency: str, fingerprint: str) -> dict:
+    """Write the proposals of a chord's results, unless the instance changed meanwhile (then re-match again)."""
+    from marketplace.matching.services import matching_rematch
+
+    return _summary(
+        matching_rematch(commodity_id=commodity_id, currency=currency, solved=results, fingerprint=fingerprint)
+    )
 
 
 @shared_task
