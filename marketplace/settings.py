@@ -240,6 +240,14 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "traceability.tasks.trace_chains_verify",
         "schedule": crontab(hour=2, minute=17),
     },
+    "matching-rematch-all": {
+        "task": "marketplace.matching.tasks.rematch_all",
+        "schedule": crontab(hour=3, minute=7),
+    },
+    "matching-rematch-changed-listings": {
+        "task": "marketplace.matching.tasks.rematch_changed_listings",
+        "schedule": crontab(minute="*/10"),
+    },
 }
 
 # --- Email and SMS --------------------------------------------------------------------
@@ -280,6 +288,13 @@ MEMBER_IMPORT_MAX_ROWS = env.int("MEMBER_IMPORT_MAX_ROWS", default=5000)
 # Orders: how long a cooperative has to accept an order, how long a buyer has to dispute after
 # receipt, and the weight difference on receipt that is not charged back (basis points).
 ORDER_ACCEPTANCE_HOURS = env.int("ORDER_ACCEPTANCE_HOURS", default=48)
+# Matching: transport cost in minor units per tonne-km, per currency (a currency not listed costs 0); the hours
+# each round of a proposal stays open; the window that debounces re-matches.
+MATCHING_TRANSPORT_MINOR_PER_TONNE_KM = {"XOF": 75, "XAF": 75, "KES": 17, "UGX": 480, "TZS": 330, "RWF": 170,
+                                         "ETB": 7, "GHS": 2, "NGN": 200, "EUR": 12, "USD": 13}  # fmt: skip
+MATCHING_PROPOSAL_HOURS = env.int("MATCHING_PROPOSAL_HOURS", default=48)
+MATCHING_DEBOUNCE_SECONDS = env.int("MATCHING_DEBOUNCE_SECONDS", default=30)
+MATCHING_LISTING_SCAN_MINUTES = 10  # matches the beat schedule of matching-rematch-changed-listings
 ORDER_DISPUTE_WINDOW_HOURS = env.int("ORDER_DISPUTE_WINDOW_HOURS", default=72)
 ORDER_WEIGHT_TOLERANCE_BP = env.int("ORDER_WEIGHT_TOLERANCE_BP", default=50)
 PAYOUT_DEFAULT_LEVY_BP = env.int("PAYOUT_DEFAULT_LEVY_BP", default=200)  # cooperative levy on member payouts

@@ -1,1 +1,15 @@
-urlpatterns: list = []
+from django.urls import path
+
+from marketplace.matching import views
+
+app_name = "matching"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("requests/new/", views.request_new, name="request-new"),
+    path("requests/<int:pk>/", views.request_detail, name="request"),
+    path("requests/<int:pk>/edit/", views.request_edit, name="request-edit"),
+    path("requests/<int:pk>/withdraw/", views.request_withdraw, name="request-withdraw"),
+    path("proposals/<int:pk>/", views.proposal_detail, name="proposal"),
+    path("proposals/<int:pk>/<str:action>/", views.proposal_answer, name="proposal-answer"),
+]

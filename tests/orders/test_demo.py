@@ -11,7 +11,8 @@ from orders.selectors import order_document
 
 def test_the_demo_has_an_order_in_every_status_and_seeding_twice_adds_nothing(db):
     call_command("seed_demo", allow_production=True, stdout=StringIO())
-    statuses = sorted(Order.objects.values_list("status", flat=True))
+    direct = Order.objects.exclude(purchase__note__startswith="Matched request")  # the matching demo's are its own
+    statuses = sorted(direct.values_list("status", flat=True))
     assert statuses == sorted(Order.Status.values)
     resolved = Order.objects.get(status="resolved")
     assert resolved.dispute.decision == "partial_refund" and resolved.dispute.evidence.count() == 1
@@ -21,4 +22,4 @@ def test_the_demo_has_an_order_in_every_status_and_seeding_twice_adds_nothing(db
     output = StringIO()
     call_command("seed_demo", allow_production=True, stdout=output)
     assert "orders: nothing new" in output.getvalue()
-    assert Order.objects.count() == len(Order.Status.values)
+    assert direct.count() == len(Order.Status.values)
