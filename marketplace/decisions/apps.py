@@ -6,3 +6,8 @@ class DecisionsConfig(AppConfig):
     name = "marketplace.decisions"
     label = "decisions"
     verbose_name = _("Member decisions")
+
+    def ready(self) -> None:
+        from marketplace.decisions.gate_actions import register_all
+
+        register_all()

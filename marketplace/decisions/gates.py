@@ -1,6 +1,6 @@
 """Actions a decision can gate: when it closes, the action is taken or refused through that action's own service.
 
-A gate is named by the decision's `subject`, `<kind>:<id>` (e.g. `proposal:12`). Each kind registers a `Gate` with
+A gate is named by the decision's `subject`, `<kind>:<id>` (e.g. `proposal_part:12`). Each kind registers a `Gate` with
 how to check that the subject belongs to the cooperative and what to do once the members have decided. The first
 option of a gated decision approves the action; any other outcome (another option, no quorum, no threshold) refuses it.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from marketplace.core.errors import DomainError, ValidationFailed
 
@@ -19,13 +20,13 @@ SUBJECT = re.compile(r"^(?P<kind>[a-z_]{1,40}):(?P<pk>[0-9]{1,12})$")
 @dataclass(frozen=True)
 class Gate:
     exists: Callable[[int, int], bool]  # (organisation id, subject id) -> the subject is the cooperative's
-    approve: Callable[[int], str]  # subject id -> what was done
-    refuse: Callable[[int], str]
+    approve: Callable[[Any, int], str]  # (decision, subject id) -> what was done
+    refuse: Callable[[Any, int], str]
 
 
 GATES: dict[str, Gate] = {}
 # Decision kinds that gate an action, and the subject kind each names.
-GATED_KINDS = {"proposal": "proposal", "group_order": "group_order"}
+GATED_KINDS = {"proposal": "proposal_part", "group_order": "group_order"}
 
 
 def register(kind: str, gate: Gate) -> None:
@@ -37,8 +38,14 @@ def parse_subject(subject: str) -> tuple[str, int] | None:
     return (match["kind"], int(match["pk"])) if match else None
 
 
-def check_subject(*, organisation, subject: str) -> None:
-    kind, pk = parse_subject(subject) or ("", 0)
+def check_subject(*, organisation, kind: str, subject: str) -> None:
+    subject_kind, pk = parse_subject(subject) or ("", 0)
+    if subject_kind != GATED_KINDS.get(kind):
+        raise ValidationFailed(
+            f"This kind of vote decides a {GATED_KINDS.get(kind)}: write {GATED_KINDS.get(kind)}:<id>.",
+            fields={"subject": f"Expected {GATED_KINDS.get(kind)}:<id>."},
+        )
+    kind = subject_kind
     gate = GATES.get(kind)
     if gate is None:
         raise ValidationFailed(
@@ -57,6 +64,6 @@ def take(decision, *, approved: bool) -> str:
     if gate is None:
         return f"No handler for {parsed[0]}; nothing was done."
     try:
-        return (gate.approve if approved else gate.refuse)(parsed[1])
+        return (gate.approve if approved else gate.refuse)(decision, parsed[1])
     except DomainError as error:  # the action can no longer be taken (expired, already answered, ...)
         return f"Could not be done: {error.message}"

@@ -55,7 +55,7 @@ class Decision(TimeStampedModel):
     question = models.CharField(_("question"), max_length=300)
     description = models.TextField(_("description and agenda"), blank=True)
     subject = models.CharField(
-        _("what it decides"), max_length=200, blank=True, help_text=_("The gated action, e.g. proposal:12.")
+        _("what it decides"), max_length=200, blank=True, help_text=_("The gated action, e.g. proposal_part:12.")
     )
     opens_at = models.DateTimeField(_("opens at"))
     closes_at = models.DateTimeField(_("closes at"))

@@ -109,7 +109,7 @@ def _check(data: DecisionInput, defaults: DecisionDefaults, now: datetime) -> di
         if not data.description.strip():
             errors["description"] = "An assembly notice needs its agenda."
     if data.kind in gates.GATED_KINDS and not gates.parse_subject(data.subject):
-        errors["subject"] = "Name the action this vote decides, e.g. proposal:12 or group_order:5."
+        errors["subject"] = "Name the action this vote decides, e.g. proposal_part:12 or group_order:5."
     return errors
 
 
@@ -122,7 +122,7 @@ def decision_create(*, actor: User, organisation_id: int, data: DecisionInput) -
     defaults = defaults_for(organisation, data.kind)
     _fail(_check(data, defaults, timezone.now()))
     if data.kind in gates.GATED_KINDS:
-        gates.check_subject(organisation=organisation, subject=data.subject)
+        gates.check_subject(organisation=organisation, kind=data.kind, subject=data.subject)
     decision = Decision.objects.create(
         organisation=organisation,
         kind=data.kind,

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from marketplace.decisions.models import Decision
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser"), pytest.mark.django_db(transaction=True)]
 
 
 def test_a_manager_runs_a_vote_to_its_result(browser_as, live_server, manager, clerk, members):

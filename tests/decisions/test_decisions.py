@@ -67,7 +67,8 @@ def test_every_pair_of_statuses(make_decision, manager, members, from_status, to
         ),
         ({"kind": "assembly", "meeting_at": timezone.now() + datetime.timedelta(days=20)}, "description"),
         ({"kind": "proposal", "subject": ""}, "subject"),
-        ({"kind": "proposal", "subject": "proposal:12"}, "subject"),  # no such proposal
+        ({"kind": "proposal", "subject": "proposal_part:999999"}, "subject"),  # no such part
+        ({"kind": "proposal", "subject": "group_order:5"}, "subject"),  # not what this kind decides
     ],
 )
 def test_bad_decisions_are_refused_with_the_field_to_fix(manager, coop, changes, field):
@@ -246,16 +247,16 @@ def test_a_gated_action_is_taken_or_refused_through_its_gate(make_decision, memb
     taken = []
     gate = gates.Gate(
         exists=lambda organisation_id, pk: pk == 7,
-        approve=lambda pk: taken.append(("approve", pk)) or "Proposal 7 accepted.",
-        refuse=lambda pk: taken.append(("refuse", pk)) or "Proposal 7 declined.",
+        approve=lambda decision, pk: taken.append(("approve", pk)) or "Proposal 7 accepted.",
+        refuse=lambda decision, pk: taken.append(("refuse", pk)) or "Proposal 7 declined.",
     )
-    monkeypatch.setitem(gates.GATES, "proposal", gate)
-    approved = make_decision(kind="proposal", subject="proposal:7", question="Sell lot 3 to Amstel?")
+    monkeypatch.setitem(gates.GATES, "proposal_part", gate)
+    approved = make_decision(kind="proposal", subject="proposal_part:7", question="Sell lot 3 to Amstel?")
     for member in members[:5]:
         services.vote_cast(actor=clerk, decision_id=approved.pk, farmer_id=member.pk,
                            option_id=approved.options.get(position=1).pk)  # fmt: skip
     assert services.decision_close(actor=manager, decision_id=approved.pk).gate_result == "Proposal 7 accepted."
-    refused = make_decision(kind="proposal", subject="proposal:7", question="Sell lot 4 to Amstel?")
+    refused = make_decision(kind="proposal", subject="proposal_part:7", question="Sell lot 4 to Amstel?")
     assert services.decision_close(actor=manager, decision_id=refused.pk).gate_result == "Proposal 7 declined."
     assert taken == [("approve", 7), ("refuse", 7)]
 
@@ -279,3 +280,22 @@ def test_members_are_told_once_per_notice(make_decision, members, sms_outbox):
     assert Notice.objects.filter(decision=decision, what="opened").count() == 10
     assert len(sms_outbox) == 10
     assert decision.question in sms_outbox[0].body
+
+
+def test_a_vote_on_a_proposal_part_accepts_it_through_matching(make_decision, members, clerk, manager, coop,
+                                                                monkeypatch):  # fmt: skip
+    from marketplace.decisions import gate_actions
+
+    accepted = []
+    monkeypatch.setattr(gate_actions, "_part_exists", lambda organisation_id, pk: organisation_id == coop.pk)
+    monkeypatch.setattr(
+        gate_actions.matching, "proposal_part_accept", lambda *, actor, part_id: accepted.append((actor, part_id))
+    )
+    gate_actions.register_all()
+    decision = make_decision(kind="proposal", subject="proposal_part:41", question="Sell to Amstel?")
+    for member in members[:4]:
+        services.vote_cast(actor=clerk, decision_id=decision.pk, farmer_id=member.pk,
+                           option_id=decision.options.get(position=1).pk)  # fmt: skip
+    closed = services.decision_close(actor=None, decision_id=decision.pk)
+    assert accepted == [(manager, 41)]
+    assert "accepted" in closed.gate_result

@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
                 ('kind', models.CharField(choices=[('motion', 'Motion'), ('election', 'Election'), ('assembly', 'General assembly resolution'), ('proposal', "Accept a buyer's proposal or order"), ('group_order', 'Approve a group input order')], max_length=20, verbose_name='kind')),
                 ('question', models.CharField(max_length=300, verbose_name='question')),
                 ('description', models.TextField(blank=True, verbose_name='description and agenda')),
-                ('subject', models.CharField(blank=True, help_text='The gated action, e.g. proposal:12.', max_length=200, verbose_name='what it decides')),
+                ('subject', models.CharField(blank=True, help_text='The gated action, e.g. proposal_part:12.', max_length=200, verbose_name='what it decides')),
                 ('opens_at', models.DateTimeField(verbose_name='opens at')),
                 ('closes_at', models.DateTimeField(verbose_name='closes at')),
                 ('meeting_at', models.DateTimeField(blank=True, null=True, verbose_name='assembly date')),
