@@ -4,8 +4,9 @@ from contextvars import ContextVar
 from typing import Any
 
 from django.db import models
+from django.utils import timezone
 
-from marketplace.core.models import AuditEvent
+from marketplace.core.models import AuditEvent, CheckRun
 
 _batch: ContextVar[list[AuditEvent] | None] = ContextVar("audit_batch", default=None)
 
@@ -58,3 +59,16 @@ def audit_batch() -> Iterator[list[AuditEvent]]:
         _batch.reset(token)
     if pending:
         AuditEvent.objects.bulk_create(pending)
+
+
+def check_run_record(
+    *, name: str, full: bool, checkpoint: dict, problems: list[str], checked: dict | None = None
+) -> CheckRun:
+    """Store the result of a run of an integrity check (one row per check, replaced by each run)."""
+    now = timezone.now()
+    defaults = {"checked_at": now, "full": full, "checkpoint": checkpoint, "problems": problems,
+                "checked": checked or {}}  # fmt: skip
+    if full:
+        defaults["last_full_at"] = now
+    run, _created = CheckRun.objects.update_or_create(name=name, defaults=defaults)
+    return run
