@@ -1,7 +1,7 @@
 """Reads for the catalogue; every selector takes the viewer (house rule 2)."""
 
 from catalogue.selectors.due_diligence import lot_due_diligence, order_due_diligence
-from catalogue.selectors.public_trace import lot_public_trace
+from catalogue.selectors.public_trace import lot_public_trace, lot_public_trace_cached
 from catalogue.selectors.records import (
     certification_list,
     delivery_get,
@@ -59,6 +59,7 @@ __all__ = [
     "lot_list",
     "lot_member_shares",
     "lot_public_trace",
+    "lot_public_trace_cached",
     "member_stock_totals",
     "offer_get",
     "offer_list_for_organisation",
