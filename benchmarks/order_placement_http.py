@@ -87,7 +87,8 @@ def start_gunicorn(args, url: str) -> subprocess.Popen:
         "--bind", f"127.0.0.1:{args.port}", "--workers", str(args.workers), "--threads", str(args.threads),
         "--worker-class", "gthread", "--keep-alive", "30", "--timeout", "60", "--log-level", "warning",
     ]  # fmt: skip
-    process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)  # noqa: S603 (our own command)
+    log = open(Path(os.environ.get("TMPDIR", "/tmp")) / "order_placement_gunicorn.log", "w")  # noqa: SIM115
+    process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True, stdout=log, stderr=log)  # noqa: S603
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:

@@ -239,6 +239,7 @@ def purchase_place(*, actor: User, buyer_id: int, lines: list[LineInput], note: 
         ]
         Order.objects.bulk_create(orders)
         for order, (_, items) in zip(orders, ordered_groups, strict=True):
+            order.line_count = len(items)
             for position, item in enumerate(items, start=1):
                 item.line.order = order
                 item.line.position = position
@@ -282,4 +283,5 @@ def purchase_place(*, actor: User, buyer_id: int, lines: list[LineInput], note: 
                 listing_reserve(listing_id=source_id, grams=quantity, actor=actor, reference=number)
             else:
                 supplier_offer_take_stock(offer_id=source_id, packs=quantity, actor=actor, reference=number)
+    purchase.placed_orders = orders  # as written, each with its line_count: the API answers without reading back
     return purchase

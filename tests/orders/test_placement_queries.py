@@ -71,3 +71,18 @@ def test_numbers_come_back_from_the_insert_and_outgrow_six_digits(world, broker)
     second = purchase_place(actor=world.buyer.manager, buyer_id=world.buyer.organisation.pk,
                             lines=[LineInput(quantity=TONNE, listing_id=world.listing.pk)])  # fmt: skip
     assert second.orders.get().number == f"PO-{year}-1234567"
+
+
+def test_the_api_answers_a_placement_as_it_reads_the_purchase_back(world, broker, as_user):
+    other = make_lot(world.seller, grams=5 * TONNE, grade=world.grade_1, warehouse=world.warehouse,
+                     collection_point=world.extra["collection_point"])  # fmt: skip
+    second = make_listing(world.seller, other, world.warehouse)
+    buyer = as_user(world.buyer.manager)
+    lines = [{"listing": world.listing.pk, "quantity": TONNE}, {"listing": second.pk, "quantity": TONNE},
+             {"offer": world.offer.pk, "quantity": 10}]  # fmt: skip
+    answer = buyer.post("/api/v1/purchases/", {"organisation": world.buyer.organisation.pk, "lines": lines},
+                        format="json")  # fmt: skip
+    assert answer.status_code == 201, answer.content
+    placed = answer.json()
+    assert placed == buyer.get(f"/api/v1/purchases/{placed['reference']}/").json()
+    assert [o["line_count"] for o in placed["orders"]] == [2, 1]
