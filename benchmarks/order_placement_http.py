@@ -12,6 +12,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -87,7 +88,7 @@ def start_gunicorn(args, url: str) -> subprocess.Popen:
         "--bind", f"127.0.0.1:{args.port}", "--workers", str(args.workers), "--threads", str(args.threads),
         "--worker-class", "gthread", "--keep-alive", "30", "--timeout", "60", "--log-level", "warning",
     ]  # fmt: skip
-    log = open(Path(os.environ.get("TMPDIR", "/tmp")) / "order_placement_gunicorn.log", "w")  # noqa: SIM115
+    log = open(Path(tempfile.gettempdir()) / "order_placement_gunicorn.log", "w")  # noqa: SIM115
     process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True, stdout=log, stderr=log)  # noqa: S603
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

@@ -82,7 +82,12 @@ def run(args) -> None:
         for _ in range(10):
             call()  # warm up
         statements: list[str] = []
-        with connection.execute_wrapper(lambda execute, sql, *rest: statements.append(sql) or execute(sql, *rest)):
+
+        def count(execute, sql, *rest, statements=statements):
+            statements.append(sql)
+            return execute(sql, *rest)
+
+        with connection.execute_wrapper(count):
             call()  # (the test client's request_started would empty CaptureQueriesContext's log)
         profile = cProfile.Profile()
         cpu, wall = time.process_time(), time.perf_counter()
