@@ -1,14 +1,23 @@
 """Order placement under concurrent clients against PostgreSQL: orders per second, latency, and the number of
 queries one placement runs.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/coopmarket .venv/bin/python benchmarks/order_placement.py
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/coopmarket REDIS_URL=redis://127.0.0.1:6379/0 \
+        .venv/bin/python benchmarks/order_placement.py --clients 50
 
 It works in a throwaway database (`<name>_bench` on the same server, dropped at the end unless --keep), built with
-the migrations and the test factories. Each client is a separate process (as gunicorn workers are) with its own
-connection, placing one-line purchases through `purchase_place` (the service the API calls). The notification
-task that a placement schedules on commit is queued, not run, as with a broker: a worker sends it later (its
-queries are counted separately). Two runs: every client on one hot listing (the worst case: every reservation
-queues on one row), then the clients spread over several listings.
+the migrations and the test factories.
+
+By default it runs OVER HTTP, as deployed: gunicorn (gthread workers) serves the real application with DEBUG off
+and the production settings (token authentication, the per-user throttle in the Redis cache, tasks sent to a
+Redis broker that no worker consumes during the run; the queue is emptied at the end). Every client is a thread
+with its own keep-alive connection and its own buyer organisation and API token, and POSTs one-line purchases to
+/api/v1/purchases/. Beside it, in the same run, the cheapest authenticated request through the same stack
+(GET /api/v1/me/) gives the baseline the placement rate is compared with. Three placement runs: every client on
+one hot listing, the clients spread over several listings, and a scarce listing that holds fewer orders than are
+asked for (exactly that many must succeed, the rest get a 409). After each run the listings are checked against
+the order lines: nothing oversold, every reservation reflected.
+
+With --in-process the clients are processes calling `purchase_place` directly (no HTTP), as before.
 """
 
 from __future__ import annotations
@@ -48,6 +57,11 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=400, help="orders per run")
     parser.add_argument("--listings", type=int, default=8, help="listings in the spread run")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    parser.add_argument("--in-process", action="store_true", help="call the service from processes, no HTTP")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes (HTTP)")
+    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (HTTP)")
+    parser.add_argument("--port", type=int, default=8765, help="loopback port for gunicorn (HTTP)")
+    parser.add_argument("--seconds", type=float, default=120, help="give up a run after this long (HTTP)")
     args = parser.parse_args()
 
     source = os.environ.get("DATABASE_URL")
@@ -62,7 +76,12 @@ def main() -> None:
 
     django.setup()
     try:
-        run(args)
+        if args.in_process:
+            run(args)
+        else:
+            from benchmarks.order_placement_http import run_http
+
+            run_http(args, url)
     finally:
         from django.db import connections
 

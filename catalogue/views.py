@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from rest_framework.throttling import SimpleRateThrottle
 
 from catalogue import forms, selectors, services
 from catalogue.models import Lot
@@ -365,9 +366,32 @@ def lot_due_diligence(request: HttpRequest, lot_id: int) -> HttpResponse:
     return response
 
 
+class PublicTraceThrottle(SimpleRateThrottle):
+    """Scans of public trace pages per client address (settings.PUBLIC_TRACE_RATE, 60 a minute by default)."""
+
+    scope = "public_trace"
+
+    def get_rate(self) -> str:
+        return getattr(settings, "PUBLIC_TRACE_RATE", "60/minute")
+
+    def get_cache_key(self, request, view) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
 def lot_trace_public(request: HttpRequest, public_id) -> HttpResponse:
-    """The public trace page of a lot, reached from the QR code on its bags: no account needed."""
-    public = _read(selectors.lot_public_trace, public_id=public_id)
+    """The public trace page of a lot, reached from the QR code on its bags: no account needed. Throttled per
+    address, and served from the cache until the cooperative records a new event."""
+    throttle = PublicTraceThrottle()
+    if not throttle.allow_request(request, None):
+        wait = int(throttle.wait() or 60)
+        response = HttpResponse(
+            _("Too many requests from your address; try again in %(seconds)d seconds.") % {"seconds": wait},
+            status=429,
+            content_type="text/plain; charset=utf-8",
+        )
+        response["Retry-After"] = str(wait)
+        return response
+    public = _read(selectors.lot_public_trace_cached, public_id=public_id)
     response = render(request, "catalogue/lot_trace_public.html", {"trace": public})
     response["X-Robots-Tag"] = "noindex"
     return response

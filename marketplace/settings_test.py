@@ -22,3 +22,4 @@ REST_FRAMEWORK = {
     **REST_FRAMEWORK,  # noqa: F405
     "DEFAULT_THROTTLE_RATES": {"anon": "10000/minute", "user": "10000/minute", "auth": "10000/minute"},
 }
+PUBLIC_TRACE_RATE = "10000/minute"  # the public trace page throttle (60/minute in production)

@@ -21,10 +21,23 @@ from marketplace.core.validators import validate_currency
 from marketplace.organisations.models import Organisation
 
 
+def next_number(prefix: str, sequence: str) -> models.Func:
+    """The database default of a purchase reference or an order number: PREFIX-<year>-<sequence, 6 digits or
+    more> (the function is in migration 0003), returned by the INSERT itself."""
+    return models.Func(
+        models.Value(prefix), models.Value(sequence), function="orders_next_number", output_field=models.CharField()
+    )
+
+
 class Purchase(models.Model):
     """What a buyer placed in one go: the orders to each seller share its reference."""
 
-    reference = models.CharField(_("purchase reference"), max_length=20, unique=True)
+    reference = models.CharField(
+        _("purchase reference"),
+        max_length=20,
+        unique=True,
+        db_default=next_number("PU", "orders_purchase_reference_seq"),
+    )
     buyer = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="purchases")
     placed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     currency = models.CharField(_("currency"), max_length=3, validators=[validate_currency])
@@ -59,7 +72,9 @@ class Order(models.Model):
         INPUTS = "inputs", _("Inputs from a supplier offer")
         GROUP_INPUTS = "group_inputs", _("Group input order")
 
-    number = models.CharField(_("order number"), max_length=20, unique=True)
+    number = models.CharField(
+        _("order number"), max_length=20, unique=True, db_default=next_number("PO", "orders_order_number_seq")
+    )
     purchase = models.ForeignKey(Purchase, on_delete=models.PROTECT, null=True, blank=True, related_name="orders")
     kind = models.CharField(_("kind"), max_length=15, choices=Kind.choices)
     buyer = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="orders_placed")

@@ -26,6 +26,10 @@ class Account(models.Model):
     DEBIT_NORMAL = frozenset({Kind.PROVIDER_CLEARING, Kind.ORGANISATION_RECEIVABLE, Kind.MEMBER_INPUT_CREDIT})
     # Accounts whose balance may never go below zero: money cannot be released before it is held.
     NEVER_NEGATIVE = frozenset({Kind.ORDER_ESCROW, Kind.MEMBER_PAYABLE, Kind.ORGANISATION_PAYABLE})
+    # The one account of a kind per currency that nearly every posting touches: no running balance (it would be
+    # a row every posting of the currency locks and updates), its balance is the sum of its entries, read with
+    # payments.selectors.with_balances. It is never checked against zero, so nothing needs the lock.
+    SUMMED = frozenset({Kind.PROVIDER_CLEARING, Kind.PLATFORM_FEES})
 
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
     currency = models.CharField(_("currency"), max_length=3, validators=[validate_currency])
@@ -36,7 +40,11 @@ class Account(models.Model):
     farmer = models.ForeignKey(
         "organisations.MemberFarmer", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # The running balance, kept under a row lock by every posting; always 0 for the SUMMED kinds (see there).
     balance = models.BigIntegerField(_("balance (minor units, normal orientation)"), default=0)
+    # Set by a trigger (migration 0006) whenever the row is written, however it is written: the incremental
+    # ledger check compares the stored balances of the accounts changed since its last run.
+    changed_at = models.DateTimeField(_("changed at"), null=True, blank=True, editable=False, db_index=True)
 
     class Meta:
         verbose_name = _("ledger account")
@@ -51,6 +59,10 @@ class Account(models.Model):
                 condition=~models.Q(kind__in=["order_escrow", "member_payable", "organisation_payable"])
                 | models.Q(balance__gte=0),
                 name="ledger_account_never_negative",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(kind__in=["provider_clearing", "platform_fees"]) | models.Q(balance=0),
+                name="ledger_account_summed_has_no_stored_balance",
             ),
             models.CheckConstraint(
                 condition=~models.Q(kind="order_escrow") | models.Q(order__isnull=False),
@@ -146,6 +158,8 @@ class Payment(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = _("payment")
         verbose_name_plural = _("payments")
+        # Webhooks find a payment by its charge (refund and dispute events name only the charge).
+        indexes = [models.Index(fields=["provider", "charge_reference"], name="payment_charge")]
         constraints = [
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="payment_amount_positive"),
             models.UniqueConstraint(
@@ -192,6 +206,7 @@ class Refund(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = _("refund")
         verbose_name_plural = _("refunds")
+        indexes = [models.Index(fields=["reference"], name="refund_reference")]
         constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="refund_amount_positive")]
 
     def __str__(self) -> str:
@@ -247,6 +262,7 @@ class Transfer(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = _("transfer")
         verbose_name_plural = _("transfers")
+        indexes = [models.Index(fields=["reference"], name="transfer_reference")]
         constraints = [
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="transfer_amount_positive"),
             models.CheckConstraint(

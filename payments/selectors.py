@@ -1,14 +1,47 @@
 """Reads for payments; every selector that shows money to a person takes the viewer (house rule 2)."""
 
-from django.db.models import Q, Sum
+from django.db.models import BigIntegerField, Case, F, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce
 
 from payments.models import Account, Entry, LedgerTransaction
 
 
-def ledger_unbalanced_transactions() -> list[tuple[int, str, int]]:
-    """(transaction id, currency, sum) for every transaction whose entries do not sum to zero."""
+def with_balances(queryset: QuerySet[Account]) -> QuerySet[Account]:
+    """Accounts annotated with `current_balance`: the running balance, or for the SUMMED kinds (provider clearing,
+    platform fees, which keep none) the sum of their entries, in the account's normal orientation."""
+    summed = Coalesce(
+        Subquery(
+            Entry.objects.filter(account=OuterRef("pk"))
+            .order_by()
+            .values("account")
+            .annotate(t=Sum("amount"))
+            .values("t")
+        ),
+        Value(0),
+    )
+    return queryset.annotate(
+        current_balance=Case(
+            When(kind=Account.Kind.PROVIDER_CLEARING, then=summed),
+            When(kind=Account.Kind.PLATFORM_FEES, then=-summed),
+            default=F("balance"),
+            output_field=BigIntegerField(),
+        )
+    )
+
+
+def account_balance(account: Account) -> int:
+    """One account's balance in its normal orientation (a query for the SUMMED kinds)."""
+    if account.kind not in Account.SUMMED:
+        return account.balance
+    total = Entry.objects.filter(account=account).aggregate(t=Sum("amount"))["t"] or 0
+    return total if account.debit_normal else -total
+
+
+def ledger_unbalanced_transactions(*, transactions: QuerySet | None = None) -> list[tuple[int, str, int]]:
+    """(transaction id, currency, sum) for every transaction (or those given) whose entries do not sum to zero."""
+    entries = Entry.objects.all() if transactions is None else Entry.objects.filter(transaction_id__in=transactions)
     rows = (
-        Entry.objects.values("transaction_id", "currency")
+        entries.values("transaction_id", "currency")
         .annotate(total=Sum("amount"))
         .exclude(total=0)
         .order_by("transaction_id")
@@ -16,10 +49,14 @@ def ledger_unbalanced_transactions() -> list[tuple[int, str, int]]:
     return [(row["transaction_id"], row["currency"], row["total"]) for row in rows]
 
 
-def ledger_balance_mismatches() -> list[tuple[int, int, int]]:
+def ledger_balance_mismatches(*, accounts: QuerySet | None = None) -> list[tuple[int, int, int]]:
     """(account id, stored balance, balance recomputed from its entries) where they differ."""
     mismatches = []
-    for account in Account.objects.annotate(entry_sum=Sum("entries__amount")).order_by("pk"):
+    # The SUMMED kinds store no balance (a check constraint keeps it 0): there is nothing to compare.
+    queryset = Account.objects.exclude(kind__in=Account.SUMMED)
+    if accounts is not None:
+        queryset = queryset.filter(pk__in=accounts)
+    for account in queryset.annotate(entry_sum=Sum("entries__amount")).order_by("pk"):
         debits = account.entry_sum or 0
         expected = debits if account.debit_normal else -debits
         if expected != account.balance:
@@ -27,8 +64,11 @@ def ledger_balance_mismatches() -> list[tuple[int, int, int]]:
     return mismatches
 
 
-def negative_accounts() -> list[Account]:
-    return list(Account.objects.filter(kind__in=Account.NEVER_NEGATIVE, balance__lt=0))
+def negative_accounts(*, accounts: QuerySet | None = None) -> list[Account]:
+    queryset = Account.objects.filter(kind__in=Account.NEVER_NEGATIVE, balance__lt=0)
+    if accounts is not None:
+        queryset = queryset.filter(pk__in=accounts)
+    return list(queryset)
 
 
 def order_escrow_account(*, order_id: int) -> Account | None:
@@ -50,13 +90,12 @@ ESCROW_KINDS = {
 }
 
 
-def escrow_movements() -> dict[int, dict[str, int]]:
+def escrow_movements(*, orders: QuerySet | None = None) -> dict[int, dict[str, int]]:
     """Per order: what its escrow received and gave, by kind of transaction (credit-normal: paid > 0)."""
-    rows = (
-        Entry.objects.filter(account__kind=Account.Kind.ORDER_ESCROW)
-        .values("account__order_id", "transaction__kind")
-        .annotate(total=Sum("amount"))
-    )
+    entries = Entry.objects.filter(account__kind=Account.Kind.ORDER_ESCROW)
+    if orders is not None:
+        entries = entries.filter(account__order_id__in=orders)
+    rows = entries.values("account__order_id", "transaction__kind").annotate(total=Sum("amount"))
     movements: dict[int, dict[str, int]] = {}
     for row in rows:
         bucket = ESCROW_KINDS.get(row["transaction__kind"], "unexpected:" + row["transaction__kind"])
@@ -65,33 +104,59 @@ def escrow_movements() -> dict[int, dict[str, int]]:
     return movements
 
 
-def ledger_problems() -> list[str]:
-    """Every broken invariant of the ledger, in words naming the offender; empty when all is well."""
+def ledger_scope_since(since) -> dict[str, QuerySet]:
+    """What changed since `since` (a datetime): the transactions posted, the accounts written (a trigger stamps
+    every write of an account row) or given entries, and the orders whose money any of these or a payment or
+    refund record touched. The incremental ledger check looks only at these."""
     from payments.models import Payment, Refund
 
+    transactions = LedgerTransaction.objects.filter(posted_at__gte=since).values("pk")
+    accounts = Account.objects.filter(
+        Q(changed_at__gte=since) | Q(pk__in=Entry.objects.filter(transaction_id__in=transactions).values("account_id"))
+    ).values("pk")
+    orders = (
+        Account.objects.filter(pk__in=accounts, order_id__isnull=False)
+        .values_list("order_id", flat=True)
+        .union(
+            LedgerTransaction.objects.filter(posted_at__gte=since, order_id__isnull=False).values_list(
+                "order_id", flat=True
+            ),
+            Payment.objects.filter(updated_at__gte=since).values_list("order_id", flat=True),
+            Refund.objects.filter(created_at__gte=since).values_list("order_id", flat=True),
+        )
+    )
+    return {"transactions": transactions, "accounts": accounts, "orders": list(orders)}
+
+
+def ledger_problems(*, since=None) -> list[str]:
+    """Every broken invariant of the ledger, in words naming the offender; empty when all is well. With `since`
+    (a datetime), only what changed since then (see ledger_scope_since): the nightly incremental check."""
+    from payments.models import Payment, Refund
+
+    scope = ledger_scope_since(since) if since is not None else {}
+    order_ids = scope.get("orders")
     problems = [
         f"transaction {tx} does not balance in {currency}: its entries sum to {total}"
-        for tx, currency, total in ledger_unbalanced_transactions()
+        for tx, currency, total in ledger_unbalanced_transactions(transactions=scope.get("transactions"))
     ]
     problems += [
         f"account {pk}: stored balance {stored} but its entries give {expected}"
-        for pk, stored, expected in ledger_balance_mismatches()
+        for pk, stored, expected in ledger_balance_mismatches(accounts=scope.get("accounts"))
     ]
-    problems += [f"account {account.pk} ({account}) is negative: {account.balance}" for account in negative_accounts()]
-    paid = {
-        row["order_id"]: row["total"]
-        for row in Payment.objects.filter(status=Payment.Status.SUCCEEDED)
-        .values("order_id")
-        .annotate(total=Sum("amount"))
-    }
-    refunded = {
-        row["order_id"]: row["total"]
-        for row in Refund.objects.exclude(status=Refund.Status.FAILED).values("order_id").annotate(total=Sum("amount"))
-    }
-    movements = escrow_movements()
-    balances = dict(
-        Account.objects.filter(kind=Account.Kind.ORDER_ESCROW).values_list("order_id", "balance").order_by("order_id")
-    )
+    problems += [
+        f"account {account.pk} ({account}) is negative: {account.balance}"
+        for account in negative_accounts(accounts=scope.get("accounts"))
+    ]
+    payments = Payment.objects.filter(status=Payment.Status.SUCCEEDED)
+    refunds = Refund.objects.exclude(status=Refund.Status.FAILED)
+    escrows = Account.objects.filter(kind=Account.Kind.ORDER_ESCROW)
+    if order_ids is not None:
+        payments, refunds = payments.filter(order_id__in=order_ids), refunds.filter(order_id__in=order_ids)
+        escrows = escrows.filter(order_id__in=order_ids)
+    paid = {row["order_id"]: row["total"] for row in payments.values("order_id").annotate(total=Sum("amount"))}
+    refunded = {row["order_id"]: row["total"] for row in refunds.values("order_id").annotate(total=Sum("amount"))}
+    movements = escrow_movements(orders=order_ids)
+    balances = dict(escrows.values_list("order_id", "balance").order_by("order_id"))
     for order_id in sorted(set(balances) | set(paid)):
         moved = movements.get(order_id, {})
         for bucket in moved:
@@ -118,13 +183,19 @@ def ledger_problems() -> list[str]:
                 f"- released {released} - refunded {refunded.get(order_id, 0)} - chargebacks {chargebacks} "
                 f"= {expected}"
             )
-    for payment in Payment.objects.filter(status=Payment.Status.SUCCEEDED).order_by("pk"):
-        credit = (
-            Entry.objects.filter(
-                transaction__idempotency_key=f"payment:{payment.pk}", account__kind=Account.Kind.ORDER_ESCROW
-            ).aggregate(total=Sum("amount"))["total"]
-            or 0
+    # Each payment's escrow credit (its posting's key names it), in one query rather than one per payment.
+    credits = dict(
+        Entry.objects.filter(
+            account__kind=Account.Kind.ORDER_ESCROW,
+            transaction__idempotency_key__startswith="payment:",
+            **({"account__order_id__in": order_ids} if order_ids is not None else {}),
         )
+        .values_list("transaction__idempotency_key")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    for payment in payments.order_by("pk").only("pk", "amount"):
+        credit = credits.get(f"payment:{payment.pk}", 0)
         if -credit != payment.amount:
             problems.append(f"payment {payment.pk}: escrow was credited {-credit} for a payment of {payment.amount}")
     return problems
@@ -216,34 +287,48 @@ def organisation_money(*, viewer, organisation_id) -> dict:
     for transfer in transfers:
         if transfer.status != Transfer.Status.PENDING:
             add(transfer.currency, "sent", transfer.amount - transfer.amount_reversed)
+    held = Account.objects.filter(kind=Account.Kind.ORDER_ESCROW, order_id=OuterRef("pk")).values("balance")[:1]
     held_orders = (
         Order.objects.filter(seller=organisation, pk__in=Account.objects.filter(
             kind=Account.Kind.ORDER_ESCROW, balance__gt=0).values("order_id"))
+        .annotate(held=Subquery(held))
         .order_by("-pk")
     )  # fmt: skip
     return {
         "organisation": organisation,
         "figures": dict(sorted(figures.items())),
         "transfers": list(transfers[:50]),
-        "held_orders": [(order, order_escrow_account(order_id=order.pk).balance) for order in held_orders[:50]],
+        "held_orders": [(order, order.held) for order in held_orders[:50]],
         "payout_accounts": list(PayoutAccount.objects.filter(organisation=organisation)),
     }
 
 
-def ledger_overview(*, viewer, limit: int = 50) -> dict:
-    """The operator's view of the ledger: every account's balance, recent transactions, alerts and problems."""
+def ledger_overview(*, viewer, limit: int = 50, page: int | str | None = 1, per_page: int = 50) -> dict:
+    """The operator's view of the ledger: one page of the accounts with a balance, recent transactions, alerts,
+    and what the last stored ledger check found (the nightly task; the page never runs the check itself)."""
+    from django.core.paginator import Paginator
+
     from marketplace.core.errors import NotFound
+    from marketplace.core.selectors import check_run_last
     from marketplace.organisations.selectors import is_operator
     from payments.models import OperatorAlert, ProviderEvent
+    from payments.services.checks import CHECK_NAME
 
     if not is_operator(viewer):
         raise NotFound("No such page.")
+    accounts = (
+        with_balances(Account.objects.all())
+        .exclude(current_balance=0)
+        .select_related("organisation", "order")
+        .order_by("kind", "currency", "pk")
+    )
+    accounts_page = Paginator(accounts, per_page).get_page(page)
+    last_check = check_run_last(name=CHECK_NAME)
     return {
-        "accounts": list(
-            Account.objects.exclude(balance=0)
-            .select_related("organisation", "order")
-            .order_by("kind", "currency", "pk")
-        ),
+        "accounts": list(accounts_page.object_list),
+        "accounts_page": accounts_page,
+        "page": accounts_page.number,
+        "pages": accounts_page.paginator.num_pages,
         "transactions": list(
             LedgerTransaction.objects.select_related("order")
             .prefetch_related("entries__account")
@@ -251,5 +336,7 @@ def ledger_overview(*, viewer, limit: int = 50) -> dict:
         ),
         "alerts": list(OperatorAlert.objects.select_related("order").order_by("-pk")[:limit]),
         "rejected_events": list(ProviderEvent.objects.filter(outcome="rejected").order_by("-pk")[:limit]),
-        "problems": ledger_problems(),
+        "problems": last_check.problems if last_check else [],
+        "checked_at": last_check.checked_at if last_check else None,
+        "last_check": last_check,
     }

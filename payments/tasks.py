@@ -45,12 +45,14 @@ def escrow_follow_up(order_id: int) -> str:
 
 
 @shared_task(name="payments.tasks.ledger_verify")
-def ledger_verify() -> int:
-    """Nightly: check the ledger's invariants and alert the operator once per run if any fails."""
-    from payments.selectors import ledger_problems
+def ledger_verify(full: bool = False) -> int:
+    """Nightly: check the ledger's invariants over what changed since the last run (everything when `full`, or
+    once a week), store the result for the ledger page, and alert the operator once per run if any fails."""
+    from marketplace.core.selectors import full_rescan_due
     from payments.services.alerts import operator_alert
+    from payments.services.checks import CHECK_NAME, ledger_check_run
 
-    problems = ledger_problems()
+    problems = ledger_check_run(full=full or full_rescan_due(CHECK_NAME))
     if problems:
         shown = "\n".join(problems[:50])
         more = f"\n… and {len(problems) - 50} more." if len(problems) > 50 else ""

@@ -118,7 +118,7 @@ def payout_onboarding(request: HttpRequest, organisation_id: int) -> HttpRespons
 @login_required
 def ledger(request: HttpRequest) -> HttpResponse:
     try:
-        context = selectors.ledger_overview(viewer=request.user)
+        context = selectors.ledger_overview(viewer=request.user, page=request.GET.get("page", 1))
     except NotFound:
         raise Http404(_("No such page.")) from None
     return render(request, "payments/ledger.html", context)

@@ -85,13 +85,24 @@ class ChainReport:
     chains: int = 0
     events: int = 0
     breaks: list[ChainBreak] = field(default_factory=list)
+    # Per organisation, the last link verified: (sequence, hash); where the next incremental run starts.
+    verified: dict[int, tuple[int, str]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return not self.breaks
 
 
-def _verify_one(organisation_id: int, head: ChainHead | None, report: ChainReport) -> None:
+def _hash_holds(event: Event) -> bool:
+    declares = event.declares.event_id if event.declares_id else None
+    return event_hash(event, event.lots.all(), declares_event_id=declares) == event.hash
+
+
+def _verify_one(
+    organisation_id: int, head: ChainHead | None, report: ChainReport, since: tuple[int, str] | None = None
+) -> None:
+    """Walk one chain from its start, or from a link verified before (`since`: its sequence and hash): that
+    event is re-hashed and must still carry that hash, then only the events after it are walked."""
     events = (
         Event.objects.filter(organisation_id=organisation_id)
         .select_related("declares")
@@ -101,6 +112,17 @@ def _verify_one(organisation_id: int, head: ChainHead | None, report: ChainRepor
     expected_sequence = 1
     previous = GENESIS_HASH
     last: Event | None = None
+    if since is not None and since[0] > 0:
+        anchor = events.filter(sequence=since[0]).first()
+        if anchor is None or anchor.hash != since[1] or not _hash_holds(anchor):
+            report.breaks.append(
+                ChainBreak(organisation_id, since[0], anchor.event_id if anchor else "",
+                           "the last verified event changed or disappeared since the previous check")
+            )  # fmt: skip
+            return
+        report.events += 1
+        events = events.filter(sequence__gt=since[0])
+        expected_sequence, previous, last = since[0] + 1, since[1], anchor
     for event in events.iterator(chunk_size=1000):
         report.events += 1
         problem = ""
@@ -108,10 +130,8 @@ def _verify_one(organisation_id: int, head: ChainHead | None, report: ChainRepor
             problem = f"sequence gap: expected #{expected_sequence}, found #{event.sequence} (an event was removed)"
         elif event.previous_hash != previous:
             problem = "the link to the previous event is broken (previous hash differs)"
-        else:
-            declares = event.declares.event_id if event.declares_id else None
-            if event_hash(event, event.lots.all(), declares_event_id=declares) != event.hash:
-                problem = "the stored content no longer matches its hash (the event or its lots were altered)"
+        elif not _hash_holds(event):
+            problem = "the stored content no longer matches its hash (the event or its lots were altered)"
         if problem:
             report.breaks.append(ChainBreak(organisation_id, event.sequence, event.event_id, problem))
             return
@@ -132,10 +152,16 @@ def _verify_one(organisation_id: int, head: ChainHead | None, report: ChainRepor
                 " (events were removed from the end, or the head was changed)",
             )
         )
+        return
+    report.verified[organisation_id] = (last_sequence, last_hash)
 
 
-def chains_verify(*, organisation_ids: Iterable[int] | None = None) -> ChainReport:
-    """Recompute every chain (or the given organisations' chains) and report the first broken link of each."""
+def chains_verify(
+    *, organisation_ids: Iterable[int] | None = None, since: dict[int, tuple[int, str]] | None = None
+) -> ChainReport:
+    """Recompute every chain (or the given organisations' chains) and report the first broken link of each.
+    With `since` (organisation -> the last link a previous run verified), a chain is walked only after that
+    link; a chain it does not name is walked from its start."""
     heads = {head.organisation_id: head for head in ChainHead.objects.all()}
     with_events = set(Event.objects.order_by().values_list("organisation_id", flat=True).distinct())
     ids = set(heads) | with_events
@@ -144,5 +170,30 @@ def chains_verify(*, organisation_ids: Iterable[int] | None = None) -> ChainRepo
     report = ChainReport()
     for organisation_id in sorted(ids):
         report.chains += 1
-        _verify_one(organisation_id, heads.get(organisation_id), report)
+        _verify_one(organisation_id, heads.get(organisation_id), report, (since or {}).get(organisation_id))
+    return report
+
+
+CHECK_NAME = "trace_chains"
+
+
+def chains_check(*, full: bool = False) -> ChainReport:
+    """Verify the chains from the checkpoint the last run stored (a chain's last verified link), or from their
+    start with `full` or when no run was stored; store this run's result and checkpoint (a broken chain keeps its
+    old checkpoint, so the break is reported again until it is dealt with)."""
+    from marketplace.core.selectors import check_run_last
+    from marketplace.core.services import check_run_record
+
+    last = None if full else check_run_last(name=CHECK_NAME)
+    since = {int(k): (v[0], v[1]) for k, v in last.checkpoint.items()} if last is not None else None
+    report = chains_verify(since=since)
+    checkpoint = dict(last.checkpoint) if last is not None else {}
+    checkpoint.update({str(k): [sequence, link] for k, (sequence, link) in report.verified.items()})
+    check_run_record(
+        name=CHECK_NAME,
+        full=since is None,
+        checkpoint=checkpoint,
+        problems=[str(b) for b in report.breaks],
+        checked={"chains": report.chains, "events": report.events},
+    )
     return report

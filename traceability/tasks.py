@@ -13,9 +13,10 @@ from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
 
+from marketplace.core.selectors import full_rescan_due
 from marketplace.organisations.models import Membership, Organisation
 from marketplace.organisations.roles import Role
-from traceability.chain import ChainReport, chains_verify
+from traceability.chain import CHECK_NAME, ChainReport, chains_check
 
 logger = logging.getLogger(__name__)
 
@@ -53,9 +54,10 @@ def _alert(report: ChainReport) -> int:
 
 
 @shared_task
-def trace_chains_verify() -> dict:
-    """Recompute every chain; alert the operator when one is broken. Read-only, so safe to run twice."""
-    report = chains_verify()
+def trace_chains_verify(full: bool = False) -> dict:
+    """Verify the chains from the last run's checkpoint (each chain's last verified link; every chain from its
+    start when `full` or once a week); alert the operator when one is broken. Safe to run twice."""
+    report = chains_check(full=full or full_rescan_due(CHECK_NAME))
     if not report.ok:
         for chain_break in report.breaks:
             logger.error("Traceability chain broken: %s", chain_break)

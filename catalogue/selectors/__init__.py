@@ -7,7 +7,7 @@ from catalogue.selectors.due_diligence import (
     order_statement,
     statement_references,
 )
-from catalogue.selectors.public_trace import lot_public_trace
+from catalogue.selectors.public_trace import lot_public_trace, lot_public_trace_cached
 from catalogue.selectors.records import (
     certification_list,
     delivery_get,
@@ -65,6 +65,7 @@ __all__ = [
     "lot_list",
     "lot_member_shares",
     "lot_public_trace",
+    "lot_public_trace_cached",
     "lot_statement",
     "member_stock_totals",
     "offer_get",

@@ -240,3 +240,51 @@ def lot_public_trace(*, public_id: uuid.UUID | str) -> PublicTrace:
     if lot.commodity.eudr_relevant:
         public.eudr_ready = lot_package(lot).ready
     return public
+
+
+def public_trace_cache_key(*, public_id: uuid.UUID | str) -> str | None:
+    """The cache key of a lot's public trace: its id, its cooperative's chain head (a new event of the cooperative
+    moves it, so the page is rebuilt), whether the cooperative names its members, and the day (certificates run
+    by day). None for an unknown lot. One query."""
+    from django.db.models import OuterRef, Subquery
+
+    from traceability.models import ChainHead
+
+    try:
+        key = uuid.UUID(str(public_id))
+    except ValueError:
+        return None
+    row = (
+        Lot.objects.filter(public_id=key)
+        .annotate(
+            head=Subquery(ChainHead.objects.filter(organisation=OuterRef("organisation")).values("last_sequence")[:1]),
+            show=Subquery(
+                CooperativeTraceSettings.objects.filter(organisation=OuterRef("organisation")).values("show_producers")[
+                    :1
+                ]
+            ),
+        )
+        .values_list("organisation_id", "head", "show")
+        .first()
+    )
+    if row is None:
+        return None
+    organisation_id, head, show = row
+    return f"public-trace:v1:{key}:{organisation_id}:{head or 0}:{int(bool(show))}:{timezone.localdate().isoformat()}"
+
+
+def lot_public_trace_cached(*, public_id: uuid.UUID | str) -> PublicTrace:
+    """`lot_public_trace` through the cache (settings.PUBLIC_TRACE_CACHE_SECONDS, 10 minutes by default, bounds
+    how long a change that records no event, such as a new certificate, takes to show): a QR scan costs one
+    query instead of two recursive traces while the cooperative records nothing new."""
+    from django.conf import settings
+    from django.core.cache import cache
+
+    key = public_trace_cache_key(public_id=public_id)
+    if key is None:
+        raise NotFound("No such lot.")
+    public = cache.get(key)
+    if public is None:
+        public = lot_public_trace(public_id=public_id)
+        cache.set(key, public, getattr(settings, "PUBLIC_TRACE_CACHE_SECONDS", 600))
+    return public

@@ -8,7 +8,7 @@ listing_reserve, listing_release and listing_commit_sale are single conditional 
 from datetime import date
 
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, F, Sum, When
 from django.utils import timezone
 from django_countries import countries
@@ -358,27 +358,54 @@ def _check_grams(grams: int) -> None:
 
 def _after_quantity_change(actor: User | None, listing_id: int, action: str, grams: int, reference: str) -> Listing:
     listing = Listing.objects.get(pk=listing_id)
+    _audit_quantity_change(actor, listing, action, grams, reference)
+    return listing
+
+
+def _audit_quantity_change(actor: User | None, listing: Listing, action: str, grams: int, reference: str) -> None:
     audit_record(
         actor=actor, action=action, subject=listing, organisation_id=listing.organisation_id,
         data={"grams": grams, "reference": reference, "available": listing.quantity_available_grams,
               "reserved": listing.quantity_reserved_grams, "sold": listing.quantity_sold_grams},
     )  # fmt: skip
-    return listing
 
 
-@transaction.atomic
 def listing_reserve(*, listing_id: int, grams: int, actor: User | None = None, reference: str = "") -> Listing:
     """Move `grams` from available to reserved, atomically: UPDATE ... WHERE quantity_available_grams >= grams.
-    Of two orders for the last kilos, exactly one succeeds; the other gets a Conflict."""
+    Of two orders for the last kilos, exactly one succeeds; the other gets a Conflict. One UPDATE ... RETURNING
+    and the audit record: no savepoint, since a refusal writes nothing."""
     _check_grams(grams)
-    updated = Listing.objects.filter(pk=listing_id, status=LS.ACTIVE, quantity_available_grams__gte=grams).update(
-        quantity_available_grams=F("quantity_available_grams") - grams,
-        quantity_reserved_grams=F("quantity_reserved_grams") + grams,
-        updated_at=timezone.now(),
-    )
-    if not updated:
+    with transaction.atomic(savepoint=False):
+        listing = _move_grams(listing_id, grams, "quantity_available_grams", "quantity_reserved_grams", active=True)
+        if listing is not None:
+            _audit_quantity_change(actor, listing, "listing.reserved", grams, reference)
+    if listing is None:
         _explain_listing_refusal(listing_id, grams, needs_active=True, column="quantity_available_grams")
-    return _after_quantity_change(actor, listing_id, "listing.reserved", grams, reference)
+    return listing  # type: ignore[return-value]
+
+
+def _move_grams(listing_id: int, grams: int, source: str, target: str, *, active: bool) -> Listing | None:
+    """The conditional UPDATE of a listing's quantities, returning the updated listing (None if refused)."""
+    fields = list(Listing._meta.concrete_fields)
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    table = connection.ops.quote_name(Listing._meta.db_table)
+    status = "AND status = %s " if active else ""
+    # identifiers from the model, values as parameters
+    sql = (
+        f"UPDATE {table} SET {source} = {source} - %s, {target} = {target} + %s, updated_at = %s "  # noqa: S608
+        f"WHERE id = %s {status}AND {source} >= %s RETURNING {columns}"
+    )
+    params = [grams, grams, timezone.now(), listing_id, *([LS.ACTIVE] if active else []), grams]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = [
+        f.from_db_value(v, None, connection) if hasattr(f, "from_db_value") else v
+        for f, v in zip(fields, row, strict=True)
+    ]
+    return Listing.from_db(connection.alias, [f.attname for f in fields], values)
 
 
 @transaction.atomic

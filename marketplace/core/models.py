@@ -70,3 +70,24 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_name}{tuple(self.args)}"
+
+
+class CheckRun(models.Model):
+    """The last run of a periodic integrity check (the ledger's invariants, the event hash chains): its result,
+    shown on the operator's pages instead of rerunning the check per view, and the checkpoint the next
+    incremental run starts from. One row per check, replaced by each run."""
+
+    name = models.CharField(_("check"), max_length=50, unique=True)
+    checked_at = models.DateTimeField(_("checked at"))
+    full = models.BooleanField(_("full rescan"), default=False)
+    last_full_at = models.DateTimeField(_("last full rescan"), null=True, blank=True)
+    checkpoint = models.JSONField(_("checkpoint"), default=dict, blank=True)
+    problems = models.JSONField(_("problems"), default=list, blank=True)
+    checked = models.JSONField(_("what was checked"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("check run")
+        verbose_name_plural = _("check runs")
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.checked_at:%Y-%m-%d %H:%M}: {len(self.problems)} problem(s)"

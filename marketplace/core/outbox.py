@@ -7,14 +7,15 @@ broker is down then, the row stays unsent and `outbox_sweep` (a beat task) sends
 at least once: every task sent through here takes ids and is idempotent.
 """
 
+import json
 import logging
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import Any
 
 from celery import Task, current_app
-from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from marketplace.core.models import OutboxMessage
@@ -59,6 +60,19 @@ def enqueue(
     return message
 
 
+def enqueue_many(task: Task, *, calls: Iterable[tuple[Iterable[Any], str]]) -> list[OutboxMessage]:
+    """Record several calls of one task in one INSERT: `calls` are (args, key) pairs whose keys are new (derived
+    from rows this transaction has just written), so none can already be in the outbox."""
+    if not isinstance(task, Task):
+        raise TypeError("outbox.enqueue_many takes an imported Celery task, not a name.")
+    messages = OutboxMessage.objects.bulk_create(
+        OutboxMessage(task_name=task.name, args=list(args), kwargs={}, key=key) for args, key in calls
+    )
+    for message in messages:
+        transaction.on_commit(lambda pk=message.pk: dispatch(pk))
+    return messages
+
+
 def dispatch(message_id: int) -> bool:
     """Hand one message to the broker unless it is sent or claimed by another dispatcher. True when sent now.
 
@@ -66,14 +80,20 @@ def dispatch(message_id: int) -> bool:
     held while the broker (or, in eager mode, the task itself) runs; a dispatcher that dies after claiming leaves
     the message to the sweeper once the lease ends. A message may so be sent twice, never lost."""
     now = timezone.now()
-    claimed = (
-        OutboxMessage.objects.filter(pk=message_id, sent_at__isnull=True)
-        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-        .update(claimed_until=now + CLAIM_LEASE, attempts=F("attempts") + 1)
-    )
-    if not claimed:
+    # One statement claims the message and reads it back.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {OutboxMessage._meta.db_table} SET claimed_until = %s, attempts = attempts + 1 "  # noqa: S608
+            "WHERE id = %s AND sent_at IS NULL AND (claimed_until IS NULL OR claimed_until < %s) "
+            "RETURNING id, task_name, args, kwargs, countdown, attempts",
+            [now + CLAIM_LEASE, message_id, now],
+        )
+        row = cursor.fetchone()
+    if row is None:
         return False
-    message = OutboxMessage.objects.get(pk=message_id)
+    # Django reads jsonb as text (its JSONField decodes it); a raw cursor must decode it here.
+    args, kwargs = (json.loads(value) if isinstance(value, str) else value for value in row[2:4])
+    message = OutboxMessage(pk=row[0], task_name=row[1], args=args, kwargs=kwargs, countdown=row[4], attempts=row[5])
     try:
         task = current_app.tasks[message.task_name]
         task.apply_async(

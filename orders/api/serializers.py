@@ -268,6 +268,12 @@ class PurchaseSerializer(serializers.ModelSerializer):
         fields = ["reference", "buyer", "currency", "note", "created_at", "orders"]
 
 
+class PlacedPurchaseSerializer(PurchaseSerializer):
+    """The same shape as PurchaseSerializer, from the purchase `purchase_place` returns (its orders as written)."""
+
+    orders = OrderSummarySerializer(many=True, source="placed_orders")
+
+
 class DisputeDeskSerializer(OrderSummarySerializer):
     dispute = DisputeSerializer()
     evidence_count = serializers.IntegerField()

@@ -68,8 +68,7 @@ class PurchaseListView(APIView):
         purchase = services.purchase_place(
             actor=request.user, buyer_id=data["organisation"], lines=lines, note=data.get("note", "")
         )
-        purchase = selectors.purchase_get(viewer=request.user, reference=purchase.reference)
-        return Response(s.PurchaseSerializer(purchase).data, status=status.HTTP_201_CREATED)
+        return Response(s.PlacedPurchaseSerializer(purchase).data, status=status.HTTP_201_CREATED)
 
 
 class PurchaseDetailView(APIView):

@@ -5,16 +5,18 @@ channel and recipient) and schedules a task on commit. The task sends each row u
 sent in the same transaction, so a task that runs twice, or two workers at once, notify once.
 """
 
+import json
+
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from marketplace.core import outbox
 from marketplace.core.money import Money
 from marketplace.core.sms import send_sms
-from marketplace.organisations.models import Membership
+from marketplace.organisations.models import Membership, Organisation, User
 from orders.models import Notification, Order, OrderEvent
 
 SMS_LIMIT = 320
@@ -22,25 +24,94 @@ SMS_LIMIT = 320
 
 def queue_notifications(*, order: Order, event: OrderEvent) -> int:
     """Write the notifications of an event for both sides; they are sent once the transaction commits."""
-    rows = []
-    memberships = Membership.objects.filter(
-        organisation_id__in=[order.buyer_id, order.seller_id], user__is_active=True
-    ).values_list("user__email", "user__preferred_language")
-    for email, language in sorted(set(memberships)):
-        rows.append(Notification(order=order, event=event, channel="email", recipient=email, language=language or "en"))
-    for organisation in (order.buyer, order.seller):
-        if organisation.phone:
-            rows.append(
-                Notification(
-                    order=order, event=event, channel="sms", recipient=str(organisation.phone),
-                    language=organisation.preferred_language or "en",
-                )
-            )  # fmt: skip
-    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    return queue_notifications_many(pairs=[(order, event)])
+
+
+def queue_notifications_many(*, pairs: list[tuple[Order, OrderEvent]]) -> int:
+    """Write the notifications of several order events in one INSERT ... SELECT (an email to every active user
+    of both sides, an SMS to each side's phone), and send each event's once the transaction commits."""
+    if not pairs:
+        return 0
+    values = ", ".join(["(%s::bigint, %s::bigint, %s::bigint, %s::bigint)"] * len(pairs))
+    params: list = [v for order, event in pairs for v in (order.pk, event.pk, order.buyer_id, order.seller_id)]
+    sql = f"WITH v(order_id, event_id, buyer_id, seller_id) AS (VALUES {values}) {_notify_sql()}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, timezone.now()])
+        written = cursor.rowcount
+    _send_on_commit([event.pk for _, event in pairs])
+    return written
+
+
+def order_events_record(*, events: list[OrderEvent]) -> list[OrderEvent]:
+    """Insert new events of distinct orders and their notifications in one statement (the events' INSERT feeds
+    the notifications' INSERT ... SELECT), and send them once the transaction commits. Sets the events' ids."""
+    if not events:
+        return events
+    orders = {event.order.pk: event.order for event in events}
+    assert len(orders) == len(events), "one event per order"
+    now = timezone.now()
+    rows = ", ".join(["(%s::bigint, %s, %s, %s::bigint, %s, %s, %s, %s::jsonb, %s::timestamptz)"] * len(events))
+    params: list = []
+    for event in events:
+        event.occurred_at = now
+        params += [event.order.pk, event.from_status, event.to_status, event.actor_id, event.side, event.role,
+                   event.reason, json.dumps(event.details or {}), now]  # fmt: skip
+    sides = ", ".join(["(%s::bigint, %s::bigint, %s::bigint)"] * len(orders))
+    params += [v for order in orders.values() for v in (order.pk, order.buyer_id, order.seller_id)]
+    q = connection.ops.quote_name
+    # identifiers from the models, values as parameters
+    sql = f"""
+        WITH e AS (
+            INSERT INTO {q(OrderEvent._meta.db_table)}
+                   (order_id, from_status, to_status, actor_id, side, role, reason, details, occurred_at)
+            VALUES {rows} RETURNING id, order_id
+        ), o(order_id, buyer_id, seller_id) AS (VALUES {sides}),
+        v AS (SELECT o.order_id, e.id AS event_id, o.buyer_id, o.seller_id FROM e JOIN o USING (order_id)),
+        notified AS ({_notify_sql()} RETURNING 1)
+        SELECT id, order_id FROM e
+    """  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, now])
+        ids = {order_id: event_id for event_id, order_id in cursor.fetchall()}
+    for event in events:
+        event.pk = ids[event.order.pk]
+        event._state.adding = False
+    _send_on_commit([event.pk for event in events])
+    return events
+
+
+def _send_on_commit(event_ids: list[int]) -> None:
+    """Put each event's sending in the outbox (one INSERT for all), sent once the transaction commits."""
     from orders.tasks import send_order_notifications
 
-    outbox.enqueue(send_order_notifications, args=[event.pk], key=f"order-notifications:{event.pk}")
-    return len(rows)
+    outbox.enqueue_many(
+        send_order_notifications, calls=[([event_id], f"order-notifications:{event_id}") for event_id in event_ids]
+    )
+
+
+def _notify_sql() -> str:
+    """INSERT ... SELECT of the notifications of the events in a relation v(order_id, event_id, buyer_id,
+    seller_id): an email to every active user of both sides, an SMS to each side's phone; one parameter, the
+    time written."""
+    q = connection.ops.quote_name
+    notification, membership = q(Notification._meta.db_table), q(Membership._meta.db_table)
+    user, organisation = q(User._meta.db_table), q(Organisation._meta.db_table)
+    # identifiers from the models, values as parameters
+    return f"""
+        INSERT INTO {notification} (order_id, event_id, channel, recipient, language, created_at)
+        SELECT order_id, event_id, channel, recipient, language, %s FROM (
+            SELECT DISTINCT v.order_id, v.event_id, 0 AS side, 'email' AS channel, u.email AS recipient,
+                   COALESCE(NULLIF(u.preferred_language, ''), 'en') AS language
+              FROM v JOIN {membership} m ON m.organisation_id IN (v.buyer_id, v.seller_id)
+                     JOIN {user} u ON u.id = m.user_id AND u.is_active
+            UNION ALL
+            SELECT v.order_id, v.event_id, s.side, 'sms', o.phone, COALESCE(NULLIF(o.preferred_language, ''), 'en')
+              FROM v CROSS JOIN (VALUES (1), (2)) AS s(side)
+                     JOIN {organisation} o ON o.id = CASE s.side WHEN 1 THEN v.buyer_id ELSE v.seller_id END
+             WHERE o.phone <> ''
+        ) AS notification_rows
+        ORDER BY order_id, event_id, side, recipient, language
+        ON CONFLICT DO NOTHING"""  # noqa: S608
 
 
 def _status_label(status: str) -> str:

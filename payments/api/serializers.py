@@ -87,9 +87,14 @@ class LedgerAccountSerializer(serializers.Serializer):
     currency = serializers.CharField()
     organisation = serializers.IntegerField(source="organisation_id", allow_null=True)
     order = serializers.IntegerField(source="order_id", allow_null=True)
-    balance = serializers.IntegerField()
+    balance = serializers.IntegerField(source="current_balance")
 
 
 class LedgerSerializer(serializers.Serializer):
-    accounts = LedgerAccountSerializer(many=True)
-    problems = serializers.ListField(child=serializers.CharField())
+    accounts = LedgerAccountSerializer(many=True, help_text="One page of the accounts with a balance.")
+    page = serializers.IntegerField()
+    pages = serializers.IntegerField()
+    problems = serializers.ListField(
+        child=serializers.CharField(), help_text="What the last stored ledger check found (the nightly task)."
+    )
+    checked_at = serializers.DateTimeField(allow_null=True, help_text="When that check ran; null if never.")

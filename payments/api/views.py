@@ -1,7 +1,7 @@
 """The payments API: parse the request, call one selector or service, render. Payments of orders the viewer
 cannot see, and money of organisations the viewer does not belong to, answer 404."""
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -152,8 +152,12 @@ class PayoutOnboardingView(APIView):
 class LedgerView(APIView):
     @extend_schema(
         summary="The ledger's accounts and problems (operator)",
+        description="One page (50) of the accounts with a balance, and what the last stored ledger check (the "
+        "nightly task or `manage.py ledger_check`) found, with when it ran.",
+        parameters=[OpenApiParameter("page", int, description="Page of the accounts, from 1.")],
         responses={200: s.LedgerSerializer, **errors(404)},
         tags=["payments"],
     )
     def get(self, request):
-        return Response(s.LedgerSerializer(selectors.ledger_overview(viewer=request.user)).data)
+        overview = selectors.ledger_overview(viewer=request.user, page=request.query_params.get("page", 1))
+        return Response(s.LedgerSerializer(overview).data)

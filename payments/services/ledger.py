@@ -49,11 +49,17 @@ def _check_balanced(lines: Sequence[tuple[Account, int]]) -> None:
 
 
 def _apply_balances(lines: Sequence[tuple[Account, int]]) -> None:
-    """Lock the accounts in id order (no deadlocks) and move their running balances."""
+    """Lock the accounts in id order (no deadlocks) and move their running balances. The SUMMED accounts (provider
+    clearing, platform fees: one per currency, in nearly every posting) have none: their balance is the sum of
+    their entries, so postings of different orders never wait on each other for them."""
     net: dict[int, int] = defaultdict(int)
     accounts = {account.pk: account for account, _amount in lines}
     for account, amount in lines:
+        if account.kind in Account.SUMMED:
+            continue
         net[account.pk] += amount if account.debit_normal else -amount
+    if not net:
+        return
     locked = {a.pk: a for a in Account.objects.select_for_update().filter(pk__in=sorted(net)).order_by("pk")}
     for account_id, change in sorted(net.items()):
         account = locked[account_id]

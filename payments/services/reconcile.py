@@ -8,6 +8,7 @@ from django.db.models import Sum
 
 from payments.models import Account, ChargeDispute, Entry, Payment, Refund, Transfer
 from payments.providers import ProviderError
+from payments.selectors import with_balances
 from payments.services.events import provider_for
 
 
@@ -93,7 +94,9 @@ def reconcile_differences(*, provider_name: str | None = None) -> list[str]:
     for row in others:
         expected[row["currency"]] += row["t"]
     clearing = dict(
-        Account.objects.filter(kind=Account.Kind.PROVIDER_CLEARING).values_list("currency", "balance").order_by()
+        with_balances(Account.objects.filter(kind=Account.Kind.PROVIDER_CLEARING))
+        .values_list("currency", "current_balance")
+        .order_by()
     )
     for currency in sorted(set(expected) | set(clearing)):
         if clearing.get(currency, 0) != expected.get(currency, 0):

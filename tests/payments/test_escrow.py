@@ -26,7 +26,7 @@ from payments.payouts.models import PayoutBatchOrder
 from payments.payouts.services import payout_batch_cancel, payout_batch_propose
 from payments.providers import base
 from payments.providers.stripe import STRIPE_ZERO_DECIMAL, from_stripe_amount, to_stripe_amount
-from payments.selectors import ledger_problems
+from payments.selectors import account_balance, ledger_problems
 from payments.services.escrow import escrow_refund, escrow_settle, platform_fee
 from payments.services.events import provider_event_process, provider_event_receive
 from payments.services.payments import payment_start
@@ -52,7 +52,7 @@ pytestmark = pytest.mark.django_db
 
 def balance(kind, **owner) -> int:
     account = Account.objects.filter(kind=kind, **owner).first()
-    return account.balance if account else 0
+    return account_balance(account) if account else 0
 
 
 def lines_of(key: str) -> list[tuple[str, int]]:

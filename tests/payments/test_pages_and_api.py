@@ -74,9 +74,14 @@ def test_the_cooperatives_money_page_shows_held_released_and_fees(world, run_com
 
 
 def test_the_operator_sees_the_ledger(world, run_commits):
+    from payments.tasks import ledger_verify
+
     paid_order(world)
     page = signed_in(world.operator.viewer).get("/payments/ledger/")
-    assert page.status_code == 200 and 'id="ledger-ok"' in page.text and "Order escrow" in page.text
+    assert page.status_code == 200 and 'id="ledger-unchecked"' in page.text and "Order escrow" in page.text
+    ledger_verify()
+    page = signed_in(world.operator.viewer).get("/payments/ledger/")
+    assert 'id="ledger-ok"' in page.text and 'id="ledger-checked-at"' in page.text
 
 
 def test_the_api_pays_releases_once_and_refuses_overrefunds(world, run_commits, as_user):

@@ -10,7 +10,12 @@ from payments.models import Account, Entry, LedgerTransaction, Transfer
 from payments.payouts import services
 from payments.payouts.models import PayoutBatch, PayoutBatchOrder, PayoutLine, PayoutShare, PayoutSms
 from payments.payouts.tasks import payout_propose_for_order, payout_sms_send, payouts_propose_released
-from payments.selectors import ledger_balance_mismatches, ledger_unbalanced_transactions, negative_accounts
+from payments.selectors import (
+    account_balance,
+    ledger_balance_mismatches,
+    ledger_unbalanced_transactions,
+    negative_accounts,
+)
 from tests.orders.factories import TONNE, advance, place
 from tests.payouts.factories import give_input_credit, release, released_order
 
@@ -20,7 +25,7 @@ K = Account.Kind
 
 def balance(kind, **owner):
     account = Account.objects.filter(kind=kind, currency="XOF", **owner).first()
-    return account.balance if account else 0
+    return account_balance(account) if account else 0
 
 
 def propose(world, actor=None, **kwargs):

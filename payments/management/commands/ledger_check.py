@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from payments.selectors import ledger_problems
+from payments.services.checks import ledger_check_run
 
 
 class Command(BaseCommand):
@@ -11,8 +11,16 @@ class Command(BaseCommand):
         "negative, and each order's escrow equals what was paid minus what was released, refunded and charged back."
     )
 
-    def handle(self, *args, **options):
-        problems = ledger_problems()
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--incremental",
+            action="store_true",
+            help="Check only what changed since the last stored check (as the nightly task does); without it "
+            "everything is checked. Either way the result is stored for the operator's ledger page.",
+        )
+
+    def handle(self, *args, incremental=False, **options):
+        problems = ledger_check_run(full=not incremental)
         if problems:
             for problem in problems:
                 self.stderr.write(problem)
