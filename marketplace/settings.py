@@ -220,6 +220,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "payments.payouts.tasks.payouts_propose_released",
         "schedule": crontab(minute=23),
     },
+    "payments-settle-unknown": {
+        "task": "payments.tasks.payments_settle_unknown",
+        "schedule": crontab(minute="*/30"),
+    },
     "payments-ledger-verify": {
         "task": "payments.tasks.ledger_verify",
         "schedule": crontab(hour=2, minute=47),
@@ -281,5 +285,8 @@ STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="https://api.stripe.com")
 STRIPE_JS_URL = env("STRIPE_JS_URL", default="https://js.stripe.com/v3/")
+# A Stripe call with no answer within this many seconds counts as "unknown" (retried, then reconciled).
+STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=30.0)
+STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
 # The platform's fee on every release, in basis points of the amount released (300 = 3 %), rounded half-even once.
 PLATFORM_FEE_BP = env.int("PLATFORM_FEE_BP", default=300)

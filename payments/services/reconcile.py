@@ -72,7 +72,9 @@ def reconcile_differences(*, provider_name: str | None = None) -> list[str]:
         expected[row["currency"]] += row["t"]
     for row in Refund.objects.exclude(status="failed").values("currency").annotate(t=Sum("amount")):
         expected[row["currency"]] -= row["t"]
-    for row in Transfer.objects.exclude(status="pending").values("currency").annotate(t=Sum("amount")):
+    # A transfer is posted as sent before the provider is called ("unknown" until it answers); a refused one is
+    # reversed (reversal:transfer), so it counts for nothing.
+    for row in Transfer.objects.exclude(status__in=["pending", "failed"]).values("currency").annotate(t=Sum("amount")):
         expected[row["currency"]] -= row["t"]
     for row in Transfer.objects.values("currency").annotate(t=Sum("amount_reversed")):
         expected[row["currency"]] += row["t"] or 0
@@ -83,7 +85,7 @@ def reconcile_differences(*, provider_name: str | None = None) -> list[str]:
         expected[dispute.currency] += taken or 0
     # Other parts of payments (member payouts) move the clearing account under their own kinds, and reconcile
     # them against their own records: take those movements as they are.
-    mine = ["payment", "refund", "reversal:refund", "transfer", "transfer_reversal", "chargeback"]
+    mine = ["payment", "refund", "reversal:refund", "transfer", "reversal:transfer", "transfer_reversal", "chargeback"]
     others = (
         Entry.objects.filter(account__kind=Account.Kind.PROVIDER_CLEARING)
         .exclude(transaction__kind__in=mine)

@@ -50,7 +50,7 @@ def pay_members(world: World, batch: PayoutBatch) -> PayoutBatch:
     levy transfers it creates)."""
     for status in ("approved", "executed"):
         batch = payout_batch_transition(actor=world.seller.manager, batch_id=batch.pk, to_status=status)
-    return batch
+    return batch  # "executing" until the on-commit task has paid the members; refresh it after run_commits()
 
 
 def input_order(world: World, packs: int = 10):

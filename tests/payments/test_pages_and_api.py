@@ -92,7 +92,10 @@ def test_the_api_pays_releases_once_and_refuses_overrefunds(world, run_commits, 
     assert paid.status_code == 200 and paid.json()["status"] == "succeeded"
     assert api.get(f"/api/v1/payments/orders/{order.number}/").json()["held"] == 3_000_000
     operator = as_user(world.operator.manager)
-    too_much = operator.post(f"/api/v1/payments/orders/{order.number}/refunds/", {"amount": 3_000_001, "reason": "x"})
+    too_much = operator.post(
+        f"/api/v1/payments/orders/{order.number}/refunds/", {"amount": 3_000_001, "reason": "x"},
+        headers={"Idempotency-Key": "too-much-1"},
+    )  # fmt: skip
     assert too_much.status_code == 400 and "more than that" in too_much.json()["error"]["message"]
     early = operator.post(f"/api/v1/payments/orders/{order.number}/release/")
     assert early.status_code == 409

@@ -4,6 +4,7 @@ escrow is negative, no money is created or lost, and a cooperative's payable hol
 out of it."""
 
 import dataclasses
+import itertools
 from collections import defaultdict
 
 import pytest
@@ -39,6 +40,9 @@ from tests.orders.factories import TONNE, advance, make_listing, make_lot, make_
 from tests.payments.conftest import onboard, pay
 
 EUR_PRICE = Money(275, "EUR")  # 2.75 EUR per kg
+
+
+REQUEST_KEYS = itertools.count()
 
 
 class EscrowMachine(RuleBasedStateMachine):
@@ -133,6 +137,7 @@ class EscrowMachine(RuleBasedStateMachine):
                         order_id=order.pk,
                         amount=amount,
                         reason="Goodwill",
+                        request_key=f"goodwill-{next(REQUEST_KEYS)}",
                     )
                 except Conflict:
                     assert ChargeDispute.objects.filter(order=order, status="open").exists()
