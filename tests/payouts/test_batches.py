@@ -6,13 +6,13 @@ from django.test import override_settings
 
 from marketplace.core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from marketplace.core.models import AuditEvent
-from payments.models import Account, Entry, LedgerTransaction, Transfer
+from payments.models import Account, Entry, LedgerTransaction, Refund, Transfer
 from payments.payouts import services
 from payments.payouts.models import PayoutBatch, PayoutBatchOrder, PayoutLine, PayoutShare, PayoutSms
 from payments.payouts.tasks import payout_propose_for_order, payout_sms_send, payouts_propose_released
 from payments.selectors import ledger_balance_mismatches, ledger_unbalanced_transactions, negative_accounts
 from tests.orders.factories import TONNE, advance, place
-from tests.payouts.factories import give_input_credit, release, released_order
+from tests.payouts.factories import give_input_credit, paid_order, release, released_order
 
 S = PayoutBatch.Status
 K = Account.Kind
@@ -347,7 +347,7 @@ def test_a_full_levy_approves_without_a_posting(world):
 
 
 def test_the_release_task_proposes_for_the_system_once(world):
-    order = advance(world, place(world), "completed")
+    order = advance(world, paid_order(world), "completed")
     assert payout_propose_for_order.delay(order.pk).result is None  # not released yet
     release(order)
     batch_id = payout_propose_for_order.delay(order.pk).result
@@ -368,9 +368,10 @@ def test_the_sweep_proposes_one_batch_per_cooperative(world):
 
 
 def test_a_partial_refund_splits_only_what_the_seller_got(world):
-    order = advance(world, place(world), "resolved")  # the operator refunds 100,000 to the buyer
+    order = advance(world, paid_order(world), "resolved")  # the operator refunds 100,000 to the buyer
     net = release(order)
-    assert net == 2_900_000 - 2_900_000 * 300 // 10_000
+    assert net == 2_900_000 - 87_000  # the platform's 3 % fee, rounded half-even once
+    assert Refund.objects.get(order=order).amount == 100_000
     batch = propose(world)
     assert batch.proceeds_amount == net
     assert sum(PayoutLine.objects.filter(batch=batch).values_list("gross_amount", flat=True)) == net
