@@ -279,7 +279,12 @@ PAYOUT_DEFAULT_LEVY_BP = env.int("PAYOUT_DEFAULT_LEVY_BP", default=200)  # coope
 # This is how payments follows orders without orders importing payments.
 ORDER_EVENT_SUBSCRIBERS: list[str] = ["payments.tasks.order_event_received"]
 
-# Payments: with no Stripe key the offline provider (no network, demo "pay" button) is used.
+# Payments: with no Stripe key the offline provider is used. It takes payments only where OFFLINE_PAYMENTS is on:
+# the buyer transfers the money (bank or mobile money) quoting the payment's reference, and the operator confirms
+# its receipt. The buyer's own "Pay (demo)" button, which moves no money, exists only with DEBUG on.
+OFFLINE_PAYMENTS = env.bool("OFFLINE_PAYMENTS", default=DEBUG)
+OFFLINE_PAYMENT_INSTRUCTIONS = env("OFFLINE_PAYMENT_INSTRUCTIONS", default="")
+OFFLINE_EVIDENCE_MAX_BYTES = env.int("OFFLINE_EVIDENCE_MAX_BYTES", default=5 * 1024 * 1024)
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")

@@ -380,3 +380,22 @@ class IdempotentRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}:{self.key}"
+
+
+class OfflinePaymentConfirmation(models.Model):
+    """The operator's confirmation that an offline payment (a bank or mobile-money transfer to the platform's
+    account, quoting the payment's reference) was received: the money's own reference and, optionally, evidence."""
+
+    payment = models.OneToOneField(Payment, on_delete=models.PROTECT, related_name="offline_confirmation")
+    transfer_reference = models.CharField(_("reference of the transfer received"), max_length=100)
+    evidence = models.FileField(_("evidence (statement, receipt)"), upload_to="payments/evidence/%Y/%m/", blank=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    confirmed_at = models.DateTimeField(_("confirmed at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("offline payment confirmation")
+        verbose_name_plural = _("offline payment confirmations")
+
+    def __str__(self) -> str:
+        return f"{self.payment_id}: {self.transfer_reference}"

@@ -93,3 +93,9 @@ class LedgerAccountSerializer(serializers.Serializer):
 class LedgerSerializer(serializers.Serializer):
     accounts = LedgerAccountSerializer(many=True)
     problems = serializers.ListField(child=serializers.CharField())
+
+
+class OfflineConfirmInputSerializer(serializers.Serializer):
+    transfer_reference = serializers.CharField(max_length=100, help_text="The reference of the transfer received.")
+    evidence = serializers.FileField(required=False, help_text="A PDF, JPEG or PNG of the statement or receipt.")
+    note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")

@@ -3,6 +3,7 @@ cannot see, and money of organisations the viewer does not belong to, answer 404
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -72,7 +73,7 @@ class PaymentDetailView(APIView):
 
 class OfflinePayView(APIView):
     @extend_schema(
-        summary="Pay in offline (demo) mode",
+        summary="Pay in demo mode, moving no money (DEBUG only)",
         request=None,
         parameters=[IDEMPOTENCY_KEY],
         responses={200: s.PaymentSerializer, **errors(403, 404, 409, 422)},
@@ -82,6 +83,27 @@ class OfflinePayView(APIView):
     def post(self, request, payment_id: int):
         payment = selectors.payment_get(viewer=request.user, payment_id=payment_id)
         payment = services.payment_offline_pay(actor=request.user, payment_id=payment.pk)
+        return Response(s.PaymentSerializer(payment).data)
+
+
+class OfflineConfirmView(APIView):
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    @extend_schema(
+        summary="Confirm an offline payment's transfer was received (operator)",
+        description="With offline payments on (OFFLINE_PAYMENTS), the buyer transfers the amount quoting the "
+        "payment's reference; the operator confirms it with the transfer's own reference and optional evidence, "
+        "and the payment funds the escrow. Confirming again changes nothing.",
+        parameters=[IDEMPOTENCY_KEY],
+        request={"multipart/form-data": s.OfflineConfirmInputSerializer},
+        responses={200: s.PaymentSerializer, **errors(400, 404, 409, 422)},
+        tags=["payments"],
+    )
+    @idempotent()
+    def post(self, request, payment_id: int):
+        given = s.OfflineConfirmInputSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        payment = services.payment_offline_confirm(actor=request.user, payment_id=payment_id, **given.validated_data)
         return Response(s.PaymentSerializer(payment).data)
 
 

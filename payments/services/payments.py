@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -16,7 +17,7 @@ from marketplace.organisations.roles import Capability
 from marketplace.organisations.selectors import is_operator, organisation_for
 from orders.models import Order
 from orders.selectors import order_get_by_id, order_sides
-from payments.models import Payment, PayoutAccount, ProviderEvent, Refund, Transfer
+from payments.models import OfflinePaymentConfirmation, Payment, PayoutAccount, ProviderEvent, Refund, Transfer
 from payments.providers import ProviderError, ProviderRefused, ProviderUnavailable, provider_get
 from payments.services import escrow
 from payments.services.alerts import operator_alert
@@ -55,6 +56,12 @@ def payment_start(*, actor: User, order_id: int, amount, currency: str) -> Payme
             "accepted it, and only once."
         )
     provider = provider_for(provider_get().name)
+    if provider.offline and not settings.OFFLINE_PAYMENTS:
+        raise Conflict(
+            "This deployment takes no payments yet: no card provider is set up and offline payments (a bank or "
+            "mobile-money transfer confirmed by the operator) are off.",
+            code="payments_off",
+        )
     with transaction.atomic():
         escrow._lock_escrow(order)  # one payment start at a time per order
         waiting = Payment.objects.filter(order=order, provider=provider.name, status=Payment.Status.PENDING).first()
@@ -81,11 +88,17 @@ def payment_start(*, actor: User, order_id: int, amount, currency: str) -> Payme
 
 
 def payment_offline_pay(*, actor: User, payment_id: int, succeed: bool = True) -> Payment:
-    """Offline mode: the demo buyer "pays". The offline provider's event goes through the usual processing."""
+    """The demo buyer "pays" with no money moving: only with DEBUG on (a development or demo deployment). The
+    offline provider's event goes through the usual processing."""
     payment = Payment.objects.filter(pk=payment_id).first()
     if payment is None:
         raise NotFound("No such payment.")
     _buyer_order(actor, payment.order_id)
+    if not settings.DEBUG:
+        raise PermissionDenied(
+            "Paying without moving money exists only in demo mode. Transfer the amount quoting the payment's "
+            "reference; the operator confirms it when it is received."
+        )
     if payment.provider != "offline":
         raise Conflict("This payment goes through Stripe: pay with a card on the payment page.")
     if payment.status != Payment.Status.PENDING:
@@ -94,6 +107,57 @@ def payment_offline_pay(*, actor: User, payment_id: int, succeed: bool = True) -
         raw = provider_for("offline").settle_demo_payment(reference=payment.reference, succeed=succeed)
         event, _created = provider_event_receive(provider="offline", raw=raw)
         provider_event_process(event_pk=event.pk)
+    payment.refresh_from_db()
+    return payment
+
+
+def payment_offline_confirm(
+    *, actor: User, payment_id: int, transfer_reference: str, evidence=None, note: str = ""
+) -> Payment:
+    """The operator confirms that an offline payment's money was received (a bank or mobile-money transfer quoting
+    the payment's reference): the reference of the transfer and optional evidence are kept, and the offline
+    provider's payment event funds the escrow like any payment. Confirming again changes nothing."""
+    if not is_operator(actor):
+        raise NotFound("No such payment.")
+    payment = Payment.objects.filter(pk=payment_id).first()
+    if payment is None:
+        raise NotFound("No such payment.")
+    errors: dict[str, str] = {}
+    transfer_reference = str(transfer_reference or "").strip()
+    if not 1 <= len(transfer_reference) <= 100:
+        errors["transfer_reference"] = (
+            "Give the reference of the transfer received (bank or mobile money), 1 to 100 characters."
+        )
+    if evidence is not None:
+        name = str(getattr(evidence, "name", "")).lower()
+        if not name.endswith((".pdf", ".jpg", ".jpeg", ".png")):
+            errors["evidence"] = "Attach the evidence as a PDF, JPEG or PNG file."
+        elif evidence.size > settings.OFFLINE_EVIDENCE_MAX_BYTES:
+            errors["evidence"] = f"The evidence file is larger than {settings.OFFLINE_EVIDENCE_MAX_BYTES // 1024} KB."
+    if errors:
+        raise ValidationFailed(" ".join(errors.values()), fields=errors)
+    if payment.provider != "offline":
+        raise Conflict("This payment goes through the card provider; it is confirmed by the provider, not by hand.")
+    if not settings.OFFLINE_PAYMENTS:
+        raise Conflict("Offline payments are off on this deployment (OFFLINE_PAYMENTS).", code="payments_off")
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment_id)
+        if payment.status == Payment.Status.SUCCEEDED:
+            return payment
+        if payment.status != Payment.Status.PENDING:
+            raise Conflict(f"Payment {payment.reference} is {payment.get_status_display().lower()}.")
+        OfflinePaymentConfirmation.objects.create(
+            payment=payment, transfer_reference=transfer_reference, evidence=evidence or "", note=note[:300],
+            confirmed_by=actor,
+        )  # fmt: skip
+        order = Order.objects.get(pk=payment.order_id)
+        audit_record(
+            actor=actor, action="payment.offline_confirmed", subject=payment, organisation_id=order.buyer_id,
+            data={"order": order.number, "transfer_reference": transfer_reference, "evidence": bool(evidence)},
+        )  # fmt: skip
+        raw = provider_for("offline").settle_demo_payment(reference=payment.reference, succeed=True)
+        event, _created = provider_event_receive(provider="offline", raw=raw)
+    provider_event_process(event_pk=event.pk)
     payment.refresh_from_db()
     return payment
 

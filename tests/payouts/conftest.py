@@ -6,6 +6,11 @@ import pytest
 from tests.orders.factories import World, make_world
 
 
+@pytest.fixture(autouse=True)
+def _offline_payments_on(settings):
+    settings.OFFLINE_PAYMENTS = True
+
+
 @pytest.fixture
 def world(db) -> World:
     return make_world()
