@@ -132,6 +132,24 @@ class PaymentProvider(ABC):
     @abstractmethod
     def transfer_state(self, reference: str) -> RemoteState | None: ...
 
+    def payment_states_since(self, since, references: list[str]) -> dict[str, RemoteState]:
+        """What the provider holds for the payments created since `since` (a datetime), by reference: paged
+        through the provider's lists by date where it has them. This default asks once per reference."""
+        found = {}
+        for reference in references:
+            state = self.payment_state(reference)
+            if state is not None:
+                found[reference] = state
+        return found
+
+    def transfer_states_since(self, since, references: list[str]) -> dict[str, RemoteState]:
+        found = {}
+        for reference in references:
+            state = self.transfer_state(reference)
+            if state is not None:
+                found[reference] = state
+        return found
+
     def find_refund(self, *, refund, payment) -> tuple[str, str] | None:
         """Our refund as the provider holds it, looked up by our id (its metadata), not by its reference:
         (reference, "succeeded" | "pending" | "failed"), or None if the provider never made it."""

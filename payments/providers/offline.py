@@ -169,6 +169,24 @@ class OfflineProvider(PaymentProvider):
             reference, data["status"], data["amount"], data["currency"], amount_refunded=data["refunded"]
         )
 
+    def payment_states_since(self, since, references: list[str]) -> dict[str, RemoteState]:
+        records = OfflineRecord.objects.filter(kind="pay", reference__in=references)
+        return {
+            r.reference: RemoteState(
+                r.reference, r.data["status"], r.data["amount"], r.data["currency"], amount_refunded=r.data["refunded"]
+            )
+            for r in records
+        }
+
+    def transfer_states_since(self, since, references: list[str]) -> dict[str, RemoteState]:
+        records = OfflineRecord.objects.filter(kind="tr", reference__in=references)
+        return {
+            r.reference: RemoteState(
+                r.reference, "paid", r.data["amount"], r.data["currency"], amount_reversed=r.data["reversed"]
+            )
+            for r in records
+        }
+
     def find_refund(self, *, refund, payment) -> tuple[str, str] | None:
         record = OfflineRecord.objects.filter(idempotency_key=f"refund:{refund.pk}", kind="re").first()
         return (record.reference, "succeeded") if record is not None else None

@@ -299,6 +299,46 @@ class StripeProvider(PaymentProvider):
         return NormalisedEvent(id=event_id, type="")
 
     # Reconciliation --------------------------------------------------------------------------------------------
+    def _listed(self, list_call, since, **params) -> list:
+        params = {**params, "created": {"gte": int(since.timestamp())}}
+        first = _call(list_call, params={**params, "limit": 100})
+        return list(_paged(list_call, params, first))
+
+    def payment_states_since(self, since, references: list[str]) -> dict[str, RemoteState]:
+        """Two paged lists by date (PaymentIntents, and their charges for what was refunded) instead of one call
+        per payment."""
+        wanted = set(references)
+        refunded: dict[str, int] = {}
+        charges_params = {"created": {"gt": int(since.timestamp()) - 1}}
+        first = _call(self.client.v1.charges.list, params={**charges_params, "limit": 100})
+        for charge in _paged(self.client.v1.charges.list, charges_params, first):
+            intent = _id(getattr(charge, "payment_intent", None))
+            if intent in wanted:
+                refunded[intent] = refunded.get(intent, 0) + int(getattr(charge, "amount_refunded", 0) or 0)
+        found = {}
+        for intent in self._listed(self.client.v1.payment_intents.list, since):
+            if intent.id not in wanted:
+                continue
+            currency = str(intent.currency).upper()
+            status = {"succeeded": "succeeded", "canceled": "failed"}.get(intent.status, "pending")
+            found[intent.id] = RemoteState(
+                intent.id, status, from_stripe_amount(int(intent.amount), currency), currency,
+                amount_refunded=from_stripe_amount(refunded.get(intent.id, 0), currency),
+            )  # fmt: skip
+        return found
+
+    def transfer_states_since(self, since, references: list[str]) -> dict[str, RemoteState]:
+        wanted = set(references)
+        found = {}
+        for transfer in self._listed(self.client.v1.transfers.list, since):
+            if transfer.id in wanted:
+                currency = str(transfer.currency).upper()
+                found[transfer.id] = RemoteState(
+                    transfer.id, "paid", from_stripe_amount(int(transfer.amount), currency), currency,
+                    amount_reversed=from_stripe_amount(int(transfer.amount_reversed or 0), currency),
+                )  # fmt: skip
+        return found
+
     def find_refund(self, *, refund, payment) -> tuple[str, str] | None:
         listed = _call(self.client.v1.refunds.list, params={"payment_intent": payment.reference, "limit": 100})
         for remote in _paged(self.client.v1.refunds.list, {"payment_intent": payment.reference}, listed):

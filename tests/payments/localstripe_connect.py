@@ -57,6 +57,20 @@ def _pi_init(self, transfer_group=None, description=None, **kwargs):
 PaymentIntent.__init__ = _pi_init
 
 
+@classmethod
+def _pi_list_all(cls, url, created=None, limit=None, starting_after=None, **kwargs):
+    """PaymentIntents newest first, with Stripe's `created` filter (localstripe lists them unfiltered)."""
+    if kwargs:
+        raise UserError(400, "Unexpected " + ", ".join(kwargs.keys()))
+    li = StripeObject._api_list_all.__func__(cls, url, limit=limit, starting_after=starting_after)
+    li._list = _created_filter(li._list, created)
+    li._list.sort(key=lambda p: (p.created, p.id), reverse=True)
+    return li
+
+
+PaymentIntent._api_list_all = _pi_list_all
+
+
 def _created_filter(items, created):
     """Stripe's `created` list filter: created[gt|gte|lt|lte]=<unix time>."""
     if not created:

@@ -200,3 +200,28 @@ def stripe_fake_base(world) -> str:
     from django.conf import settings
 
     return settings.STRIPE_API_BASE
+
+
+def test_reconciliation_pages_through_the_providers_lists_by_date(world, stripe_mode, run_commits, monkeypatch):
+    """Three payments are reconciled with a few list calls (by `created`), not one call per payment; a refund
+    made at Stripe and not booked is found."""
+    import stripe as stripe_module
+
+    base, client = stripe_mode, Client()
+    paid = [_paid_order(world, base, client, run_commits)[1] for _ in range(3)]
+    calls: list[tuple[str, str]] = []
+    original = stripe_module.RequestsClient.request
+
+    def counting(self, method, url, headers, post_data=None):
+        calls.append((method, url.split("?")[0].removeprefix(base)))
+        return original(self, method, url, headers, post_data)
+
+    monkeypatch.setattr(stripe_module.RequestsClient, "request", counting)
+    assert reconcile_differences() == []
+    assert all(method == "get" for method, _path in calls)
+    assert sorted({path for _method, path in calls}) == ["/v1/charges", "/v1/payment_intents"]
+    assert len(calls) == 2
+    stripe_fake.call(base, "POST", "/v1/refunds", {"payment_intent": paid[1].reference, "amount": 5_000})
+    assert reconcile_differences()[:1] == [
+        f"payment {paid[1].pk} ({paid[1].reference}): we refunded 0, stripe says 5000"
+    ]
