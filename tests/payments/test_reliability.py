@@ -225,3 +225,23 @@ def test_reconciliation_pages_through_the_providers_lists_by_date(world, stripe_
     assert reconcile_differences()[:1] == [
         f"payment {paid[1].pk} ({paid[1].reference}): we refunded 0, stripe says 5000"
     ]
+
+
+def test_a_refused_transfer_fails_and_the_money_is_owed_to_the_seller_again(world, faults, run_commits):
+    base, client = stripe_fake_base(world), Client()
+    with run_commits():
+        _onboard(world, base, client, world.supplier)
+    order = input_order(world)
+    order_transition(actor=world.supplier.manager, order_id=order.pk, to_status="accepted")
+    with run_commits():
+        _pay(world, base, client, order)
+    faults("/v1/transfers", "error400")
+    with run_commits():
+        complete_input_order(world, order)
+    transfer = Transfer.objects.get(order=order)
+    payable = Account.objects.get(kind="organisation_payable", organisation=world.supplier.organisation)
+    assert transfer.status == "failed" and "refused" in transfer.error
+    assert payable.balance == transfer.amount  # the posting was reversed
+    assert LedgerTransaction.objects.filter(kind="reversal:transfer").count() == 1
+    assert services.transfer_submit(transfer_id=transfer.pk) == "nothing_to_do"
+    assert ledger_problems() == [] and reconcile_differences() == []
