@@ -9,9 +9,11 @@ Ledger transactions (the contract with member payouts, payments/payouts):
   transfer   key transfer:<transfer> organisation_payable debit, provider_clearing credit
   chargeback key chargeback:<id>     order_escrow debit, provider_clearing credit
   transfer_reversal                  provider_clearing debit, organisation_payable credit
-Refunds and transfers are posted when decided, inside the deciding transaction, and carried out at the provider
-after the commit by a task (with `refund:<id>` / `transfer:<id>` as the idempotency key). A refund the provider
-fails is corrected by reversing its ledger transaction.
+A refund is posted when decided, inside the deciding transaction; a transfer when its task records the attempt,
+before the provider is called. Both are carried out at the provider by a task, outside any lock, with
+`refund:<id>` / `transfer:<id>` as the idempotency key (payments.services.payments). A refund or transfer the
+provider definitely refuses is corrected by reversing its ledger transaction; one without a definite answer stays
+posted until a retry or reconciliation settles it.
 """
 
 from __future__ import annotations
