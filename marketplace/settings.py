@@ -232,6 +232,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "payments.payouts.tasks.payouts_propose_released",
         "schedule": crontab(minute=23),
     },
+    "payments-settle-unknown": {
+        "task": "payments.tasks.payments_settle_unknown",
+        "schedule": crontab(minute="*/30"),
+    },
     "payments-ledger-verify": {
         "task": "payments.tasks.ledger_verify",
         "schedule": crontab(hour=2, minute=47),
@@ -302,11 +306,19 @@ PAYOUT_DEFAULT_LEVY_BP = env.int("PAYOUT_DEFAULT_LEVY_BP", default=200)  # coope
 # This is how payments follows orders without orders importing payments.
 ORDER_EVENT_SUBSCRIBERS: list[str] = ["payments.tasks.order_event_received"]
 
-# Payments: with no Stripe key the offline provider (no network, demo "pay" button) is used.
+# Payments: with no Stripe key the offline provider is used. It takes payments only where OFFLINE_PAYMENTS is on:
+# the buyer transfers the money (bank or mobile money) quoting the payment's reference, and the operator confirms
+# its receipt. The buyer's own "Pay (demo)" button, which moves no money, exists only with DEBUG on.
+OFFLINE_PAYMENTS = env.bool("OFFLINE_PAYMENTS", default=DEBUG)
+OFFLINE_PAYMENT_INSTRUCTIONS = env("OFFLINE_PAYMENT_INSTRUCTIONS", default="")
+OFFLINE_EVIDENCE_MAX_BYTES = env.int("OFFLINE_EVIDENCE_MAX_BYTES", default=5 * 1024 * 1024)
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="https://api.stripe.com")
 STRIPE_JS_URL = env("STRIPE_JS_URL", default="https://js.stripe.com/v3/")
+# A Stripe call with no answer within this many seconds counts as "unknown" (retried, then reconciled).
+STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=30.0)
+STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
 # The platform's fee on every release, in basis points of the amount released (300 = 3 %), rounded half-even once.
 PLATFORM_FEE_BP = env.int("PLATFORM_FEE_BP", default=300)

@@ -177,6 +177,7 @@ class Refund(models.Model):
 
     class Status(models.TextChoices):
         PENDING = "pending", _("To send to the provider")
+        UNKNOWN = "unknown", _("Sent; the provider's answer is not known yet")
         SUCCEEDED = "succeeded", _("Succeeded")
         FAILED = "failed", _("Failed at the provider")
 
@@ -197,6 +198,8 @@ class Refund(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
     reference = models.CharField(_("provider reference"), max_length=100, blank=True)
     error = models.CharField(_("last error"), max_length=300, blank=True)
+    attempts = models.PositiveIntegerField(_("calls to the provider"), default=0)
+    last_attempt_at = models.DateTimeField(_("last call to the provider"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -242,7 +245,9 @@ class Transfer(models.Model):
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting to be sent")
+        UNKNOWN = "unknown", _("Sent; the provider's answer is not known yet")
         PAID = "paid", _("Sent to the seller's account")
+        FAILED = "failed", _("Refused by the provider")
         REVERSED = "reversed", _("Reversed")
 
     order = models.OneToOneField("orders.Order", on_delete=models.PROTECT, related_name="+")
@@ -255,6 +260,8 @@ class Transfer(models.Model):
     destination = models.CharField(_("destination account"), max_length=100, blank=True)
     amount_reversed = models.BigIntegerField(_("amount reversed (minor units)"), default=0)
     error = models.CharField(_("last error"), max_length=300, blank=True)
+    attempts = models.PositiveIntegerField(_("calls to the provider"), default=0)
+    last_attempt_at = models.DateTimeField(_("last call to the provider"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -367,3 +374,44 @@ class OfflineRecord(models.Model):
 
     def __str__(self) -> str:
         return self.reference
+
+
+class IdempotentRequest(models.Model):
+    """A money-moving API request made with an `Idempotency-Key` header, and its first answer. The same key from
+    the same user again replays that answer and does nothing else; the same key with another request is refused
+    (payments.idempotency)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(_("idempotency key"), max_length=80)
+    endpoint = models.CharField(_("endpoint"), max_length=200)
+    request_hash = models.CharField(_("request hash (SHA-256)"), max_length=64)
+    status_code = models.PositiveSmallIntegerField(_("response status"))
+    response_body = models.JSONField(_("response body"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("idempotent request")
+        verbose_name_plural = _("idempotent requests")
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotent_request_once_per_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.key}"
+
+
+class OfflinePaymentConfirmation(models.Model):
+    """The operator's confirmation that an offline payment (a bank or mobile-money transfer to the platform's
+    account, quoting the payment's reference) was received: the money's own reference and, optionally, evidence."""
+
+    payment = models.OneToOneField(Payment, on_delete=models.PROTECT, related_name="offline_confirmation")
+    transfer_reference = models.CharField(_("reference of the transfer received"), max_length=100)
+    evidence = models.FileField(_("evidence (statement, receipt)"), upload_to="payments/evidence/%Y/%m/", blank=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    confirmed_at = models.DateTimeField(_("confirmed at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("offline payment confirmation")
+        verbose_name_plural = _("offline payment confirmations")
+
+    def __str__(self) -> str:
+        return f"{self.payment_id}: {self.transfer_reference}"

@@ -24,14 +24,43 @@ def provider_event_process(event_pk: int) -> str:
     return events.provider_event_process(event_pk=event_pk)
 
 
-@shared_task(name="payments.tasks.refund_submit")
-def refund_submit(refund_id: int) -> str:
-    return payments.refund_submit(refund_id=refund_id)
+# A provider call with no definite answer is retried with the same idempotency key after these pauses
+# (seconds), then reconciled against the provider.
+RETRY_COUNTDOWNS = (30, 120, 600, 1800, 3600)
 
 
-@shared_task(name="payments.tasks.transfer_submit")
-def transfer_submit(transfer_id: int) -> str:
-    return payments.transfer_submit(transfer_id=transfer_id)
+def _retry_or_reconcile(task, outcome: str, reconcile) -> str:
+    if outcome != "unknown":
+        return outcome
+    if task.request.is_eager:
+        return outcome  # no worker to retry later: the beat sweep (payments_settle_unknown) takes it over
+    if task.request.retries < len(RETRY_COUNTDOWNS):
+        raise task.retry(countdown=RETRY_COUNTDOWNS[task.request.retries], max_retries=len(RETRY_COUNTDOWNS))
+    return reconcile()
+
+
+@shared_task(bind=True, name="payments.tasks.refund_submit", max_retries=len(RETRY_COUNTDOWNS))
+def refund_submit(self, refund_id: int) -> str:
+    outcome = payments.refund_submit(refund_id=refund_id)
+    return _retry_or_reconcile(self, outcome, lambda: payments.refund_reconcile(refund_id=refund_id))
+
+
+@shared_task(bind=True, name="payments.tasks.transfer_submit", max_retries=len(RETRY_COUNTDOWNS))
+def transfer_submit(self, transfer_id: int) -> str:
+    outcome = payments.transfer_submit(transfer_id=transfer_id)
+    return _retry_or_reconcile(self, outcome, lambda: payments.transfer_reconcile(transfer_id=transfer_id))
+
+
+@shared_task(name="payments.tasks.payments_settle_unknown")
+def payments_settle_unknown(minutes: int = 120) -> dict[str, int]:
+    """Beat: refunds and transfers still without a definite outcome long after their last call are settled by
+    asking the provider (reconciliation by our ids)."""
+    refunds, transfers = payments.unsettled_after(minutes=minutes)
+    for refund_id in refunds:
+        payments.refund_reconcile(refund_id=refund_id)
+    for transfer_id in transfers:
+        payments.transfer_reconcile(transfer_id=transfer_id)
+    return {"refunds": len(refunds), "transfers": len(transfers)}
 
 
 @shared_task(name="payments.tasks.transfers_submit_waiting")

@@ -8,6 +8,7 @@ urlpatterns = [
     path("webhooks/stripe/", webhooks.stripe_webhook, name="stripe-webhook"),
     path("orders/<str:number>/", views.order_payment, name="order"),
     path("orders/<str:number>/pay/", views.order_pay, name="pay"),
+    path("orders/<str:number>/confirm-received/", views.payment_confirm_received, name="confirm-received"),
     path("money/", views.money, name="money"),
     path("money/<int:organisation_id>/", views.organisation_money, name="organisation-money"),
     path("money/<int:organisation_id>/payouts/", views.payout_onboarding, name="payout-onboarding"),

@@ -34,6 +34,10 @@ def _order_page(request: HttpRequest, number: str, *, error: DomainError | None 
         provider=provider_get().name,
         waiting=waiting,
         can_pay="buyer" in context["sides"] and order.status == "accepted",
+        demo_button=settings.DEBUG,
+        offline_payments=settings.OFFLINE_PAYMENTS,
+        offline_instructions=settings.OFFLINE_PAYMENT_INSTRUCTIONS,
+        can_confirm="operator" in context["sides"] and waiting is not None and waiting.provider == "offline",
         stripe_js_url=settings.STRIPE_JS_URL,
         stripe_publishable_key=settings.STRIPE_PUBLISHABLE_KEY,
     )
@@ -63,12 +67,18 @@ def order_pay(request: HttpRequest, number: str) -> HttpResponse:
         payment = services.payment_start(
             actor=request.user, order_id=order.pk, amount=amount, currency=request.POST.get("currency", "")
         )
-        if payment.provider == "offline":
+        if payment.provider == "offline" and settings.DEBUG and request.POST.get("demo"):
             payment = services.payment_offline_pay(actor=request.user, payment_id=payment.pk)
             if payment.status == Payment.Status.SUCCEEDED:
                 messages.success(request, _("Paid. The money is held in escrow until the order is settled."))
             else:
                 messages.error(request, payment.failure_message or _("The payment failed."))
+        elif payment.provider == "offline":
+            messages.success(
+                request,
+                _("Transfer the amount quoting the reference %(reference)s; the order is paid once it is received.")
+                % {"reference": payment.reference},
+            )
     except PermissionDenied as error:
         raise HttpForbidden(error.message) from None
     except NotFound:
@@ -76,6 +86,24 @@ def order_pay(request: HttpRequest, number: str) -> HttpResponse:
     except DomainError as error:
         return _order_page(request, number, error=error, status=error.status_code)
     return redirect("payments:order", number=order.number)
+
+
+@login_required
+@require_POST
+def payment_confirm_received(request: HttpRequest, number: str) -> HttpResponse:
+    """The operator confirms that the waiting offline payment's transfer was received."""
+    try:
+        payment = services.payment_offline_confirm(
+            actor=request.user, payment_id=int(request.POST.get("payment") or 0),
+            transfer_reference=request.POST.get("transfer_reference", ""), evidence=request.FILES.get("evidence"),
+            note=request.POST.get("note", ""),
+        )  # fmt: skip
+    except (NotFound, ValueError):
+        raise Http404(_("No such payment.")) from None
+    except DomainError as error:
+        return _order_page(request, number, error=error, status=error.status_code)
+    messages.success(request, _("Received: payment %(reference)s funds the escrow.") % {"reference": payment.reference})
+    return redirect("payments:order", number=number)
 
 
 @login_required

@@ -3,11 +3,11 @@ answer 2xx at once, and process it in a Celery task (exactly once, see payments.
 
 import logging
 
-from django.db import transaction
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from marketplace.core import outbox
 from payments.providers import InvalidWebhook
 from payments.providers.stripe import StripeProvider
 from payments.services.events import provider_event_receive
@@ -28,5 +28,5 @@ def stripe_webhook(request: HttpRequest) -> JsonResponse:
     if event.processed_at is None:
         from payments.tasks import provider_event_process
 
-        transaction.on_commit(lambda: provider_event_process.delay(event.pk))
+        outbox.enqueue(provider_event_process, args=[event.pk], key=f"provider-event:{event.pk}")
     return JsonResponse({"received": event.event_id, "duplicate": not created})

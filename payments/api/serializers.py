@@ -98,3 +98,9 @@ class LedgerSerializer(serializers.Serializer):
         child=serializers.CharField(), help_text="What the last stored ledger check found (the nightly task)."
     )
     checked_at = serializers.DateTimeField(allow_null=True, help_text="When that check ran; null if never.")
+
+
+class OfflineConfirmInputSerializer(serializers.Serializer):
+    transfer_reference = serializers.CharField(max_length=100, help_text="The reference of the transfer received.")
+    evidence = serializers.FileField(required=False, help_text="A PDF, JPEG or PNG of the statement or receipt.")
+    note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")

@@ -7,6 +7,7 @@ urlpatterns = [
     path("payments/ledger/", views.LedgerView.as_view(), name="api-payment-ledger"),
     path("payments/<int:payment_id>/", views.PaymentDetailView.as_view(), name="api-payment-detail"),
     path("payments/<int:payment_id>/offline-pay/", views.OfflinePayView.as_view(), name="api-payment-offline-pay"),
+    path("payments/<int:payment_id>/confirm-received/", views.OfflineConfirmView.as_view(), name="api-payment-confirm"),
     path("payments/orders/<str:number>/", views.OrderMoneyView.as_view(), name="api-payment-order"),
     path("payments/orders/<str:number>/release/", views.OrderReleaseView.as_view(), name="api-payment-release"),
     path("payments/orders/<str:number>/refunds/", views.OrderRefundView.as_view(), name="api-payment-refund"),

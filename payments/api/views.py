@@ -3,6 +3,7 @@ cannot see, and money of organisations the viewer does not belong to, answer 404
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -12,11 +13,13 @@ from marketplace.organisations.selectors import is_operator
 from orders.selectors import order_get
 from payments import selectors
 from payments.api import serializers as s
+from payments.idempotency import IDEMPOTENCY_KEY, IDEMPOTENCY_KEY_REQUIRED, idempotent
 from payments.services import escrow
 from payments.services import payments as services
 
 ERRORS = {
     400: "The input is invalid; `message` and `fields` say what to fix. Nothing was written.",
+    422: "The Idempotency-Key was already used for another request (another endpoint or body).",
     403: "Your role does not allow this.",
     404: "No such payment, order or organisation, or one you cannot see.",
     409: "The state does not allow this (not accepted yet, already paid or released, frozen by a chargeback).",
@@ -45,9 +48,11 @@ class PaymentListView(APIView):
         "carries the PaymentIntent's `client_secret` for Stripe.js; in offline mode, POST to `offline-pay/`. "
         "Asking again while a payment waits returns the same payment.",
         request=s.PaymentStartSerializer,
-        responses={201: s.PaymentSerializer, **errors(400, 403, 404, 409)},
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: s.PaymentSerializer, **errors(400, 403, 404, 409, 422)},
         tags=["payments"],
     )
+    @idempotent()
     def post(self, request):
         given = s.PaymentStartSerializer(data=request.data)
         given.is_valid(raise_exception=True)
@@ -68,14 +73,37 @@ class PaymentDetailView(APIView):
 
 class OfflinePayView(APIView):
     @extend_schema(
-        summary="Pay in offline (demo) mode",
+        summary="Pay in demo mode, moving no money (DEBUG only)",
         request=None,
-        responses={200: s.PaymentSerializer, **errors(403, 404, 409)},
+        parameters=[IDEMPOTENCY_KEY],
+        responses={200: s.PaymentSerializer, **errors(403, 404, 409, 422)},
         tags=["payments"],
     )
+    @idempotent()
     def post(self, request, payment_id: int):
         payment = selectors.payment_get(viewer=request.user, payment_id=payment_id)
         payment = services.payment_offline_pay(actor=request.user, payment_id=payment.pk)
+        return Response(s.PaymentSerializer(payment).data)
+
+
+class OfflineConfirmView(APIView):
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    @extend_schema(
+        summary="Confirm an offline payment's transfer was received (operator)",
+        description="With offline payments on (OFFLINE_PAYMENTS), the buyer transfers the amount quoting the "
+        "payment's reference; the operator confirms it with the transfer's own reference and optional evidence, "
+        "and the payment funds the escrow. Confirming again changes nothing.",
+        parameters=[IDEMPOTENCY_KEY],
+        request={"multipart/form-data": s.OfflineConfirmInputSerializer},
+        responses={200: s.PaymentSerializer, **errors(400, 404, 409, 422)},
+        tags=["payments"],
+    )
+    @idempotent()
+    def post(self, request, payment_id: int):
+        given = s.OfflineConfirmInputSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        payment = services.payment_offline_confirm(actor=request.user, payment_id=payment_id, **given.validated_data)
         return Response(s.PaymentSerializer(payment).data)
 
 
@@ -93,9 +121,11 @@ class OrderReleaseView(APIView):
         description="Normally automatic when the order completes or its dispute is resolved; this retries it. "
         "A second release is refused with 409.",
         request=None,
-        responses={200: s.OrderMoneySerializer, **errors(404, 409)},
+        parameters=[IDEMPOTENCY_KEY],
+        responses={200: s.OrderMoneySerializer, **errors(404, 409, 422)},
         tags=["payments"],
     )
+    @idempotent()
     def post(self, request, number: str):
         order = order_get(viewer=request.user, number=number)
         if not is_operator(request.user):
@@ -107,15 +137,22 @@ class OrderReleaseView(APIView):
 class OrderRefundView(APIView):
     @extend_schema(
         summary="Refund part of an order's escrow to the buyer (operator)",
+        description="Requires an `Idempotency-Key` header (e.g. a new UUID per refund): the same key again "
+        "answers the first response and refunds nothing more; the same key with another body is a 422.",
+        parameters=[IDEMPOTENCY_KEY_REQUIRED],
         request=s.RefundInputSerializer,
-        responses={201: s.OrderMoneySerializer, **errors(400, 404, 409)},
+        responses={201: s.OrderMoneySerializer, **errors(400, 404, 409, 422)},
         tags=["payments"],
     )
+    @idempotent(required=True)
     def post(self, request, number: str):
         given = s.RefundInputSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         order = order_get(viewer=request.user, number=number)
-        escrow.escrow_refund(actor=request.user, order_id=order.pk, **given.validated_data)
+        escrow.escrow_refund(
+            actor=request.user, order_id=order.pk, request_key=request.headers.get("Idempotency-Key", ""),
+            **given.validated_data,
+        )  # fmt: skip
         response = _order_money(request, number)
         response.status_code = status.HTTP_201_CREATED
         return response

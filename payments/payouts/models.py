@@ -2,7 +2,8 @@
 contributed to the lots sold, minus the cooperative's levy and each member's outstanding input credit.
 
 A batch covers one or more released orders of one cooperative. Its status changes only in
-`payments.payouts.services.payout_batch_transition` (proposed → approved → executed, proposed → cancelled).
+`payments.payouts.services` (proposed → approved → executing → executed, proposed → cancelled; executing →
+approved when the provider refuses the payments).
 Amounts are integer minor units of the batch's currency.
 """
 
@@ -47,6 +48,7 @@ class PayoutBatch(models.Model):
     class Status(models.TextChoices):
         PROPOSED = "proposed", _("Proposed")
         APPROVED = "approved", _("Approved")
+        EXECUTING = "executing", _("Being paid")
         EXECUTED = "executed", _("Executed")
         CANCELLED = "cancelled", _("Cancelled")
 
@@ -61,6 +63,8 @@ class PayoutBatch(models.Model):
     credit_amount = models.BigIntegerField(_("input credit recovered (minor units)"))
     net_amount = models.BigIntegerField(_("paid to members (minor units)"))
     provider = models.CharField(_("payout provider"), max_length=40, blank=True)
+    attempts = models.PositiveIntegerField(_("executions started"), default=0)
+    error = models.CharField(_("last error"), max_length=300, blank=True)
     proposed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -36,11 +36,22 @@ class PayoutResult:
     provider_reference: str
 
 
+class PayoutRefused(Exception):
+    """The provider definitely paid none of the instructions (nothing moved)."""
+
+
+class PayoutUnavailable(Exception):
+    """No definite answer (a timeout, a 5xx): some or all instructions may have been paid. Paying the same
+    instructions again must be harmless: each carries our reference, the provider's idempotency key."""
+
+
 class PayoutProvider(Protocol):
     name: str
 
     def pay(self, instructions: list[PayoutInstruction]) -> list[PayoutResult]:
-        """Pay every instruction, or raise and pay none; return one result per instruction paid."""
+        """Pay every instruction; return one result per instruction. Raise PayoutRefused when none was paid,
+        anything else (PayoutUnavailable) when the outcome is not known. An instruction paid before (same
+        reference) is not paid again."""
         ...
 
 

@@ -95,7 +95,7 @@ def _instructions(batch: PayoutBatch) -> list[PayoutInstruction]:
 def payout_batch_csv(*, viewer: User, batch_id: int) -> tuple[str, str]:
     """(file name, CSV) of the bulk mobile-money upload of an approved or executed batch."""
     batch = payout_batch_get(viewer=viewer, batch_id=batch_id)
-    if batch.status not in (PayoutBatch.Status.APPROVED, PayoutBatch.Status.EXECUTED):
+    if batch.status not in (PayoutBatch.Status.APPROVED, PayoutBatch.Status.EXECUTING, PayoutBatch.Status.EXECUTED):
         raise NotFound("The payment file exists once the batch is approved.")
     return f"payouts-{batch.reference}.csv", payments_csv(_instructions(batch))
 

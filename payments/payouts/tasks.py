@@ -5,6 +5,7 @@ twice.
   payout batch for it (nothing happens if it is not released yet or already in a batch).
 - payments.payouts.tasks.payouts_propose_released(): the sweep for beat, proposing a batch per cooperative for
   every release no batch covers yet.
+- payments.payouts.tasks.payout_batch_send(batch_id): pay an executing batch's members through the payout provider.
 - payments.payouts.tasks.payout_sms_send(line_id): the statement SMS of an executed payout, sent once.
 """
 
@@ -41,6 +42,31 @@ def payouts_propose_released() -> int:
         except (ValidationFailed, Conflict):
             continue
     return proposed
+
+
+# Pauses (seconds) before asking the payout provider again when it gave no definite answer.
+SEND_RETRY_COUNTDOWNS = (30, 120, 600, 1800, 3600)
+
+
+@shared_task(bind=True, max_retries=len(SEND_RETRY_COUNTDOWNS))
+def payout_batch_send(self, batch_id: int) -> str:
+    """Pay an executing batch's members (the provider is called with no lock held). With no definite answer the
+    call is retried with the same references (the provider's idempotency keys); after the last retry the
+    operator is told and the batch stays "executing" until they settle it with the provider."""
+    from payments.payouts.services import payout_batch_send as send
+    from payments.services.alerts import operator_alert
+
+    outcome = send(batch_id=batch_id)
+    if outcome != "unknown" or self.request.is_eager:
+        return outcome
+    if self.request.retries < len(SEND_RETRY_COUNTDOWNS):
+        raise self.retry(countdown=SEND_RETRY_COUNTDOWNS[self.request.retries])
+    operator_alert(
+        kind="payout_unknown",
+        message=f"The payout provider gave no definite answer for payout batch {batch_id} after "
+        f"{len(SEND_RETRY_COUNTDOWNS) + 1} calls; check with the provider before paying it again.",
+    )
+    return outcome
 
 
 @shared_task(bind=True, max_retries=5, default_retry_delay=60)

@@ -7,9 +7,20 @@ from payments.providers.base import (
     NormalisedEvent,
     PaymentProvider,
     ProviderError,
+    ProviderRefused,
+    ProviderUnavailable,
 )
 
-__all__ = ["InvalidWebhook", "NormalisedEvent", "PaymentProvider", "ProviderError", "provider_get", "provider_named"]
+__all__ = [
+    "InvalidWebhook",
+    "NormalisedEvent",
+    "PaymentProvider",
+    "ProviderError",
+    "ProviderRefused",
+    "ProviderUnavailable",
+    "provider_get",
+    "provider_named",
+]
 
 
 def provider_named(name: str, *, emit=None) -> PaymentProvider:

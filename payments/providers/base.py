@@ -21,6 +21,16 @@ class ProviderError(Exception):
     """The provider refused or failed a call; the message says why."""
 
 
+class ProviderRefused(ProviderError):
+    """A definite refusal (a declined card, an invalid request: a 4xx): nothing moved at the provider."""
+
+
+class ProviderUnavailable(ProviderError):
+    """No definite answer (a timeout, a lost connection, a 5xx, rate limiting): the provider may or may not have
+    carried out the call. The caller keeps its record pending/unknown, retries with the same idempotency key, and
+    in the end asks the provider (reconciliation); it never treats this as a refusal."""
+
+
 # The event types of the processing path, whatever the provider calls them.
 PAYMENT_SUCCEEDED = "payment.succeeded"
 PAYMENT_FAILED = "payment.failed"
@@ -121,6 +131,33 @@ class PaymentProvider(ABC):
 
     @abstractmethod
     def transfer_state(self, reference: str) -> RemoteState | None: ...
+
+    def payment_states_since(self, since, references: list[str]) -> dict[str, RemoteState]:
+        """What the provider holds for the payments created since `since` (a datetime), by reference: paged
+        through the provider's lists by date where it has them. This default asks once per reference."""
+        found = {}
+        for reference in references:
+            state = self.payment_state(reference)
+            if state is not None:
+                found[reference] = state
+        return found
+
+    def transfer_states_since(self, since, references: list[str]) -> dict[str, RemoteState]:
+        found = {}
+        for reference in references:
+            state = self.transfer_state(reference)
+            if state is not None:
+                found[reference] = state
+        return found
+
+    def find_refund(self, *, refund, payment) -> tuple[str, str] | None:
+        """Our refund as the provider holds it, looked up by our id (its metadata), not by its reference:
+        (reference, "succeeded" | "pending" | "failed"), or None if the provider never made it."""
+        return None
+
+    def find_transfer(self, *, transfer) -> str | None:
+        """Our transfer's reference at the provider, looked up by our id; None if the provider never made it."""
+        return None
 
     @property
     def offline(self) -> bool:

@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 
 from payments.models import OfflineRecord
 from payments.providers import base
-from payments.providers.base import CollectResult, NormalisedEvent, PaymentProvider, ProviderError, RemoteState
+from payments.providers.base import CollectResult, NormalisedEvent, PaymentProvider, ProviderRefused, RemoteState
 
 
 def _reference(prefix: str, idempotency_key: str) -> str:
@@ -64,7 +64,7 @@ class OfflineProvider(PaymentProvider):
         """The demo buyer pays (or the card is declined): the payment's event goes through the usual path."""
         record = OfflineRecord.objects.select_for_update().filter(reference=reference, kind="pay").first()
         if record is None:
-            raise ProviderError(f"The offline provider has no payment {reference}.")
+            raise ProviderRefused(f"The offline provider has no payment {reference}.")
         if record.data["status"] == "pending":
             record.data["status"] = "succeeded" if succeed else "failed"
             record.save(update_fields=["data"])
@@ -90,14 +90,15 @@ class OfflineProvider(PaymentProvider):
             currency=currency, order_id=order_id,
         )  # fmt: skip
 
+    @transaction.atomic
     def refund(self, *, refund, payment, idempotency_key: str) -> tuple[str, str]:
         pay = OfflineRecord.objects.select_for_update().filter(reference=payment.reference, kind="pay").first()
         if pay is None or pay.data["status"] != "succeeded":
-            raise ProviderError(f"The offline provider has no succeeded payment {payment.reference} to refund.")
+            raise ProviderRefused(f"The offline provider has no succeeded payment {payment.reference} to refund.")
         existing = OfflineRecord.objects.filter(idempotency_key=idempotency_key).first()
         if existing is None:
             if pay.data["refunded"] + refund.amount > pay.data["amount"]:
-                raise ProviderError("The refund is more than what is left of the payment.")
+                raise ProviderRefused("The refund is more than what is left of the payment.")
             pay.data["refunded"] += refund.amount
             pay.save(update_fields=["data"])
         record = self._record(
@@ -116,6 +117,7 @@ class OfflineProvider(PaymentProvider):
         self.emit(base.ACCOUNT_UPDATED, record.reference, account_reference=record.reference, account_flags=flags)
         return record.reference, return_url
 
+    @transaction.atomic
     def transfer(self, *, transfer, destination: str, source_charge: str, idempotency_key: str) -> str:
         record = self._record(
             "tr", idempotency_key,
@@ -128,13 +130,14 @@ class OfflineProvider(PaymentProvider):
         )  # fmt: skip
         return record.reference
 
+    @transaction.atomic
     def reverse_transfer(self, *, transfer, amount: int, idempotency_key: str) -> str:
         tr = OfflineRecord.objects.select_for_update().filter(reference=transfer.reference, kind="tr").first()
         if tr is None:
-            raise ProviderError(f"The offline provider has no transfer {transfer.reference}.")
+            raise ProviderRefused(f"The offline provider has no transfer {transfer.reference}.")
         if OfflineRecord.objects.filter(idempotency_key=idempotency_key).first() is None:
             if tr.data["reversed"] + amount > tr.data["amount"]:
-                raise ProviderError("The reversal is more than what is left of the transfer.")
+                raise ProviderRefused("The reversal is more than what is left of the transfer.")
             tr.data["reversed"] += amount
             tr.save(update_fields=["data"])
         record = self._record("trr", idempotency_key, {"transfer": transfer.reference, "amount": amount})
@@ -165,6 +168,32 @@ class OfflineProvider(PaymentProvider):
         return RemoteState(
             reference, data["status"], data["amount"], data["currency"], amount_refunded=data["refunded"]
         )
+
+    def payment_states_since(self, since, references: list[str]) -> dict[str, RemoteState]:
+        records = OfflineRecord.objects.filter(kind="pay", reference__in=references)
+        return {
+            r.reference: RemoteState(
+                r.reference, r.data["status"], r.data["amount"], r.data["currency"], amount_refunded=r.data["refunded"]
+            )
+            for r in records
+        }
+
+    def transfer_states_since(self, since, references: list[str]) -> dict[str, RemoteState]:
+        records = OfflineRecord.objects.filter(kind="tr", reference__in=references)
+        return {
+            r.reference: RemoteState(
+                r.reference, "paid", r.data["amount"], r.data["currency"], amount_reversed=r.data["reversed"]
+            )
+            for r in records
+        }
+
+    def find_refund(self, *, refund, payment) -> tuple[str, str] | None:
+        record = OfflineRecord.objects.filter(idempotency_key=f"refund:{refund.pk}", kind="re").first()
+        return (record.reference, "succeeded") if record is not None else None
+
+    def find_transfer(self, *, transfer) -> str | None:
+        record = OfflineRecord.objects.filter(idempotency_key=f"transfer:{transfer.pk}", kind="tr").first()
+        return record.reference if record is not None else None
 
     def transfer_state(self, reference: str) -> RemoteState | None:
         record = OfflineRecord.objects.filter(reference=reference, kind="tr").first()

@@ -20,7 +20,15 @@ from django.conf import settings
 
 from marketplace.core.money import minor_unit_exponent
 from payments.providers import base
-from payments.providers.base import CollectResult, NormalisedEvent, PaymentProvider, ProviderError, RemoteState
+from payments.providers.base import (
+    CollectResult,
+    NormalisedEvent,
+    PaymentProvider,
+    ProviderError,
+    ProviderRefused,
+    ProviderUnavailable,
+    RemoteState,
+)
 
 # Stripe's zero-decimal currencies (docs: "Supported currencies", zero-decimal). Amounts are whole units.
 STRIPE_ZERO_DECIMAL = frozenset(
@@ -44,7 +52,7 @@ def to_stripe_amount(amount: int, currency: str) -> int:
         return amount * 10**shift
     factor = 10 ** (-shift)
     if amount % factor:
-        raise ProviderError(f"{amount} cannot be expressed in Stripe's units of {currency}.")
+        raise ProviderRefused(f"{amount} cannot be expressed in Stripe's units of {currency}.")
     return amount // factor
 
 
@@ -54,7 +62,7 @@ def from_stripe_amount(amount: int, currency: str) -> int:
         return amount * 10 ** (-shift)
     factor = 10**shift
     if amount % factor:
-        raise ProviderError(f"Stripe's {amount} {currency} is not a whole number of our units.")
+        raise ProviderRefused(f"Stripe's {amount} {currency} is not a whole number of our units.")
     return amount // factor
 
 
@@ -77,10 +85,39 @@ def _int(value: Any) -> int | None:
 
 
 def _call(function, *args, **kwargs):
+    """Call Stripe; a definite refusal raises ProviderRefused, anything without a definite answer (a timeout, a
+    lost connection, a 5xx, a 409 idempotency clash with a request still in flight, rate limiting)
+    ProviderUnavailable."""
     try:
         return function(*args, **kwargs)
     except stripe.StripeError as error:
-        raise ProviderError(getattr(error, "user_message", None) or str(error)) from error
+        raise classify(error) from error
+
+
+def classify(error: stripe.StripeError) -> ProviderError:
+    message = getattr(error, "user_message", None) or str(error) or type(error).__name__
+    status = getattr(error, "http_status", None)
+    if isinstance(error, (stripe.APIConnectionError, stripe.RateLimitError)):
+        return ProviderUnavailable(f"Stripe did not answer: {message}")
+    if isinstance(error, stripe.APIError) or status is None or status >= 500 or status in (409, 429):
+        return ProviderUnavailable(f"Stripe did not answer definitely: {message}")
+    return ProviderRefused(message)
+
+
+def _metadata(obj: Any, key: str) -> str:
+    metadata = getattr(obj, "metadata", None)
+    if metadata is None:
+        return ""
+    return str(metadata.to_dict().get(key) or "") if hasattr(metadata, "to_dict") else str(metadata.get(key) or "")
+
+
+def _paged(list_call, params: dict[str, Any], page):
+    """Every object of a Stripe list, following `has_more` with `starting_after`."""
+    while True:
+        yield from page.data
+        if not page.has_more or not page.data:
+            return
+        page = _call(list_call, params={**params, "limit": 100, "starting_after": page.data[-1].id})
 
 
 class StripeProvider(PaymentProvider):
@@ -99,7 +136,8 @@ class StripeProvider(PaymentProvider):
         return stripe.StripeClient(
             self._secret_key or settings.STRIPE_SECRET_KEY,
             base_addresses={"api": base_url, "connect": base_url, "files": base_url},
-            max_network_retries=2,
+            max_network_retries=settings.STRIPE_MAX_NETWORK_RETRIES,
+            http_client=stripe.RequestsClient(timeout=settings.STRIPE_TIMEOUT_SECONDS),
         )
 
     # Collecting and refunding -------------------------------------------------------------------------------
@@ -261,6 +299,64 @@ class StripeProvider(PaymentProvider):
         return NormalisedEvent(id=event_id, type="")
 
     # Reconciliation --------------------------------------------------------------------------------------------
+    def _listed(self, list_call, since, **params) -> list:
+        params = {**params, "created": {"gte": int(since.timestamp())}}
+        first = _call(list_call, params={**params, "limit": 100})
+        return list(_paged(list_call, params, first))
+
+    def payment_states_since(self, since, references: list[str]) -> dict[str, RemoteState]:
+        """Two paged lists by date (PaymentIntents, and their charges for what was refunded) instead of one call
+        per payment."""
+        wanted = set(references)
+        refunded: dict[str, int] = {}
+        charges_params = {"created": {"gt": int(since.timestamp()) - 1}}
+        first = _call(self.client.v1.charges.list, params={**charges_params, "limit": 100})
+        for charge in _paged(self.client.v1.charges.list, charges_params, first):
+            intent = _id(getattr(charge, "payment_intent", None))
+            if intent in wanted:
+                refunded[intent] = refunded.get(intent, 0) + int(getattr(charge, "amount_refunded", 0) or 0)
+        found = {}
+        for intent in self._listed(self.client.v1.payment_intents.list, since):
+            if intent.id not in wanted:
+                continue
+            currency = str(intent.currency).upper()
+            status = {"succeeded": "succeeded", "canceled": "failed"}.get(intent.status, "pending")
+            found[intent.id] = RemoteState(
+                intent.id, status, from_stripe_amount(int(intent.amount), currency), currency,
+                amount_refunded=from_stripe_amount(refunded.get(intent.id, 0), currency),
+            )  # fmt: skip
+        return found
+
+    def transfer_states_since(self, since, references: list[str]) -> dict[str, RemoteState]:
+        wanted = set(references)
+        found = {}
+        for transfer in self._listed(self.client.v1.transfers.list, since):
+            if transfer.id in wanted:
+                currency = str(transfer.currency).upper()
+                found[transfer.id] = RemoteState(
+                    transfer.id, "paid", from_stripe_amount(int(transfer.amount), currency), currency,
+                    amount_reversed=from_stripe_amount(int(transfer.amount_reversed or 0), currency),
+                )  # fmt: skip
+        return found
+
+    def find_refund(self, *, refund, payment) -> tuple[str, str] | None:
+        listed = _call(self.client.v1.refunds.list, params={"payment_intent": payment.reference, "limit": 100})
+        for remote in _paged(self.client.v1.refunds.list, {"payment_intent": payment.reference}, listed):
+            if _metadata(remote, "refund_id") == str(refund.pk):
+                status = {"succeeded": "succeeded", "failed": "failed", "canceled": "failed"}.get(
+                    remote.status, "pending"
+                )
+                return remote.id, status
+        return None
+
+    def find_transfer(self, *, transfer) -> str | None:
+        params = {"transfer_group": transfer.order.number}
+        listed = _call(self.client.v1.transfers.list, params={**params, "limit": 100})
+        for remote in _paged(self.client.v1.transfers.list, params, listed):
+            if _metadata(remote, "transfer_id") == str(transfer.pk):
+                return remote.id
+        return None
+
     def payment_state(self, reference: str) -> RemoteState | None:
         try:
             intent = self.client.v1.payment_intents.retrieve(reference, params={"expand": ["latest_charge"]})

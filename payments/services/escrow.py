@@ -9,19 +9,23 @@ Ledger transactions (the contract with member payouts, payments/payouts):
   transfer   key transfer:<transfer> organisation_payable debit, provider_clearing credit
   chargeback key chargeback:<id>     order_escrow debit, provider_clearing credit
   transfer_reversal                  provider_clearing debit, organisation_payable credit
-Refunds and transfers are posted when decided, inside the deciding transaction, and carried out at the provider
-after the commit by a task (with `refund:<id>` / `transfer:<id>` as the idempotency key). A refund the provider
-fails is corrected by reversing its ledger transaction.
+A refund is posted when decided, inside the deciding transaction; a transfer when its task records the attempt,
+before the provider is called. Both are carried out at the provider by a task, outside any lock, with
+`refund:<id>` / `transfer:<id>` as the idempotency key (payments.services.payments). A refund or transfer the
+provider definitely refuses is corrected by reversing its ledger transaction; one without a definite answer stays
+posted until a retry or reconciliation settles it.
 """
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 
+from marketplace.core import outbox
 from marketplace.core.errors import Conflict, NotFound, ValidationFailed
 from marketplace.core.money import Money
 from marketplace.core.services import audit_record
@@ -34,6 +38,7 @@ from payments.services.alerts import operator_alert
 from payments.services.ledger import account_get_or_create, ledger_post, ledger_reverse
 
 K = Account.Kind
+REQUEST_KEY = re.compile(r"[A-Za-z0-9._-]{1,80}")
 FINAL = (Order.Status.COMPLETED, Order.Status.RESOLVED)
 
 
@@ -138,7 +143,9 @@ def refund_from_escrow(
             reason=note, data={"order": order.number, "amount": part, "currency": order.currency, "reason": reason},
         )  # fmt: skip
         refunds.append(refund)
-        _schedule("payments.tasks.refund_submit", refund.pk)
+        from payments.tasks import refund_submit
+
+        enqueue(refund_submit, refund.pk, key=f"refund-submit:{refund.pk}")
         left -= part
         if left == 0:
             break
@@ -164,19 +171,27 @@ def transfer_create(*, order_id: int, amount: int, provider: str = "") -> Transf
     transfer = Transfer.objects.create(
         order=order, organisation_id=order.seller_id, provider=provider, amount=amount, currency=order.currency
     )
-    _schedule("payments.tasks.transfer_submit", transfer.pk)
+    audit_record(
+        actor=None, action="transfer.created", subject=transfer, organisation_id=order.seller_id,
+        to_status=transfer.status, data={"order": order.number, "amount": amount, "currency": order.currency},
+    )  # fmt: skip
+    from payments.tasks import transfer_submit
+
+    enqueue(transfer_submit, transfer.pk, key=f"transfer-submit:{transfer.pk}")
     return transfer
 
 
-def _schedule(task_name: str, *args) -> None:
-    from celery import current_app
-
-    transaction.on_commit(lambda: current_app.tasks[task_name].delay(*args))
+def enqueue(task, *args, key: str | None = None) -> None:
+    """Run `task(*args)` once this transaction commits, through the outbox (an imported task, never a name): the
+    intent commits with the transaction and is sent even if the broker is down at that moment."""
+    outbox.enqueue(task, args=args, key=key)
 
 
 @transaction.atomic
-def escrow_refund(*, actor, order_id: int, amount, reason: str) -> list[Refund]:
-    """The operator refunds part or all of what an order's escrow holds."""
+def escrow_refund(*, actor, order_id: int, amount, reason: str, request_key: str) -> list[Refund]:
+    """The operator refunds part or all of what an order's escrow holds. `request_key` identifies the request
+    (the API's Idempotency-Key header, or the refund form's own token): asking twice with the same key refunds
+    once and returns the first refunds."""
     if not is_operator(actor):
         raise NotFound("No such order.")
     order = Order.objects.filter(pk=order_id).first()
@@ -187,33 +202,54 @@ def escrow_refund(*, actor, order_id: int, amount, reason: str) -> list[Refund]:
         errors["amount"] = f"Give the refund as a whole number of minor units of {order.currency}, more than 0."
     if not (reason or "").strip():
         errors["reason"] = "Say why the buyer is refunded."
+    request_key = str(request_key or "").strip()
+    if not REQUEST_KEY.fullmatch(request_key):
+        errors["idempotency_key"] = (
+            "Give the request a key of 1 to 80 letters, digits, '.', '_' or '-' (the Idempotency-Key header)."
+        )
     if errors:
         raise ValidationFailed(" ".join(errors.values()), fields=errors)
     escrow = _lock_escrow(order)
+    key = f"operator:{order.pk}:{request_key}"
+    already = list(Refund.objects.filter(order=order).filter(Q(key=key) | Q(key__startswith=f"{key}:")).order_by("pk"))
+    if already:
+        return already  # the same request again (under the escrow's lock): no second refund
     if escrow_frozen(order.pk):
         raise Conflict(f"A card chargeback freezes the escrow of order {order.number}; wait until it closes.")
     return refund_from_escrow(
-        actor=actor, order=order, escrow=escrow, amount=amount, reason=Refund.Reason.OPERATOR,
-        key=f"operator:{order.pk}:{Refund.objects.filter(order=order).count()}", note=reason.strip(),
+        actor=actor, order=order, escrow=escrow, amount=amount, reason=Refund.Reason.OPERATOR, key=key,
+        note=reason.strip(),
     )  # fmt: skip
 
 
-def refund_failed(*, refund: Refund, message: str) -> None:
-    """The provider could not refund: reverse the refund's posting, so the money is back in escrow."""
-    if refund.status == Refund.Status.FAILED:
-        return
-    refund.status = Refund.Status.FAILED
-    refund.error = message[:300]
-    refund.save(update_fields=["status", "error"])
-    posted = LedgerTransaction.objects.filter(idempotency_key=f"refund:{refund.pk}").first()
-    if posted is not None and not hasattr(posted, "reversed_by"):
-        ledger_reverse(actor=None, transaction_id=posted.pk, reason=f"The provider failed the refund: {message}"[:300])
-    operator_alert(
-        kind="refund_failed",
-        message=f"Refund {refund.pk} of {Money(refund.amount, refund.currency)} for order {refund.order_id} "
-        f"failed at the provider ({message}); the money is back in escrow.",
-        order_id=refund.order_id,
-    )
+def refund_record_failed(*, refund_id: int, message: str, actor=None) -> Refund | None:
+    """The provider definitely refused the refund: reverse its posting (the money is back in escrow) in the same
+    transaction as the refund's move to failed. Once only."""
+    with transaction.atomic():
+        refund = Refund.objects.select_for_update().filter(pk=refund_id).first()
+        if refund is None or refund.status == Refund.Status.FAILED:
+            return refund
+
+        def reverse(refund: Refund) -> dict:
+            refund.error = message[:300]
+            posted = LedgerTransaction.objects.filter(idempotency_key=f"refund:{refund.pk}").first()
+            if posted is not None and not hasattr(posted, "reversed_by"):
+                ledger_reverse(
+                    actor=actor, transaction_id=posted.pk, reason=f"The provider failed the refund: {message}"[:300]
+                )
+            return {"error": refund.error}
+
+        from payments.services.transitions import refund_transition
+
+        refund_transition(refund=refund, to_status=Refund.Status.FAILED, actor=actor, reason=message[:300],
+                          apply=reverse)  # fmt: skip
+        operator_alert(
+            kind="refund_failed",
+            message=f"Refund {refund.pk} of {Money(refund.amount, refund.currency)} for order {refund.order_id} "
+            f"failed at the provider ({message}); the money is back in escrow.",
+            order_id=refund.order_id,
+        )
+        return refund
 
 
 # --- Release and settlement ----------------------------------------------------------------------------------
@@ -285,7 +321,7 @@ def escrow_settle(*, actor, order_id: int, explicit: bool = False) -> str:
             # when that batch is executed (payments.payouts), so the payable is never drawn on twice.
             from payments.payouts.tasks import payout_propose_for_order
 
-            transaction.on_commit(lambda: payout_propose_for_order.delay(order.pk))
+            enqueue(payout_propose_for_order, order.pk, key=f"payout-propose:{order.pk}")
         elif net > 0:
             transfer_create(order_id=order.pk, amount=net, provider=payments[0].provider)
     refund_from_escrow(
@@ -350,14 +386,18 @@ def chargeback_open(*, provider: str, reference: str, payment: Payment, amount: 
 
 
 def chargeback_close(*, dispute: ChargeDispute, won: bool, amount: int | None = None) -> None:
-    dispute.status = ChargeDispute.Status.WON if won else ChargeDispute.Status.LOST
+    """A chargeback closes (the dispute row is locked by the caller): a lost one takes the money from escrow."""
     from django.utils import timezone
 
-    dispute.closed_at = timezone.now()
-    dispute.save(update_fields=["status", "closed_at"])
+    from payments.services.transitions import charge_dispute_transition
+
     order = Order.objects.get(pk=dispute.order_id)
-    escrow = _lock_escrow(order)
-    if not won:
+
+    def close(dispute: ChargeDispute) -> dict:
+        dispute.closed_at = timezone.now()
+        if won:
+            return {"order": order.number}
+        escrow = _lock_escrow(order)
         lost = dispute.amount if amount is None else amount
         taken = min(lost, escrow.balance)
         if taken > 0:
@@ -377,25 +417,23 @@ def chargeback_close(*, dispute: ChargeDispute, won: bool, amount: int | None = 
                 "(reverse the transfer to the seller if that is fair).",
                 order_id=order.pk,
             )
-    audit_record(
-        actor=None, action="escrow.unfrozen", subject=dispute, data={"order": order.number, "status": dispute.status}
+        return {"order": order.number, "taken": taken, "lost": lost}
+
+    charge_dispute_transition(
+        dispute=dispute, to_status=ChargeDispute.Status.WON if won else ChargeDispute.Status.LOST, apply=close
     )
-    _schedule("payments.tasks.escrow_follow_up", order.pk)
+    from payments.tasks import escrow_follow_up
+
+    enqueue(escrow_follow_up, order.pk, key=f"escrow-follow-up:chargeback:{dispute.pk}")
 
 
 # --- Transfers -----------------------------------------------------------------------------------------------
 
 
-def transfer_record_paid(*, transfer: Transfer, reference: str, destination: str = "") -> None:
-    """The provider made the transfer: the seller's payable goes to the provider clearing account (once)."""
-    if transfer.status != Transfer.Status.PENDING:
-        return
-    transfer.reference = reference
-    transfer.destination = destination or transfer.destination
-    transfer.status = Transfer.Status.PAID
-    transfer.error = ""
-    transfer.save(update_fields=["reference", "destination", "status", "error", "updated_at"])
-    ledger_post(
+def transfer_post(*, transfer: Transfer) -> LedgerTransaction:
+    """The transfer's money leaves the seller's payable for the provider clearing account (once: its key is the
+    transfer's id). Posted before the provider is called, so the payable can never be sent twice."""
+    return ledger_post(
         actor=None,
         kind="transfer",
         idempotency_key=f"transfer:{transfer.pk}",
@@ -403,7 +441,45 @@ def transfer_record_paid(*, transfer: Transfer, reference: str, destination: str
             (payable_account(transfer.organisation_id, transfer.currency), transfer.amount),
             (clearing_account(transfer.currency), -transfer.amount),
         ],
-        memo=f"Transfer {reference} to the seller of order {transfer.order_id}",
+        memo=f"Transfer {transfer.pk} to the seller of order {transfer.order_id}",
+        order_id=transfer.order_id,
+    )
+
+
+def transfer_record_paid(*, transfer: Transfer, reference: str, destination: str = "") -> None:
+    """The provider made the transfer (the caller holds the transfer's row lock). Its posting is normally made
+    before the call already; posting again is a no-op."""
+    if transfer.status not in (Transfer.Status.PENDING, Transfer.Status.UNKNOWN):
+        return
+    from payments.services.transitions import transfer_transition
+
+    def paid(transfer: Transfer) -> dict:
+        transfer.reference = reference
+        transfer.destination = destination or transfer.destination
+        transfer.error = ""
+        transfer_post(transfer=transfer)
+        return {"reference": reference, "amount": transfer.amount, "currency": transfer.currency}
+
+    transfer_transition(transfer=transfer, to_status=Transfer.Status.PAID, apply=paid)
+
+
+def transfer_record_failed(*, transfer: Transfer, message: str) -> None:
+    """The provider definitely refused a transfer we posted (the caller holds the row lock): reverse the posting,
+    so the money is owed to the seller again, and tell the operator."""
+    from payments.services.transitions import transfer_transition
+
+    def failed(transfer: Transfer) -> dict:
+        transfer.error = message[:300]
+        posted = LedgerTransaction.objects.filter(idempotency_key=f"transfer:{transfer.pk}").first()
+        if posted is not None and not hasattr(posted, "reversed_by"):
+            ledger_reverse(actor=None, transaction_id=posted.pk, reason=f"The provider refused: {message}"[:300])
+        return {"error": transfer.error}
+
+    transfer_transition(transfer=transfer, to_status=Transfer.Status.FAILED, reason=message[:300], apply=failed)
+    operator_alert(
+        kind="transfer_failed",
+        message=f"Transfer {transfer.pk} of {Money(transfer.amount, transfer.currency)} for order "
+        f"{transfer.order_id} was refused by the provider ({message}); the money is owed to the seller again.",
         order_id=transfer.order_id,
     )
 
@@ -411,7 +487,7 @@ def transfer_record_paid(*, transfer: Transfer, reference: str, destination: str
 def transfer_record_reversed(*, transfer: Transfer, amount_reversed: int) -> int:
     """The provider's running total reversed on a transfer: post what is new. Returns the amount posted."""
     delta = min(amount_reversed, transfer.amount) - transfer.amount_reversed
-    if delta <= 0 or transfer.status == Transfer.Status.PENDING:
+    if delta <= 0 or transfer.status != Transfer.Status.PAID:
         return 0
     ledger_post(
         actor=None,
@@ -426,6 +502,9 @@ def transfer_record_reversed(*, transfer: Transfer, amount_reversed: int) -> int
     )
     transfer.amount_reversed += delta
     if transfer.amount_reversed == transfer.amount:
-        transfer.status = Transfer.Status.REVERSED
-    transfer.save(update_fields=["amount_reversed", "status", "updated_at"])
+        from payments.services.transitions import transfer_transition
+
+        transfer_transition(transfer=transfer, to_status=Transfer.Status.REVERSED, data={"reversed": delta})
+    else:
+        transfer.save(update_fields=["amount_reversed", "updated_at"])
     return delta

@@ -23,6 +23,7 @@ from payments.providers import PaymentProvider, provider_named
 from payments.providers import base as ev
 from payments.services import escrow
 from payments.services.alerts import operator_alert
+from payments.services.transitions import payment_transition, refund_transition
 
 Outcome = ProviderEvent.Outcome
 
@@ -35,7 +36,9 @@ def provider_for(name: str) -> PaymentProvider:
 def _offline_emitted(raw: dict[str, Any]) -> None:
     event, created = provider_event_receive(provider="offline", raw=raw)
     if created:
-        escrow._schedule("payments.tasks.provider_event_process", event.pk)
+        from payments.tasks import provider_event_process as task
+
+        escrow.enqueue(task, event.pk, key=f"provider-event:{event.pk}")
 
 
 def provider_event_receive(*, provider: str, raw: dict[str, Any]) -> tuple[ProviderEvent, bool]:
@@ -115,14 +118,13 @@ def payment_succeeded(event: ev.NormalisedEvent, provider: str) -> str:
         )
     if errors:
         raise ValidationFailed(" ".join(errors.values()) + " The escrow was not funded.", fields=errors)
-    payment.status = Payment.Status.SUCCEEDED
-    payment.charge_reference = event.charge_reference or payment.charge_reference
-    payment.save(update_fields=["status", "charge_reference", "updated_at"])
-    escrow.escrow_fund(payment=payment)
-    audit_record(
-        actor=None, action="payment.succeeded", subject=payment, organisation_id=order.buyer_id,
-        data={"order": order.number, "amount": payment.amount, "currency": payment.currency},
-    )  # fmt: skip
+
+    def fund(payment: Payment) -> dict:
+        payment.charge_reference = event.charge_reference or payment.charge_reference
+        escrow.escrow_fund(payment=payment)
+        return {"order": order.number, "amount": payment.amount, "currency": payment.currency, "event": event.id}
+
+    payment_transition(payment=payment, to_status=Payment.Status.SUCCEEDED, apply=fund)
     needed = order.status == Order.Status.ACCEPTED
     if needed:
         try:
@@ -149,10 +151,13 @@ def payment_failed(event: ev.NormalisedEvent, provider: str) -> str:
     payment = _payment(event, provider)
     if payment is None or payment.status != Payment.Status.PENDING:
         return Outcome.IGNORED
-    payment.status = Payment.Status.FAILED
-    payment.failure_message = (event.failure_message or "The payment failed.")[:300]
-    payment.save(update_fields=["status", "failure_message", "updated_at"])
-    audit_record(actor=None, action="payment.failed", subject=payment, reason=payment.failure_message)
+    message = (event.failure_message or "The payment failed.")[:300]
+
+    def note(payment: Payment) -> dict:
+        payment.failure_message = message
+        return {"event": event.id}
+
+    payment_transition(payment=payment, to_status=Payment.Status.FAILED, reason=message, apply=note)
     return Outcome.APPLIED
 
 
@@ -171,7 +176,8 @@ def payment_refunded(event: ev.NormalisedEvent, provider: str) -> str:
         actor=None, order=order, escrow=escrow._lock_escrow(order), amount=extra, reason=Refund.Reason.PROVIDER,
         key=f"provider:{payment.pk}:{event.amount}", note="Refunded at the provider",
     )  # fmt: skip
-    Refund.objects.filter(pk__in=[r.pk for r in refunds]).update(status=Refund.Status.SUCCEEDED)
+    for refund in Refund.objects.select_for_update().filter(pk__in=[r.pk for r in refunds]).order_by("pk"):
+        refund_transition(refund=refund, to_status=Refund.Status.SUCCEEDED, data={"event": event.id})
     return Outcome.APPLIED
 
 
@@ -188,11 +194,15 @@ def _our_refund(event: ev.NormalisedEvent) -> Refund | None:
 
 def refund_succeeded(event: ev.NormalisedEvent, provider: str) -> str:
     refund = _our_refund(event)
-    if refund is None or refund.status != Refund.Status.PENDING:
+    if refund is None or refund.status not in (Refund.Status.PENDING, Refund.Status.UNKNOWN):
         return Outcome.IGNORED  # a refund made at the provider directly counts through charge.refunded
-    refund.status = Refund.Status.SUCCEEDED
-    refund.reference = event.refund_reference or refund.reference
-    refund.save(update_fields=["status", "reference"])
+
+    def note(refund: Refund) -> dict:
+        refund.reference = event.refund_reference or refund.reference
+        refund.error = ""
+        return {"event": event.id, "reference": refund.reference}
+
+    refund_transition(refund=refund, to_status=Refund.Status.SUCCEEDED, apply=note)
     return Outcome.APPLIED
 
 
@@ -200,7 +210,7 @@ def refund_failed(event: ev.NormalisedEvent, provider: str) -> str:
     refund = _our_refund(event)
     if refund is None or refund.status == Refund.Status.FAILED:
         return Outcome.IGNORED
-    escrow.refund_failed(refund=refund, message=event.failure_message or "refused by the provider")
+    escrow.refund_record_failed(refund_id=refund.pk, message=event.failure_message or "refused by the provider")
     return Outcome.APPLIED
 
 
@@ -241,8 +251,8 @@ def _transfer(event: ev.NormalisedEvent) -> Transfer | None:
 
 def transfer_created(event: ev.NormalisedEvent, provider: str) -> str:
     transfer = _transfer(event)
-    if transfer is None or transfer.status != Transfer.Status.PENDING:
-        return Outcome.IGNORED
+    if transfer is None or transfer.status != Transfer.Status.UNKNOWN:
+        return Outcome.IGNORED  # only a transfer we sent (posted, outcome not yet recorded) is confirmed by it
     escrow.transfer_record_paid(transfer=transfer, reference=event.transfer_reference)
     return Outcome.APPLIED
 
@@ -272,7 +282,9 @@ def account_updated(event: ev.NormalisedEvent, provider: str) -> str:
         data=event.account_flags,
     )  # fmt: skip
     if account.payouts_enabled:
-        escrow._schedule("payments.tasks.transfers_submit_waiting", account.organisation_id)
+        from payments.tasks import transfers_submit_waiting
+
+        escrow.enqueue(transfers_submit_waiting, account.organisation_id)
     return Outcome.APPLIED
 
 

@@ -3,7 +3,11 @@ refund or a transfer, reverse a transfer. Each provider call carries an idempote
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from marketplace.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from marketplace.core.money import Money
@@ -13,11 +17,12 @@ from marketplace.organisations.roles import Capability
 from marketplace.organisations.selectors import is_operator, organisation_for
 from orders.models import Order
 from orders.selectors import order_get_by_id, order_sides
-from payments.models import Payment, PayoutAccount, ProviderEvent, Refund, Transfer
-from payments.providers import ProviderError, provider_get
+from payments.models import OfflinePaymentConfirmation, Payment, PayoutAccount, ProviderEvent, Refund, Transfer
+from payments.providers import ProviderError, ProviderRefused, ProviderUnavailable, provider_get
 from payments.services import escrow
 from payments.services.alerts import operator_alert
 from payments.services.events import provider_event_process, provider_event_receive, provider_for
+from payments.services.transitions import refund_transition, transfer_transition
 
 
 def _buyer_order(actor: User, order_id: int) -> Order:
@@ -51,6 +56,12 @@ def payment_start(*, actor: User, order_id: int, amount, currency: str) -> Payme
             "accepted it, and only once."
         )
     provider = provider_for(provider_get().name)
+    if provider.offline and not settings.OFFLINE_PAYMENTS:
+        raise Conflict(
+            "This deployment takes no payments yet: no card provider is set up and offline payments (a bank or "
+            "mobile-money transfer confirmed by the operator) are off.",
+            code="payments_off",
+        )
     with transaction.atomic():
         escrow._lock_escrow(order)  # one payment start at a time per order
         waiting = Payment.objects.filter(order=order, provider=provider.name, status=Payment.Status.PENDING).first()
@@ -77,11 +88,17 @@ def payment_start(*, actor: User, order_id: int, amount, currency: str) -> Payme
 
 
 def payment_offline_pay(*, actor: User, payment_id: int, succeed: bool = True) -> Payment:
-    """Offline mode: the demo buyer "pays". The offline provider's event goes through the usual processing."""
+    """The demo buyer "pays" with no money moving: only with DEBUG on (a development or demo deployment). The
+    offline provider's event goes through the usual processing."""
     payment = Payment.objects.filter(pk=payment_id).first()
     if payment is None:
         raise NotFound("No such payment.")
     _buyer_order(actor, payment.order_id)
+    if not settings.DEBUG:
+        raise PermissionDenied(
+            "Paying without moving money exists only in demo mode. Transfer the amount quoting the payment's "
+            "reference; the operator confirms it when it is received."
+        )
     if payment.provider != "offline":
         raise Conflict("This payment goes through Stripe: pay with a card on the payment page.")
     if payment.status != Payment.Status.PENDING:
@@ -90,6 +107,57 @@ def payment_offline_pay(*, actor: User, payment_id: int, succeed: bool = True) -
         raw = provider_for("offline").settle_demo_payment(reference=payment.reference, succeed=succeed)
         event, _created = provider_event_receive(provider="offline", raw=raw)
         provider_event_process(event_pk=event.pk)
+    payment.refresh_from_db()
+    return payment
+
+
+def payment_offline_confirm(
+    *, actor: User, payment_id: int, transfer_reference: str, evidence=None, note: str = ""
+) -> Payment:
+    """The operator confirms that an offline payment's money was received (a bank or mobile-money transfer quoting
+    the payment's reference): the reference of the transfer and optional evidence are kept, and the offline
+    provider's payment event funds the escrow like any payment. Confirming again changes nothing."""
+    if not is_operator(actor):
+        raise NotFound("No such payment.")
+    payment = Payment.objects.filter(pk=payment_id).first()
+    if payment is None:
+        raise NotFound("No such payment.")
+    errors: dict[str, str] = {}
+    transfer_reference = str(transfer_reference or "").strip()
+    if not 1 <= len(transfer_reference) <= 100:
+        errors["transfer_reference"] = (
+            "Give the reference of the transfer received (bank or mobile money), 1 to 100 characters."
+        )
+    if evidence is not None:
+        name = str(getattr(evidence, "name", "")).lower()
+        if not name.endswith((".pdf", ".jpg", ".jpeg", ".png")):
+            errors["evidence"] = "Attach the evidence as a PDF, JPEG or PNG file."
+        elif evidence.size > settings.OFFLINE_EVIDENCE_MAX_BYTES:
+            errors["evidence"] = f"The evidence file is larger than {settings.OFFLINE_EVIDENCE_MAX_BYTES // 1024} KB."
+    if errors:
+        raise ValidationFailed(" ".join(errors.values()), fields=errors)
+    if payment.provider != "offline":
+        raise Conflict("This payment goes through the card provider; it is confirmed by the provider, not by hand.")
+    if not settings.OFFLINE_PAYMENTS:
+        raise Conflict("Offline payments are off on this deployment (OFFLINE_PAYMENTS).", code="payments_off")
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment_id)
+        if payment.status == Payment.Status.SUCCEEDED:
+            return payment
+        if payment.status != Payment.Status.PENDING:
+            raise Conflict(f"Payment {payment.reference} is {payment.get_status_display().lower()}.")
+        OfflinePaymentConfirmation.objects.create(
+            payment=payment, transfer_reference=transfer_reference, evidence=evidence or "", note=note[:300],
+            confirmed_by=actor,
+        )  # fmt: skip
+        order = Order.objects.get(pk=payment.order_id)
+        audit_record(
+            actor=actor, action="payment.offline_confirmed", subject=payment, organisation_id=order.buyer_id,
+            data={"order": order.number, "transfer_reference": transfer_reference, "evidence": bool(evidence)},
+        )  # fmt: skip
+        raw = provider_for("offline").settle_demo_payment(reference=payment.reference, succeed=True)
+        event, _created = provider_event_receive(provider="offline", raw=raw)
+    provider_event_process(event_pk=event.pk)
     payment.refresh_from_db()
     return payment
 
@@ -161,77 +229,196 @@ def payout_onboarding_start(*, actor: User, organisation_id: int, return_url: st
 
 
 # --- Carried out after the commit by tasks ---------------------------------------------------------------------
+# Never call the provider while holding a database lock (house rule 4): each call is recorded first in its own
+# transaction, made with an idempotency key derived from our id, and its outcome recorded in a new transaction.
+# A definite refusal (ProviderRefused) fails the record and reverses its posting; no definite answer
+# (ProviderUnavailable: a timeout, a 5xx) leaves it "unknown" for the task to retry with the same key and, after
+# the retries, for reconciliation to settle by asking the provider.
+
+UNSETTLED_REFUND = (Refund.Status.PENDING, Refund.Status.UNKNOWN)
 
 
 def refund_submit(*, refund_id: int) -> str:
+    """Send a refund (posted when decided) to the provider. Returns succeeded | pending | failed | unknown |
+    nothing_to_do."""
     with transaction.atomic():
-        refund = Refund.objects.select_for_update().filter(pk=refund_id).select_related("payment").first()
-        if refund is None or refund.status != Refund.Status.PENDING:
+        refund = Refund.objects.select_for_update().filter(pk=refund_id).first()
+        if refund is None or refund.status not in UNSETTLED_REFUND:
             return "nothing_to_do"
-        provider = provider_for(refund.payment.provider)
-        try:
-            reference, status = provider.refund(
-                refund=refund, payment=refund.payment, idempotency_key=f"refund:{refund.pk}"
-            )
-        except ProviderError as error:
-            escrow.refund_failed(refund=refund, message=str(error))
-            return "failed"
-        refund.reference = reference
+        refund.attempts += 1
+        refund.last_attempt_at = timezone.now()
+        refund.save(update_fields=["attempts", "last_attempt_at"])
+    refund = Refund.objects.select_related("payment").get(pk=refund_id)
+    provider = provider_for(refund.payment.provider)
+    try:
+        reference, status = provider.refund(
+            refund=refund, payment=refund.payment, idempotency_key=f"refund:{refund.pk}"
+        )
+    except ProviderRefused as error:
+        escrow.refund_record_failed(refund_id=refund.pk, message=str(error))
+        return "failed"
+    except ProviderUnavailable as error:
+        return refund_record_unknown(refund_id=refund.pk, message=str(error))
+    return refund_record_outcome(refund_id=refund.pk, reference=reference, status=status)
+
+
+def refund_record_unknown(*, refund_id: int, message: str) -> str:
+    with transaction.atomic():
+        refund = Refund.objects.select_for_update().filter(pk=refund_id).first()
+        if refund is None or refund.status not in UNSETTLED_REFUND:
+            return "nothing_to_do"
+        refund.error = message[:300]
+        if refund.status == Refund.Status.PENDING:
+            refund_transition(refund=refund, to_status=Refund.Status.UNKNOWN, reason=refund.error)
+        else:
+            refund.save(update_fields=["error"])
+    return "unknown"
+
+
+def refund_record_outcome(*, refund_id: int, reference: str, status: str) -> str:
+    """What the provider answered (or what reconciliation found): succeeded, pending (it answers later by webhook)
+    or failed."""
+    if status == "failed":
+        escrow.refund_record_failed(refund_id=refund_id, message="refused by the provider")
+        return "failed"
+    with transaction.atomic():
+        refund = Refund.objects.select_for_update().filter(pk=refund_id).first()
+        if refund is None or refund.status not in UNSETTLED_REFUND:
+            return "nothing_to_do"
+
+        def note(refund: Refund) -> dict:
+            refund.reference = reference or refund.reference
+            refund.error = ""
+            return {"reference": refund.reference}
+
         if status == "succeeded":
-            refund.status = Refund.Status.SUCCEEDED
-        refund.save(update_fields=["reference", "status"])
-        if status == "failed":
-            escrow.refund_failed(refund=refund, message="refused by the provider")
-        return status
+            refund_transition(refund=refund, to_status=Refund.Status.SUCCEEDED, apply=note)
+        elif refund.status == Refund.Status.UNKNOWN:
+            refund_transition(refund=refund, to_status=Refund.Status.PENDING, apply=note)
+        else:
+            note(refund)
+            refund.save(update_fields=["reference", "error"])
+    return status
+
+
+def refund_reconcile(*, refund_id: int) -> str:
+    """After the retries: ask the provider for the refund by our id. Found: record what it says. Not found: the
+    provider never made it, so it fails and its money is back in escrow (a refund that still appears later at the
+    provider is booked from its charge.refunded event, like one made in the provider's dashboard)."""
+    refund = Refund.objects.select_related("payment").filter(pk=refund_id).first()
+    if refund is None or refund.status not in UNSETTLED_REFUND:
+        return "nothing_to_do"
+    try:
+        found = provider_for(refund.payment.provider).find_refund(refund=refund, payment=refund.payment)
+    except ProviderError as error:
+        return refund_record_unknown(refund_id=refund_id, message=f"Reconciliation could not ask: {error}")
+    if found is None:
+        escrow.refund_record_failed(
+            refund_id=refund_id, message=f"the provider has no refund {refund.pk} after {refund.attempts} call(s)"
+        )
+        return "failed"
+    reference, status = found
+    return refund_record_outcome(refund_id=refund_id, reference=reference, status=status)
+
+
+UNSETTLED_TRANSFER = (Transfer.Status.PENDING, Transfer.Status.UNKNOWN)
 
 
 def transfer_submit(*, transfer_id: int) -> str:
+    """Send a transfer to the seller's payout account. Returns paid | failed | unknown | waiting | short |
+    nothing_to_do."""
     with transaction.atomic():
-        transfer = Transfer.objects.select_for_update().filter(pk=transfer_id).select_related("order").first()
-        if transfer is None or transfer.status != Transfer.Status.PENDING:
+        transfer = Transfer.objects.select_for_update().filter(pk=transfer_id).first()
+        if transfer is None or transfer.status not in UNSETTLED_TRANSFER:
             return "nothing_to_do"
         account = PayoutAccount.objects.filter(
             organisation_id=transfer.organisation_id, provider=transfer.provider, payouts_enabled=True
         ).first()
-        if account is None:
+        if account is None and transfer.status == Transfer.Status.PENDING:
             transfer.error = "Waiting for the seller to finish setting up payouts."
             transfer.save(update_fields=["error", "updated_at"])
             return "waiting"
-        payable = escrow.payable_account(transfer.organisation_id, transfer.currency)
-        payable = type(payable).objects.select_for_update().get(pk=payable.pk)
-        if payable.balance < transfer.amount:
-            # Member payouts (payments.payouts) draw on the same payable: never send money that is not owed.
-            transfer.error = (
-                f"Only {Money(payable.balance, transfer.currency)} is owed to the seller now; the transfer of "
-                f"{Money(transfer.amount, transfer.currency)} waits for the operator."
-            )
-            transfer.save(update_fields=["error", "updated_at"])
-            operator_alert(kind="transfer_short", message=transfer.error, order_id=transfer.order_id)
-            return "short"
-        payment = Payment.objects.filter(order_id=transfer.order_id, status=Payment.Status.SUCCEEDED).order_by("pk")
-        payment = payment.first()
-        provider = provider_for(transfer.provider)
-        try:
-            reference = provider.transfer(
-                transfer=transfer, destination=account.reference,
-                source_charge=payment.charge_reference if payment else "", idempotency_key=f"transfer:{transfer.pk}",
-            )  # fmt: skip
-        except ProviderError as error:
-            transfer.error = str(error)[:300]
-            transfer.save(update_fields=["error", "updated_at"])
-            operator_alert(
-                kind="transfer_failed",
-                message=f"Transfer {transfer.pk} for order {transfer.order.number} failed: {error}",
-                order_id=transfer.order_id,
-            )
+        if transfer.status == Transfer.Status.PENDING:
+            payable = escrow.payable_account(transfer.organisation_id, transfer.currency)
+            payable = type(payable).objects.select_for_update().get(pk=payable.pk)
+            if payable.balance < transfer.amount:
+                # Member payouts (payments.payouts) draw on the same payable: never send money that is not owed.
+                transfer.error = (
+                    f"Only {Money(payable.balance, transfer.currency)} is owed to the seller now; the transfer of "
+                    f"{Money(transfer.amount, transfer.currency)} waits for the operator."
+                )
+                transfer.save(update_fields=["error", "updated_at"])
+                operator_alert(kind="transfer_short", message=transfer.error, order_id=transfer.order_id)
+                return "short"
+
+            def sending(transfer: Transfer) -> dict:
+                transfer.destination = account.reference
+                escrow.transfer_post(transfer=transfer)
+                return {"destination": account.reference, "amount": transfer.amount}
+
+            # The attempt is recorded (and the money posted as sent) before the call.
+            transfer_transition(transfer=transfer, to_status=Transfer.Status.UNKNOWN, apply=sending)
+        transfer.attempts += 1
+        transfer.last_attempt_at = timezone.now()
+        transfer.save(update_fields=["attempts", "last_attempt_at", "updated_at"])
+    transfer = Transfer.objects.select_related("order").get(pk=transfer_id)
+    payment = Payment.objects.filter(order_id=transfer.order_id, status=Payment.Status.SUCCEEDED).order_by("pk")
+    payment = payment.first()
+    try:
+        reference = provider_for(transfer.provider).transfer(
+            transfer=transfer, destination=transfer.destination,
+            source_charge=payment.charge_reference if payment else "", idempotency_key=f"transfer:{transfer.pk}",
+        )  # fmt: skip
+    except ProviderRefused as error:
+        return transfer_record_outcome(transfer_id=transfer_id, reference="", refused=str(error))
+    except ProviderUnavailable as error:
+        Transfer.objects.filter(pk=transfer_id).update(error=str(error)[:300])
+        return "unknown"
+    return transfer_record_outcome(transfer_id=transfer_id, reference=reference)
+
+
+def transfer_record_outcome(*, transfer_id: int, reference: str, refused: str = "") -> str:
+    with transaction.atomic():
+        transfer = Transfer.objects.select_for_update().filter(pk=transfer_id).first()
+        if transfer is None or transfer.status != Transfer.Status.UNKNOWN:
+            return "nothing_to_do"
+        if refused:
+            escrow.transfer_record_failed(transfer=transfer, message=refused)
             return "failed"
-        escrow.transfer_record_paid(transfer=transfer, reference=reference, destination=account.reference)
+        escrow.transfer_record_paid(transfer=transfer, reference=reference)
         return "paid"
+
+
+def transfer_reconcile(*, transfer_id: int) -> str:
+    """After the retries: ask the provider for the transfer by our id (its transfer group and metadata)."""
+    transfer = Transfer.objects.select_related("order").filter(pk=transfer_id).first()
+    if transfer is None or transfer.status != Transfer.Status.UNKNOWN:
+        return "nothing_to_do"
+    try:
+        reference = provider_for(transfer.provider).find_transfer(transfer=transfer)
+    except ProviderError as error:
+        Transfer.objects.filter(pk=transfer_id).update(error=f"Reconciliation could not ask: {error}"[:300])
+        return "unknown"
+    if reference is None:
+        return transfer_record_outcome(
+            transfer_id=transfer_id,
+            reference="",
+            refused=f"the provider has no transfer {transfer.pk} after {transfer.attempts} call(s)",
+        )
+    return transfer_record_outcome(transfer_id=transfer_id, reference=reference)
 
 
 def transfers_submit_waiting(*, organisation_id: int) -> int:
     waiting = Transfer.objects.filter(organisation_id=organisation_id, status=Transfer.Status.PENDING)
     return sum(transfer_submit(transfer_id=pk) == "paid" for pk in waiting.values_list("pk", flat=True))
+
+
+def unsettled_after(*, minutes: int) -> tuple[list[int], list[int]]:
+    """Refunds and transfers whose last call is older than `minutes` and still has no definite outcome."""
+    cutoff = timezone.now() - timedelta(minutes=minutes)
+    refunds = Refund.objects.filter(status__in=UNSETTLED_REFUND, attempts__gt=0, last_attempt_at__lt=cutoff)
+    transfers = Transfer.objects.filter(status=Transfer.Status.UNKNOWN, last_attempt_at__lt=cutoff)
+    return list(refunds.values_list("pk", flat=True)), list(transfers.values_list("pk", flat=True))
 
 
 def transfer_reverse(*, actor: User, transfer_id: int, amount, reason: str) -> Transfer:
@@ -253,12 +440,21 @@ def transfer_reverse(*, actor: User, transfer_id: int, amount, reason: str) -> T
         if transfer.status != Transfer.Status.PAID:
             raise Conflict("Only a transfer that was sent can be reversed.")
         target = transfer.amount_reversed + amount
-        try:
-            provider_for(transfer.provider).reverse_transfer(
-                transfer=transfer, amount=amount, idempotency_key=f"transfer_reversal:{transfer.pk}:{target}"
-            )
-        except ProviderError as error:
-            raise Conflict(f"The payment provider refused the reversal: {error}", code="provider_error") from error
+    # The provider is called with no lock held; the key names the running total, so asking again is harmless.
+    try:
+        provider_for(transfer.provider).reverse_transfer(
+            transfer=transfer, amount=amount, idempotency_key=f"transfer_reversal:{transfer.pk}:{target}"
+        )
+    except ProviderUnavailable as error:
+        raise Conflict(
+            f"The payment provider did not answer ({error}); the reversal may or may not be made. Ask again with "
+            "the same amount: it is made at most once.",
+            code="provider_unavailable",
+        ) from error
+    except ProviderError as error:
+        raise Conflict(f"The payment provider refused the reversal: {error}", code="provider_error") from error
+    with transaction.atomic():
+        transfer = Transfer.objects.select_for_update().get(pk=transfer_id)
         escrow.transfer_record_reversed(transfer=transfer, amount_reversed=target)
         audit_record(
             actor=actor, action="payments.transfer_reversed", subject=transfer, reason=reason,

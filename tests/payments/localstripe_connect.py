@@ -8,10 +8,20 @@ and transfer reversals, lets PaymentIntents carry a `transfer_group`, and adds h
 finish an account's onboarding and to open and close a card dispute. Each emits the event Stripe would
 (account.updated, transfer.created, transfer.reversed, charge.dispute.created/closed), stored for /v1/events and
 sent to any configured webhook. The store is pickled into the working directory, not /tmp, so each run is
-isolated. localstripe ignores idempotency keys; our own tests cover idempotency.
+isolated.
+
+Two middlewares make it behave like Stripe where money safety depends on it:
+- idempotency: a POST with an `Idempotency-Key` already seen returns the first (non-5xx) response again, with
+  `Idempotent-Replayed: true`, and does nothing else (localstripe itself ignores the header);
+- faults (configured with POST /_config/faults, cleared with DELETE /_config/faults): for the next `times` POSTs
+  to a path starting with `path`, answer 500 (`mode=error500`) or 400 (a definite
+  refusal, `mode=error400`) without doing anything, or do the work and
+  then stall `seconds` before answering (`mode=stall`), so a client with a shorter timeout gives up on a call that
+  took effect - a lost response, the case where the outcome is unknown.
 """
 
 import argparse
+import asyncio
 import os
 import pickle
 
@@ -45,6 +55,34 @@ def _pi_init(self, transfer_group=None, description=None, **kwargs):
 
 
 PaymentIntent.__init__ = _pi_init
+
+
+@classmethod
+def _pi_list_all(cls, url, created=None, limit=None, starting_after=None, **kwargs):
+    """PaymentIntents newest first, with Stripe's `created` filter (localstripe lists them unfiltered)."""
+    if kwargs:
+        raise UserError(400, "Unexpected " + ", ".join(kwargs.keys()))
+    li = StripeObject._api_list_all.__func__(cls, url, limit=limit, starting_after=starting_after)
+    li._list = _created_filter(li._list, created)
+    li._list.sort(key=lambda p: (p.created, p.id), reverse=True)
+    return li
+
+
+PaymentIntent._api_list_all = _pi_list_all
+
+
+def _created_filter(items, created):
+    """Stripe's `created` list filter: created[gt|gte|lt|lte]=<unix time>."""
+    if not created:
+        return items
+    if not isinstance(created, dict):
+        created = {"eq": created}
+    checks = {"gt": int.__gt__, "gte": int.__ge__, "lt": int.__lt__, "lte": int.__le__, "eq": int.__eq__}
+    for op, value in created.items():
+        if op not in checks:
+            raise UserError(400, "Bad request: created")
+        items = [item for item in items if checks[op](int(item.created), int(value))]
+    return items
 
 
 def _emit(kind, obj):
@@ -134,6 +172,17 @@ class Transfer(StripeObject):
         _emit("transfer.created", self)
 
     @classmethod
+    def _api_list_all(cls, url, transfer_group=None, created=None, limit=None, starting_after=None, **kwargs):
+        if kwargs:
+            raise UserError(400, "Unexpected " + ", ".join(kwargs.keys()))
+        li = super()._api_list_all(url, limit=limit, starting_after=starting_after)
+        if transfer_group is not None:
+            li._list = [t for t in li._list if t.transfer_group == transfer_group]
+        li._list = _created_filter(li._list, created)
+        li._list.sort(key=lambda t: (t.created, t.id), reverse=True)
+        return li
+
+    @classmethod
     def _api_reverse(cls, id, amount=None, metadata=None, description=None, **kwargs):
         if kwargs:
             raise UserError(400, "Unexpected " + ", ".join(kwargs.keys()))
@@ -194,7 +243,72 @@ def _complete_account(id, **kwargs):
     return Account._api_retrieve(id)._complete()
 
 
+# --- Idempotency keys and injected faults ---------------------------------------------------------------------
+
+REPLAYS: dict[str, tuple[int, bytes]] = {}
+FAULTS: list[dict] = []
+
+
+@web.middleware
+async def faults_middleware(request, handler):
+    fault = None
+    if request.method == "POST" and not request.path.startswith("/_config/"):
+        fault = next((f for f in FAULTS if f["times"] > 0 and request.path.startswith(f["path"])), None)
+    if fault is None:
+        return await handler(request)
+    fault["times"] -= 1
+    if fault["mode"] == "error400":
+        return web.json_response(
+            {"error": {"type": "invalid_request_error", "message": "Injected fault: refused"}}, status=400
+        )
+    if fault["mode"] == "error500":
+        return web.json_response(
+            {"error": {"type": "api_error", "message": "Injected fault: internal error"}}, status=500
+        )
+    response = await handler(request)
+    await asyncio.sleep(fault["seconds"])
+    return response
+
+
+@web.middleware
+async def idempotency_middleware(request, handler):
+    key = request.headers.get("Idempotency-Key")
+    if request.method != "POST" or not key or request.path.startswith("/_config/"):
+        return await handler(request)
+    key = f"{request.path}:{key}"
+    if key in REPLAYS:
+        status, body = REPLAYS[key]
+        return web.Response(
+            status=status, body=body, content_type="application/json", headers={"Idempotent-Replayed": "true"}
+        )
+    try:
+        response = await handler(request)
+    except UserError as error:
+        response = error.to_response()
+    if response.status < 500:
+        REPLAYS[key] = (response.status, response.body)
+    return response
+
+
+async def _faults_set(request):
+    data = await request.post()
+    FAULTS.append({
+        "path": data["path"], "mode": data.get("mode", "stall"), "times": int(data.get("times", 1)),
+        "seconds": float(data.get("seconds", 3)),
+    })  # fmt: skip
+    return web.json_response({"faults": FAULTS})
+
+
+async def _faults_clear(request):
+    FAULTS.clear()
+    return web.json_response({"faults": FAULTS})
+
+
 def install(app: web.Application) -> None:
+    app.middlewares.insert(0, faults_middleware)
+    app.middlewares.insert(2, idempotency_middleware)  # after localstripe's error middleware
+    app.router.add_route("POST", "/_config/faults", _faults_set)
+    app.router.add_route("DELETE", "/_config/faults", _faults_clear)
     for cls in (Account, AccountLink, Transfer, Dispute):
         url = "/v1/" + cls.object + "s"
         app.router.add_route("POST", url, server.api_create(cls, url))

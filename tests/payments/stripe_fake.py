@@ -49,7 +49,7 @@ def start(workdir: Path) -> tuple[subprocess.Popen, str]:
 
 
 def call(base: str, method: str, path: str, data: dict | None = None) -> dict:
-    body = urllib.parse.urlencode(data or {}).encode() if method == "POST" else None
+    body = urllib.parse.urlencode(data or {}).encode() if method in ("POST", "DELETE") else None
     request = urllib.request.Request(  # noqa: S310 (a local test server)
         base + path, data=body, method=method, headers={"Authorization": f"Bearer {SECRET_KEY}"}
     )

@@ -17,6 +17,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser"), pytest.ma
 
 def test_offline_payment_from_an_accepted_order_to_release(browser_as, settings):
     settings.PLATFORM_FEE_BP = 300
+    settings.DEBUG = True  # the buyer's self-service demo button exists only in demo mode
     settings.PAYOUT_DEFAULT_LEVY_BP = 200
     world = make_world(lot_grams=10 * TONNE)
     onboard(world)

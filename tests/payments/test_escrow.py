@@ -196,7 +196,9 @@ def test_releasing_twice_and_refunding_more_than_held_are_refused(world, run_com
     other = paid_order(world)
     before = Entry.objects.count()
     with pytest.raises(ValidationFailed, match="more than that"):
-        escrow_refund(actor=world.operator.manager, order_id=other.pk, amount=3_000_001, reason="Too much")
+        escrow_refund(
+            actor=world.operator.manager, order_id=other.pk, amount=3_000_001, reason="Too much", request_key="k1"
+        )
     assert Entry.objects.count() == before and not Refund.objects.filter(order=other).exists()
 
 
@@ -239,6 +241,7 @@ def test_completion_releases_to_the_seller_less_the_fee_and_pays_the_transfer(wo
     assert batch.net_amount == 2_910_000 - 58_200
     with run_commits():
         batch = pay_members(world, batch)
+    batch.refresh_from_db()
     assert batch.status == "executed"
     _members_paid(batch)
     transfer = Transfer.objects.get(order=order)

@@ -1,9 +1,11 @@
-"""Random sequences of pay, release, partial refund, refund, chargeback, cancel and paying the members (the
-cooperatives' payout batches) over several orders in XOF and EUR: after every step every transaction balances, no
+"""Random sequences of pay, release, partial refund, refund, chargeback, cancel, paying the members (the
+cooperatives' payout batches) and repeated provider calls (a task's retry, reconciliation) over several orders in
+XOF and EUR, on the real services only: after every step every transaction balances, no
 escrow is negative, no money is created or lost, and a cooperative's payable holds exactly what is still to be paid
 out of it."""
 
 import dataclasses
+import itertools
 from collections import defaultdict
 
 import pytest
@@ -30,6 +32,7 @@ from payments.models import Account, ChargeDispute, Entry, Payment, Refund, Tran
 from payments.payouts.models import PayoutBatch, PayoutBatchOrder
 from payments.payouts.services import payout_batch_transition
 from payments.selectors import ledger_problems, with_balances
+from payments.services import payments as payment_services
 from payments.services.escrow import escrow_refund
 from payments.services.events import provider_event_process, provider_event_receive
 from payments.services.payments import payout_onboarding_start
@@ -39,6 +42,9 @@ from tests.orders.factories import TONNE, advance, make_listing, make_lot, make_
 from tests.payments.conftest import onboard, pay
 
 EUR_PRICE = Money(275, "EUR")  # 2.75 EUR per kg
+
+
+REQUEST_KEYS = itertools.count()
 
 
 class EscrowMachine(RuleBasedStateMachine):
@@ -133,6 +139,7 @@ class EscrowMachine(RuleBasedStateMachine):
                         order_id=order.pk,
                         amount=amount,
                         reason="Goodwill",
+                        request_key=f"goodwill-{next(REQUEST_KEYS)}",
                     )
                 except Conflict:
                     assert ChargeDispute.objects.filter(order=order, status="open").exists()
@@ -177,6 +184,31 @@ class EscrowMachine(RuleBasedStateMachine):
             with self.run_commits():
                 for status in ("approved", "executed"):
                     payout_batch_transition(actor=managers[batch.organisation_id], batch_id=batch.pk, to_status=status)
+
+    @rule(pick=st.integers(0, 1000))
+    def a_provider_call_is_repeated(self, pick):
+        """A task's retry or a duplicate delivery: a refund or transfer is submitted again, and reconciliation
+        asks the provider about it. Nothing is posted or sent twice."""
+        refunds = list(Refund.objects.order_by("pk").values_list("pk", flat=True))
+        transfers = list(Transfer.objects.order_by("pk").values_list("pk", flat=True))
+        if refunds:
+            refund_id = refunds[pick % len(refunds)]
+            with self.run_commits():
+                payment_services.refund_submit(refund_id=refund_id)
+                payment_services.refund_reconcile(refund_id=refund_id)
+        if transfers:
+            transfer_id = transfers[pick % len(transfers)]
+            with self.run_commits():
+                payment_services.transfer_submit(transfer_id=transfer_id)
+                payment_services.transfer_reconcile(transfer_id=transfer_id)
+
+    @invariant()
+    def nothing_is_posted_twice(self):
+        for refund in Refund.objects.all():
+            assert Entry.objects.filter(transaction__idempotency_key=f"refund:{refund.pk}").count() in (0, 2)
+        for transfer in Transfer.objects.all():
+            posted = Entry.objects.filter(transaction__idempotency_key=f"transfer:{transfer.pk}").count()
+            assert posted == (0 if transfer.status == "pending" else 2)
 
     @invariant()
     def the_ledger_is_consistent(self):
@@ -247,7 +279,7 @@ def test_random_escrow_histories_keep_every_invariant(django_capture_on_commit_c
     run_state_machine_as_test(
         EscrowMachine,
         settings=settings(
-            max_examples=25, stateful_step_count=15, deadline=None, derandomize=True,
+            max_examples=20, stateful_step_count=15, deadline=None, derandomize=True,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
         ),
     )  # fmt: skip

@@ -74,6 +74,7 @@ def test_the_whole_escrow_flow_runs_against_stripe(world, stripe_mode, run_commi
     assert (batch.status, batch.proceeds_amount, batch.levy_amount) == ("proposed", 2_910_000, 58_200)
     with run_commits():
         batch = pay_members(world, batch)  # members paid their net; the levy is transferred through Stripe
+    batch.refresh_from_db()
     assert batch.status == "executed" and all(line.paid_at for line in batch.lines.all())
     assert all(
         Account.objects.get(kind="member_payable", farmer_id=line.farmer_id).balance == 0 for line in batch.lines.all()

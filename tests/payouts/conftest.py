@@ -1,4 +1,5 @@
-"""Fixtures for the payout tests: the orders tests' small marketplace, with released orders."""
+"""Fixtures for the payout tests: the orders tests' small marketplace. Orders are paid and released through the
+real payment and escrow services (tests/payouts/factories.py)."""
 
 import pytest
 
@@ -6,10 +7,8 @@ from tests.orders.factories import World, make_world
 
 
 @pytest.fixture(autouse=True)
-def _payouts_post_their_own_releases(settings):
-    """These tests post the release transaction themselves (see factories), so whatever else follows order
-    events (the escrow's release) stays out of the way."""
-    settings.ORDER_EVENT_SUBSCRIBERS = []
+def _offline_payments_on(settings):
+    settings.OFFLINE_PAYMENTS = True
 
 
 @pytest.fixture

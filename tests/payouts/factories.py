@@ -1,48 +1,49 @@
-"""Released orders for the payout tests. Until the escrow code lands, the tests post the release themselves, in
-the shape payments will: one transaction kind "release", key "release:<order id>", crediting the seller's
-organisation_payable with the net after the platform fee."""
+"""Released orders for the payout tests, on the real path: the buyer pays through the payment provider (offline
+here), the order moves to completed (or resolved), and the escrow's own settlement (`escrow_settle`) posts the
+release, with the platform's fee as production computes it.
 
-from orders.selectors import order_settlement
-from payments.models import Account
+`give_input_credit` remains a stand-in: nothing in production posts member input credit yet (group input orders
+bought on credit are planned), so the tests post it directly, as the design describes it."""
+
+from django.db.models import Sum
+
+from orders.models import Order
+from payments.models import Account, Entry
+from payments.services.escrow import escrow_settle
 from payments.services.ledger import account_get_or_create, ledger_post
 from tests.orders.factories import TONNE, World, advance, place
+from tests.payments.conftest import pay
 
 K = Account.Kind
-FEE_BP = 300
 
 
-def release(order, *, fee_bp: int = FEE_BP):
-    """Capture the buyer's payment into escrow and release it to the seller; returns the net credited."""
-    settlement = order_settlement(order_id=order.pk)
-    currency = order.currency
-    escrow = account_get_or_create(kind=K.ORDER_ESCROW, currency=currency, order_id=order.pk)
-    clearing = account_get_or_create(kind=K.PROVIDER_CLEARING, currency=currency)
-    payable = account_get_or_create(kind=K.ORGANISATION_PAYABLE, currency=currency, organisation_id=order.seller_id)
-    fees = account_get_or_create(kind=K.PLATFORM_FEES, currency=currency)
-    paid = settlement.paid.amount
-    ledger_post(actor=None, kind="payment_captured", idempotency_key=f"payment:{order.pk}",
-                lines=[(clearing, paid), (escrow, -paid)], order_id=order.pk)  # fmt: skip
-    to_seller = settlement.to_seller.amount
-    fee = to_seller * fee_bp // 10_000
-    net = to_seller - fee
-    lines = [(escrow, to_seller), (payable, -net)] + ([(fees, -fee)] if fee else [])
-    refund = paid - to_seller
-    if refund:
-        lines.append((clearing, -refund))
-        lines[0] = (escrow, paid)
-    ledger_post(actor=None, kind="release", idempotency_key=f"release:{order.pk}", lines=lines, order_id=order.pk)
-    return net
+def release(order: Order) -> int:
+    """Settle a completed or resolved order's escrow through the real service; returns the net credited to the
+    seller's payable."""
+    escrow_settle(actor=None, order_id=order.pk)
+    credited = Entry.objects.filter(
+        transaction__idempotency_key=f"release:{order.pk}", account__kind=K.ORGANISATION_PAYABLE
+    ).aggregate(total=Sum("amount"))["total"]
+    return -(credited or 0)
 
 
-def released_order(world: World, grams: int = 2 * TONNE, **kwargs):
-    order = place(world, grams, **kwargs)
-    order = advance(world, order, "completed")
+def paid_order(world: World, grams: int = 2 * TONNE, **kwargs) -> Order:
+    """An order accepted and paid by the buyer through the payment provider (its escrow funded)."""
+    order = advance(world, place(world, grams, **kwargs), "accepted")
+    pay(world, order)
+    order.refresh_from_db()
+    assert order.status == "paid"
+    return order
+
+
+def released_order(world: World, grams: int = 2 * TONNE, *, to: str = "completed", **kwargs):
+    order = advance(world, paid_order(world, grams, **kwargs), to)  # resolved: the operator refunds 100,000
     net = release(order)
     return order, net
 
 
 def give_input_credit(farmer_id: int, amount: int, currency: str = "XOF"):
-    """The member took inputs on credit: the platform paid the supplier for them."""
+    """The member took inputs on credit: the platform paid the supplier for them (see the module's note)."""
     credit = account_get_or_create(kind=K.MEMBER_INPUT_CREDIT, currency=currency, farmer_id=farmer_id)
     clearing = account_get_or_create(kind=K.PROVIDER_CLEARING, currency=currency)
     ledger_post(actor=None, kind="input_credit", idempotency_key=f"test-input-credit:{farmer_id}:{amount}",

@@ -1,5 +1,5 @@
-"""Member payouts in Chromium: a cooperative manager proposes a batch for a released order, another manager
-approves it, the first executes it and opens a member's statement; another cooperative gets 404."""
+"""Member payouts in Chromium: the system proposes a batch for a released order, a manager of the cooperative
+approves it, another executes it and opens a member's statement; another cooperative gets 404."""
 
 import pytest
 from playwright.sync_api import expect
@@ -15,11 +15,11 @@ def test_propose_approve_execute_and_open_a_statement(browser_as):
     world = make_world(lot_grams=10 * TONNE)
     order, _net = released_order(world, 2 * TONNE)
 
-    manager = browser_as(world.seller.manager)
-    manager.goto("/payouts/")
-    expect(manager.locator("#candidates")).to_contain_text(order.number)
-    manager.get_by_role("button", name="Propose a payout batch").click()
+    # The release (the real escrow settlement, committed) has the system propose the batch at once.
     batch = PayoutBatch.objects.get()
+    assert batch.proposed_by is None and list(batch.orders.values_list("order_id", flat=True)) == [order.pk]
+    manager = browser_as(world.seller.manager)
+    manager.goto(f"/payouts/{batch.pk}/")
     expect(manager.get_by_role("heading", level=1)).to_have_text(f"Payout batch {batch.reference}")
     expect(manager.locator(".page-head .badge")).to_have_text("Proposed")
     expect(manager.locator("#proceeds")).to_have_text("2,910,000 XOF")

@@ -13,16 +13,18 @@ from payments.payouts.selectors import member_statement
 from tests.payouts.factories import release
 
 
-def test_the_demo_pays_members_once_releases_exist(db, sms_outbox):
+def test_the_demo_pays_members_once_releases_exist(db, sms_outbox, django_capture_on_commit_callbacks):
     output = StringIO()
     demo_payouts.seed(stdout=output)
     assert "nothing to do" in output.getvalue() and not PayoutBatch.objects.exists()
 
-    call_command("seed_demo", allow_production=True, stdout=StringIO())
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("seed_demo", allow_production=True, stdout=StringIO())
     for order in Order.objects.filter(status__in=["completed", "resolved"]).order_by("pk"):
         if not LedgerTransaction.objects.filter(idempotency_key=f"release:{order.pk}").exists():
             release(order)
-    demo_payouts.seed(stdout=StringIO())
+    with django_capture_on_commit_callbacks(execute=True):
+        demo_payouts.seed(stdout=StringIO())
     executed = PayoutBatch.objects.get(status="executed")
     assert PayoutBatch.objects.filter(status="proposed").count() == 1
     line = executed.lines.order_by("pk").first()

@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from marketplace.core.api.schema import error_responses
 from marketplace.core.errors import ValidationFailed
+from payments.idempotency import IDEMPOTENCY_KEY, idempotent
 from payments.payouts import selectors, services, statements
 from payments.payouts.api import serializers as s
 from payments.payouts.models import PayoutBatch
@@ -22,6 +23,7 @@ ERROR_DESCRIPTIONS = {
     404: "No such batch, member or cooperative, or it belongs to an organisation you cannot see.",
     409: "The batch's state does not allow this (approved twice, executed before approval), or the money "
     "changed since the proposal (input credit repaid, payable already paid out).",
+    422: "The Idempotency-Key was already used for another request (another endpoint or body).",
 }
 
 
@@ -125,10 +127,12 @@ class PayoutBatchApproveView(_MoveView):
         summary="Approve a payout batch (cooperative manager)",
         description="Posts the allocation to the ledger: the members' net to their payables and the input credit "
         "recovered; the levy stays with the cooperative. The proposer may approve; both are recorded.",
+        parameters=[IDEMPOTENCY_KEY],
         request=None,
-        responses={200: s.PayoutBatchSerializer, **errors(403, 404, 409)},
+        responses={200: s.PayoutBatchSerializer, **errors(403, 404, 409, 422)},
         tags=TAGS,
     )
+    @idempotent()
     def post(self, request, pk: int):
         return self.move(request, pk)
 
@@ -138,12 +142,15 @@ class PayoutBatchExecuteView(_MoveView):
 
     @extend_schema(
         summary="Execute an approved payout batch (cooperative manager)",
-        description="Pays every member through the payout provider (offline by default: the payments are recorded "
-        "and the CSV goes to the mobile-money bulk upload) and texts each member their statement once.",
+        description="Posts each member's payout and answers with the batch `executing`; a task then pays the "
+        "members through the payout provider (offline by default: the payments are recorded and the CSV goes to "
+        "the mobile-money bulk upload), makes the batch `executed` and texts each member their statement once.",
+        parameters=[IDEMPOTENCY_KEY],
         request=None,
-        responses={200: s.PayoutBatchSerializer, **errors(403, 404, 409)},
+        responses={200: s.PayoutBatchSerializer, **errors(403, 404, 409, 422)},
         tags=TAGS,
     )
+    @idempotent()
     def post(self, request, pk: int):
         return self.move(request, pk)
 
@@ -154,10 +161,12 @@ class PayoutBatchCancelView(_MoveView):
     @extend_schema(
         summary="Cancel a proposed payout batch (cooperative manager)",
         description="Its orders can be proposed again. The reason is required.",
+        parameters=[IDEMPOTENCY_KEY],
         request=s.CancelInputSerializer,
-        responses={200: s.PayoutBatchSerializer, **errors(400, 403, 404, 409)},
+        responses={200: s.PayoutBatchSerializer, **errors(400, 403, 404, 409, 422)},
         tags=TAGS,
     )
+    @idempotent()
     def post(self, request, pk: int):
         given = s.CancelInputSerializer(data=request.data)
         given.is_valid(raise_exception=True)

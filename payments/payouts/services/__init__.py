@@ -1,6 +1,7 @@
 """Writes for member payouts (house rule 1)."""
 
 from payments.payouts.services.batches import (
+    PAYOUT_BATCH_TABLE,
     PAYOUT_TRANSITIONS,
     levy_bp_for,
     payout_batch_approve,
@@ -8,6 +9,7 @@ from payments.payouts.services.batches import (
     payout_batch_execute,
     payout_batch_propose,
     payout_batch_propose_for_order,
+    payout_batch_send,
     payout_batch_transition,
     payout_policy_set,
     released_unbatched,
@@ -16,6 +18,7 @@ from payments.payouts.services.sms import payout_sms_send
 from payments.payouts.services.split import split_proceeds
 
 __all__ = [
+    "PAYOUT_BATCH_TABLE",
     "PAYOUT_TRANSITIONS",
     "levy_bp_for",
     "payout_batch_approve",
@@ -23,6 +26,7 @@ __all__ = [
     "payout_batch_execute",
     "payout_batch_propose",
     "payout_batch_propose_for_order",
+    "payout_batch_send",
     "payout_batch_transition",
     "payout_policy_set",
     "payout_sms_send",

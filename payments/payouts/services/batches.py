@@ -23,6 +23,7 @@ from catalogue.models import LotContribution
 from marketplace.core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from marketplace.core.money import allocate_largest_remainder
 from marketplace.core.services import audit_record
+from marketplace.core.transitions import TransitionTable, transition_locked
 from marketplace.organisations.models import MemberFarmer, Organisation, User
 from marketplace.organisations.roles import Capability
 from marketplace.organisations.selectors import organisation_for
@@ -35,10 +36,11 @@ from payments.payouts.models import (
     PayoutLine,
     PayoutShare,
 )
-from payments.payouts.provider import PayoutInstruction, payout_provider
+from payments.payouts.provider import PayoutInstruction, PayoutRefused, payout_provider
 from payments.payouts.services.split import Contribution, LineProceeds, OrderProceeds, Split, split_proceeds
-from payments.services.escrow import transfer_create
-from payments.services.ledger import account_get_or_create, ledger_post
+from payments.services.alerts import operator_alert
+from payments.services.escrow import enqueue, transfer_create
+from payments.services.ledger import account_get_or_create, ledger_post, ledger_reverse
 
 S = PayoutBatch.Status
 K = Account.Kind
@@ -47,6 +49,18 @@ RELEASE_KIND = "release"
 # (from, to): who may make the move is checked separately (managers and admins of the cooperative).
 PAYOUT_TRANSITIONS: frozenset[tuple[str, str]] = frozenset(
     {(S.PROPOSED, S.APPROVED), (S.PROPOSED, S.CANCELLED), (S.APPROVED, S.EXECUTED)}
+)
+# Every status change of a batch (the people's moves above, where "executed" is asked for and the batch becomes
+# "executing" until the provider has paid; "executing" back to "approved" when the provider refuses).
+PAYOUT_BATCH_TABLE = TransitionTable(
+    "payout_batch",
+    {
+        "proposed": {"approved", "cancelled"},
+        "approved": {"executing"},
+        "executing": {"executed", "approved"},
+        "executed": set(),
+        "cancelled": set(),
+    },
 )
 
 
@@ -357,8 +371,10 @@ def _decide(actor: User, batch_id: int) -> PayoutBatch:
 
 
 def payout_batch_transition(*, actor: User, batch_id: int, to_status: str, reason: str = "") -> PayoutBatch:
-    """Move a batch: lock it, check the transition table, make the move's postings, record who and when, write
-    an audit record, and schedule the statement SMS on commit (execution)."""
+    """A person moves a batch: lock it, check the move, make its postings, record who and when, write an audit
+    record. Asking for "executed" starts the execution: the members' payouts are posted and the batch becomes
+    "executing" in this transaction; the provider is called after the commit, outside any lock, by
+    `payout_batch_send` (a task), which makes the batch "executed"."""
     if to_status not in S.values:
         raise ValidationFailed(
             f"Unknown status {to_status!r}; choose among {', '.join(S.values)}.", fields={"status": "Unknown."}
@@ -371,33 +387,34 @@ def payout_batch_transition(*, actor: User, batch_id: int, to_status: str, reaso
                 f"A {S(from_status).label.lower()} payout batch cannot become {S(to_status).label.lower()}."
             )
         now = timezone.now()
-        if to_status == S.APPROVED:
-            batch.allocation_transaction = _post_allocation(actor, batch)
-            batch.approved_by, batch.approved_at = actor, now
-        elif to_status == S.EXECUTED:
-            batch.provider = _execute(actor, batch)
-            batch.executed_by, batch.executed_at = actor, now
-        elif to_status == S.CANCELLED:
-            reason = (reason or "").strip()
-            if not reason:
-                raise ValidationFailed("Say why the batch is cancelled.", fields={"reason": "Required."})
-            batch.orders.update(active=False)
-            batch.cancelled_by, batch.cancelled_at, batch.cancel_reason = actor, now, reason
-        batch.status = to_status
-        batch.save()
-        audit_record(
-            actor=actor,
-            action=f"payout_batch.{to_status}",
-            subject=batch,
-            organisation_id=batch.organisation_id,
-            from_status=from_status,
-            to_status=to_status,
-            reason=reason,
-            data=_totals(batch),
-        )
+        target = to_status
+
+        def apply(batch: PayoutBatch) -> dict:
+            nonlocal reason
+            if to_status == S.APPROVED:
+                batch.allocation_transaction = _post_allocation(actor, batch)
+                batch.approved_by, batch.approved_at = actor, now
+            elif to_status == S.EXECUTED:
+                _execute_begin(actor, batch)
+                batch.executed_by = actor
+            elif to_status == S.CANCELLED:
+                reason = (reason or "").strip()
+                if not reason:
+                    raise ValidationFailed("Say why the batch is cancelled.", fields={"reason": "Required."})
+                batch.orders.update(active=False)
+                batch.cancelled_by, batch.cancelled_at, batch.cancel_reason = actor, now, reason
+            return _totals(batch)
+
         if to_status == S.EXECUTED:
-            line_ids = list(batch.lines.values_list("pk", flat=True))
-            transaction.on_commit(lambda: _schedule_sms(line_ids))
+            target = S.EXECUTING
+        batch = transition_locked(
+            obj=batch, table=PAYOUT_BATCH_TABLE, to_status=target, actor=actor, reason=reason,
+            organisation_id=batch.organisation_id, apply=apply,
+        )  # fmt: skip
+        if target == S.EXECUTING:
+            from payments.payouts.tasks import payout_batch_send
+
+            enqueue(payout_batch_send, batch.pk, key=f"payout-batch-send:{batch.pk}:{batch.attempts}")
         return batch
 
 
@@ -405,7 +422,7 @@ def _schedule_sms(line_ids: list[int]) -> None:
     from payments.payouts.tasks import payout_sms_send
 
     for line_id in line_ids:
-        payout_sms_send.delay(line_id)
+        enqueue(payout_sms_send, line_id, key=f"payout-sms:{line_id}")
 
 
 def payout_batch_approve(*, actor: User, batch_id: int) -> PayoutBatch:
@@ -470,34 +487,104 @@ def _credit_recovery(line: PayoutLine, currency: str) -> list[tuple[Account, int
     return postings
 
 
-def _execute(actor: User, batch: PayoutBatch) -> str:
-    provider = payout_provider()
+def _payout_key(line: PayoutLine, attempt: int) -> str:
+    return f"payout:{line.pk}" if attempt <= 1 else f"payout:{line.pk}:{attempt}"
+
+
+def _execute_begin(actor: User, batch: PayoutBatch) -> None:
+    """Record the attempt before the provider is called: each member's net leaves their member_payable for the
+    provider clearing account (so it cannot be paid twice), and the batch names its provider."""
+    batch.attempts += 1
+    batch.provider = payout_provider().name
+    batch.error = ""
+    clearing = account_get_or_create(kind=K.PROVIDER_CLEARING, currency=batch.currency)
+    for line in batch.lines.filter(net_amount__gt=0).order_by("pk"):
+        payable = account_get_or_create(kind=K.MEMBER_PAYABLE, currency=batch.currency, farmer_id=line.farmer_id)
+        line.payout_transaction = ledger_post(
+            actor=actor,
+            kind="payout",
+            idempotency_key=_payout_key(line, batch.attempts),
+            lines=[(payable, line.net_amount), (clearing, -line.net_amount)],
+            memo=f"Payout {line.reference}",
+        )
+        line.save(update_fields=["payout_transaction"])
+
+
+def payout_batch_send(*, batch_id: int) -> str:
+    """Pay an executing batch's members through the payout provider, with no database lock held during the call;
+    then record the outcome in a new transaction. Returns executed | failed | unknown | nothing_to_do."""
+    batch = PayoutBatch.objects.filter(pk=batch_id).first()
+    if batch is None or batch.status != S.EXECUTING:
+        return "nothing_to_do"
     lines = list(batch.lines.filter(net_amount__gt=0).order_by("pk"))
     instructions = [
         PayoutInstruction(line_id=line.pk, phone=line.phone, amount=batch.money(line.net_amount),
                           reference=line.reference)
         for line in lines
     ]  # fmt: skip
-    results = {result.line_id: result for result in provider.pay(instructions)}
-    clearing = account_get_or_create(kind=K.PROVIDER_CLEARING, currency=batch.currency)
-    now = timezone.now()
-    for line in lines:
-        result = results.get(line.pk)
-        if result is None:
-            raise Conflict(f"The payout provider did not confirm payment {line.reference}; nothing was recorded.")
-        payable = account_get_or_create(kind=K.MEMBER_PAYABLE, currency=batch.currency, farmer_id=line.farmer_id)
-        line.payout_transaction = ledger_post(
-            actor=actor,
-            kind="payout",
-            idempotency_key=f"payout:{line.pk}",
-            lines=[(payable, line.net_amount), (clearing, -line.net_amount)],
-            memo=f"Payout {line.reference}",
+    try:
+        results = {result.line_id: result for result in payout_provider().pay(instructions)}
+    except PayoutRefused as error:
+        return _send_refused(batch_id, str(error) or "refused by the payout provider")
+    except Exception as error:  # no definite answer: the task retries with the same references
+        PayoutBatch.objects.filter(pk=batch_id).update(error=(str(error) or type(error).__name__)[:300])
+        return "unknown"
+    missing = [line.reference for line in lines if line.pk not in results]
+    if missing:
+        PayoutBatch.objects.filter(pk=batch_id).update(error=f"The provider did not confirm {', '.join(missing)}"[:300])
+        return "unknown"
+    with transaction.atomic():
+        batch = PayoutBatch.objects.select_for_update().get(pk=batch_id)
+        if batch.status != S.EXECUTING:
+            return "nothing_to_do"
+        now = timezone.now()
+        for line in lines:
+            line.paid_at = now
+            line.provider_reference = results[line.pk].provider_reference[:100]
+            line.save(update_fields=["paid_at", "provider_reference"])
+
+        def executed(batch: PayoutBatch) -> dict:
+            batch.executed_at = now
+            batch.error = ""
+            _transfer_cooperative_part(batch)
+            return _totals(batch) | {"paid": len(lines)}
+
+        transition_locked(
+            obj=batch, table=PAYOUT_BATCH_TABLE, to_status=S.EXECUTED, actor=batch.executed_by,
+            organisation_id=batch.organisation_id, apply=executed,
+        )  # fmt: skip
+        _schedule_sms(list(batch.lines.values_list("pk", flat=True)))
+    return "executed"
+
+
+def _send_refused(batch_id: int, message: str) -> str:
+    """The provider paid none of the batch: reverse the members' payout postings and put the batch back to
+    approved, so its managers can execute it again (or cancel it) once the cause is fixed."""
+    with transaction.atomic():
+        batch = PayoutBatch.objects.select_for_update().get(pk=batch_id)
+        if batch.status != S.EXECUTING:
+            return "nothing_to_do"
+
+        def back(batch: PayoutBatch) -> dict:
+            batch.error = message[:300]
+            for line in batch.lines.filter(payout_transaction__isnull=False).select_related("payout_transaction"):
+                posted = line.payout_transaction
+                if not hasattr(posted, "reversed_by"):
+                    ledger_reverse(actor=None, transaction_id=posted.pk, reason=f"Payout refused: {message}"[:300])
+                line.payout_transaction = None
+                line.save(update_fields=["payout_transaction"])
+            return {"error": batch.error}
+
+        transition_locked(
+            obj=batch, table=PAYOUT_BATCH_TABLE, to_status=S.APPROVED, actor=None, reason=message[:300],
+            organisation_id=batch.organisation_id, apply=back,
+        )  # fmt: skip
+        operator_alert(
+            kind="payout_refused",
+            message=f"The payout provider refused batch {batch.reference} ({message}); nothing was paid and the "
+            "members' money is owed to them again.",
         )
-        line.paid_at = now
-        line.provider_reference = result.provider_reference[:100]
-        line.save(update_fields=["payout_transaction", "paid_at", "provider_reference"])
-    _transfer_cooperative_part(batch)
-    return provider.name
+    return "failed"
 
 
 def _transfer_cooperative_part(batch: PayoutBatch) -> None:

@@ -1,0 +1,115 @@
+"""`Idempotency-Key` for the money-moving API endpoints (DESIGN.md house rule 4; issue 9).
+
+    class OrderRefundView(APIView):
+        @idempotent(required=True)
+        def post(self, request, number): ...
+
+A request with the header runs inside one transaction that first inserts (user, key, endpoint, a SHA-256 of the
+method, path and body) into `IdempotentRequest`, then runs the view and stores its answer. The same key again:
+- with the same request, answers the stored response (with `Idempotent-Replayed: true`) and does nothing else;
+  a second request arriving while the first still runs waits on the key's unique index, then gets the replay;
+- with another request (another body or endpoint), 422 with a message saying so.
+A refused request (4xx raised by the service) is not stored: nothing was done, so it may be corrected and sent
+again with the same key. Keys are 1 to 80 letters, digits, '.', '_' or '-' (a UUID fits).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from functools import wraps
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, transaction
+from rest_framework.response import Response
+
+from marketplace.core.errors import DomainError, ValidationFailed
+from payments.models import IdempotentRequest
+
+HEADER = "Idempotency-Key"
+KEY = re.compile(r"[A-Za-z0-9._-]{1,80}")
+
+
+class IdempotencyKeyReused(DomainError):
+    status_code = 422
+    default_code = "idempotency_key_reused"
+
+
+def request_hash(request) -> str:
+    try:
+        body = json.dumps(request.data, sort_keys=True, cls=DjangoJSONEncoder, default=str)
+    except TypeError:
+        body = repr(request.data)
+    return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
+
+
+def idempotent(*, required: bool = False):
+    """Make an APIView method replayable with the Idempotency-Key header (`required`: refuse it without one)."""
+
+    def wrap(method):
+        @wraps(method)
+        def inner(self, request, *args, **kwargs):
+            key = request.headers.get(HEADER, "").strip()
+            if not key:
+                if required:
+                    raise ValidationFailed(
+                        f"Send an {HEADER} header (for example a new UUID) with this request, so that sending it "
+                        "again never moves the money twice.",
+                        fields={"idempotency_key": "Required."},
+                    )
+                return method(self, request, *args, **kwargs)
+            if not KEY.fullmatch(key):
+                raise ValidationFailed(
+                    f"The {HEADER} header is 1 to 80 letters, digits, '.', '_' or '-'.",
+                    fields={"idempotency_key": "Invalid."},
+                )
+            digest = request_hash(request)
+            with transaction.atomic():
+                try:
+                    with transaction.atomic():
+                        record = IdempotentRequest.objects.create(
+                            user=request.user, key=key, endpoint=request.path[:200], request_hash=digest, status_code=0
+                        )
+                except IntegrityError:
+                    return _replay(IdempotentRequest.objects.get(user=request.user, key=key), digest)
+                response = method(self, request, *args, **kwargs)
+                if response.status_code >= 500:
+                    transaction.set_rollback(True)
+                    return response
+                record.status_code = response.status_code
+                record.response_body = json.loads(json.dumps(getattr(response, "data", None), cls=DjangoJSONEncoder))
+                record.save(update_fields=["status_code", "response_body"])
+                return response
+
+        return inner
+
+    return wrap
+
+
+def _replay(record: IdempotentRequest, digest: str) -> Response:
+    if record.request_hash != digest:
+        raise IdempotencyKeyReused(
+            f"The {HEADER} {record.key!r} was already used for another request ({record.endpoint}, or another "
+            "body). Use a new key for a new request.",
+            fields={"idempotency_key": "Already used for another request."},
+        )
+    return Response(record.response_body, status=record.status_code, headers={"Idempotent-Replayed": "true"})
+
+
+def _parameter(required: bool):
+    from drf_spectacular.types import OpenApiTypes
+    from drf_spectacular.utils import OpenApiParameter
+
+    return OpenApiParameter(
+        name=HEADER,
+        type=OpenApiTypes.STR,
+        location=OpenApiParameter.HEADER,
+        required=required,
+        description="A key of your own for this request (e.g. a new UUID): the same key again answers the first "
+        "response and moves no money a second time; the same key with another request is a 422.",
+    )
+
+
+IDEMPOTENCY_KEY = _parameter(False)
+IDEMPOTENCY_KEY_REQUIRED = _parameter(True)
