@@ -1,0 +1,14 @@
+from django.urls import path
+
+from orders.api import group_views as views
+
+WINDOW = "group/windows/<int:window_id>/"
+
+urlpatterns = [
+    path("group/windows/", views.WindowListView.as_view(), name="api-window-list"),
+    path(WINDOW, views.WindowDetailView.as_view(), name="api-window-detail"),
+    path(f"{WINDOW}move/", views.WindowMoveView.as_view(), name="api-window-move"),
+    path(f"{WINDOW}requests/", views.RequestListView.as_view(), name="api-window-requests"),
+    path(f"{WINDOW}plan/", views.WindowPlanView.as_view(), name="api-window-plan"),
+    path(f"{WINDOW}products/<int:product_id>/offer/", views.WindowOfferChoiceView.as_view(), name="api-window-offer"),
+]

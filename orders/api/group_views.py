@@ -1,0 +1,167 @@
+"""The group input order API: ordering windows, member requests and the plan. Parse, call one selector or
+service, render. A window of another cooperative answers 404 on every endpoint."""
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from marketplace.core.api.schema import error_responses
+from orders import group_selectors as selectors
+from orders.api import group_serializers as s
+from orders.group_models import RequestChange
+from orders.services import group_windows as services
+
+ERROR_DESCRIPTIONS = {
+    400: "The input is invalid; `message` and `fields` say what to fix. Nothing was written.",
+    403: "Your role in the cooperative does not allow this.",
+    404: "No such window (or product, or member), or it belongs to a cooperative you cannot see.",
+    409: "The window's state does not allow this: it is closed, not open yet, in box-fill, or a move out of order.",
+}
+
+
+def errors(*codes: int) -> dict[int, OpenApiResponse]:
+    return error_responses(ERROR_DESCRIPTIONS, *codes)
+
+
+def _window(request, window_id, status_code=status.HTTP_200_OK) -> Response:
+    window = selectors.window_get(viewer=request.user, window_id=window_id)
+    return Response(s.WindowSerializer(window).data, status=status_code)
+
+
+class WindowListView(APIView):
+    @extend_schema(
+        summary="List a cooperative's ordering windows",
+        parameters=[OpenApiParameter("organisation", int, required=True, description="Your cooperative.")],
+        responses={200: s.WindowSerializer(many=True), **errors(404)},
+        tags=["group orders"],
+    )
+    def get(self, request):
+        windows = selectors.window_list(viewer=request.user, organisation_id=request.query_params.get("organisation"))
+        from django.db.models import prefetch_related_objects
+
+        prefetch_related_objects(windows, "products")
+        return Response(s.WindowSerializer(windows, many=True).data)
+
+    @extend_schema(
+        summary="Create an ordering window (draft)",
+        description="The window starts as a draft; open it with the move endpoint. Members' requests are recorded "
+        "while it is open, between its opening and closing times.",
+        request=s.WindowInputSerializer,
+        responses={201: s.WindowSerializer, **errors(400, 403, 404)},
+        tags=["group orders"],
+    )
+    def post(self, request):
+        given = s.WindowInputSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        data = dict(given.validated_data)
+        window = services.window_create(actor=request.user, organisation_id=data.pop("organisation"),
+                                        product_ids=data.pop("products"), **data)  # fmt: skip
+        return _window(request, window.pk, status.HTTP_201_CREATED)
+
+
+class WindowDetailView(APIView):
+    @extend_schema(summary="An ordering window", responses={200: s.WindowSerializer, **errors(404)},
+                   tags=["group orders"])  # fmt: skip
+    def get(self, request, window_id: int):
+        return _window(request, window_id)
+
+
+class WindowMoveView(APIView):
+    @extend_schema(
+        summary="Move an ordering window",
+        description="draft → open | cancelled; open → closed | cancelled; closed → open (extended by the window's "
+        "extension days) | ordered | cancelled; ordered → completed. Cancelling needs a reason.",
+        request=s.WindowMoveInputSerializer,
+        responses={200: s.WindowSerializer, **errors(400, 403, 404, 409)},
+        tags=["group orders"],
+    )
+    def post(self, request, window_id: int):
+        given = s.WindowMoveInputSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        services.window_transition(actor=request.user, window_id=window_id, to_status=given.validated_data["status"],
+                                   reason=given.validated_data["reason"])  # fmt: skip
+        return _window(request, window_id)
+
+
+class RequestListView(APIView):
+    @extend_schema(
+        summary="Members' requests in a window",
+        responses={200: s.RequestSerializer(many=True), **errors(404)},
+        tags=["group orders"],
+    )
+    def get(self, request, window_id: int):
+        return Response(s.RequestSerializer(selectors.request_list(viewer=request.user, window_id=window_id),
+                                            many=True).data)  # fmt: skip
+
+    @extend_schema(
+        summary="Record a change of a member's request",
+        description="Adds (positive) or removes (negative) quantity and tolerance; each change is timestamped, so "
+        "first-come allocation follows the order in which quantities were asked. 409 once the window is closed, "
+        "or when a box-fill change would reduce the filled packs.",
+        request=s.RequestChangeInputSerializer,
+        responses={201: s.RequestSerializer, **errors(400, 403, 404, 409)},
+        tags=["group orders"],
+    )
+    def post(self, request, window_id: int):
+        given = s.RequestChangeInputSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        data = given.validated_data
+        member_request = services.request_change(
+            actor=request.user, window_id=window_id, member_number=data["member_number"], product_id=data["product"],
+            quantity_delta=data["quantity_delta"], tolerance_delta=data["tolerance_delta"],
+            channel=RequestChange.Channel.API,
+        )  # fmt: skip
+        member_request = next(r for r in selectors.request_list(viewer=request.user, window_id=window_id)
+                              if r.pk == member_request.pk)  # fmt: skip
+        return Response(s.RequestSerializer(member_request).data, status=status.HTTP_201_CREATED)
+
+
+def _summary(plan) -> dict:
+    return {"cost": plan.cost, "lines_served": len(plan.lines), "suppliers": sorted(plan.suppliers),
+            "unserved": plan.unserved}  # fmt: skip
+
+
+def plan_data(window, result) -> dict:
+    lines = []
+    for line in result.lines:
+        r = line.rounded
+        lines.append({
+            "product": line.product.pk, "product_name": line.product.name, "unit": line.unit,
+            "quantity": line.quantity, "tolerance": line.tolerance, "members": line.members, "packs": r.packs,
+            "shortfall_to_next_pack": r.shortfall, "offer": line.offer.pk if line.offer else None,
+            "supplier": str(line.offer.organisation) if line.offer else "", "unit_price": r.unit_price,
+            "total": r.total, "overridden": line.window_product.chosen_offer_id is not None,
+        })  # fmt: skip
+    return {"window": window.pk, "currency": window.currency, "lines": lines, "plan": _summary(result.plan),
+            "single_supplier": _summary(result.single), "saving": result.saving}  # fmt: skip
+
+
+class WindowPlanView(APIView):
+    @extend_schema(
+        summary="The window's plan",
+        description="Each product's group total rounded to the chosen offer's pack size (tolerance, minimum), the "
+        "tier price it reaches, and the cheapest plan over all matching offers (an exact MILP) beside the best "
+        "single-supplier plan.",
+        responses={200: s.WindowPlanSerializer, **errors(404)},
+        tags=["group orders"],
+    )
+    def get(self, request, window_id: int):
+        window = selectors.window_get(viewer=request.user, window_id=window_id)
+        return Response(plan_data(window, selectors.window_plan(viewer=request.user, window_id=window.pk)))
+
+
+class WindowOfferChoiceView(APIView):
+    @extend_schema(
+        summary="Override the plan for one product",
+        request=s.OfferChoiceInputSerializer,
+        responses={200: s.WindowPlanSerializer, **errors(400, 403, 404, 409)},
+        tags=["group orders"],
+    )
+    def post(self, request, window_id: int, product_id: int):
+        given = s.OfferChoiceInputSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        services.window_offer_choose(actor=request.user, window_id=window_id, product_id=product_id,
+                                     offer_id=given.validated_data["offer"])  # fmt: skip
+        window = selectors.window_get(viewer=request.user, window_id=window_id)
+        return Response(plan_data(window, selectors.window_plan(viewer=request.user, window_id=window.pk)))

@@ -1,0 +1,163 @@
+"""Group input orders, part one: ordering windows, the products they collect, and member farmers' requests.
+
+A cooperative's manager opens an ordering window for a season; clerks (and the API) record what each member
+farmer asks for, as timestamped changes that add or remove quantity and tolerance (Foodsoft's model), so the
+first-come order of what was asked survives later changes. A window's status changes only in
+`orders.services.group_windows.window_transition`.
+
+Quantities are integers in the base unit of the product's packaging: grams for a bag with a net mass,
+millilitres for a volume, pieces for a count. The pack size ("unit" of the rounding rule) is the packaging's
+net content in that base unit.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from marketplace.core.validators import validate_currency
+
+
+class OrderingWindow(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        OPEN = "open", _("Open")
+        CLOSED = "closed", _("Closed")
+        ORDERED = "ordered", _("Ordered")
+        COMPLETED = "completed", _("Completed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    class Allocation(models.TextChoices):
+        FIRST_COME = "first_come", _("First come, first served")
+        PRO_RATA = "pro_rata", _("Pro rata (largest remainder)")
+
+    class MoqAction(models.TextChoices):
+        EXTEND = "extend", _("Extend the window")
+        CANCEL = "cancel", _("Cancel the window")
+
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.PROTECT, related_name="ordering_windows"
+    )
+    name = models.CharField(_("name"), max_length=120)
+    currency = models.CharField(_("currency"), max_length=3, validators=[validate_currency])
+    opens_at = models.DateTimeField(_("opens at"))
+    closes_at = models.DateTimeField(_("closes at"))
+    box_fill_at = models.DateTimeField(
+        _("box-fill from"),
+        null=True,
+        blank=True,
+        help_text=_("From this time no change may reduce the number of filled packs."),
+    )
+    allocation_rule = models.CharField(
+        _("allocation rule"), max_length=12, choices=Allocation.choices, default=Allocation.FIRST_COME
+    )
+    on_credit = models.BooleanField(_("members buy on credit"), default=False)
+    moq_action = models.CharField(
+        _("if a supplier minimum is not met"), max_length=8, choices=MoqAction.choices, default=MoqAction.EXTEND
+    )
+    extend_days = models.PositiveSmallIntegerField(_("extend by (days)"), default=7)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-opens_at", "-id"]
+        verbose_name = _("ordering window")
+        verbose_name_plural = _("ordering windows")
+        constraints = [
+            models.CheckConstraint(condition=Q(closes_at__gt=F("opens_at")), name="window_closes_after_opening"),
+            models.CheckConstraint(
+                condition=Q(box_fill_at__isnull=True)
+                | Q(box_fill_at__gte=F("opens_at"), box_fill_at__lte=F("closes_at")),
+                name="window_box_fill_inside",
+            ),
+            models.CheckConstraint(condition=Q(extend_days__gte=1), name="window_extend_days_positive"),
+        ]
+        indexes = [models.Index(fields=["organisation", "status", "-opens_at"], name="window_org_status")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def reference(self) -> str:
+        return f"W{self.pk:05d}" if self.pk else "W-new"
+
+    def accepts_requests(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.status == self.Status.OPEN and self.opens_at <= now < self.closes_at
+
+    def box_filling(self, now=None) -> bool:
+        return self.box_fill_at is not None and (now or timezone.now()) >= self.box_fill_at
+
+
+class WindowProduct(models.Model):
+    """An input product a window collects requests for; `chosen_offer` is the manager's override of the plan."""
+
+    window = models.ForeignKey(OrderingWindow, on_delete=models.CASCADE, related_name="products")
+    product = models.ForeignKey("catalogue.InputProduct", on_delete=models.PROTECT, related_name="+")
+    chosen_offer = models.ForeignKey(
+        "catalogue.SupplierOffer", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["window", "product__name"]
+        verbose_name = _("window product")
+        verbose_name_plural = _("window products")
+        constraints = [models.UniqueConstraint(fields=["window", "product"], name="window_product_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.window_id}: {self.product_id}"
+
+
+class MemberRequest(models.Model):
+    """A member's current request for one product in one window: the sum of its changes."""
+
+    window = models.ForeignKey(OrderingWindow, on_delete=models.PROTECT, related_name="requests")
+    farmer = models.ForeignKey("organisations.MemberFarmer", on_delete=models.PROTECT, related_name="input_requests")
+    product = models.ForeignKey("catalogue.InputProduct", on_delete=models.PROTECT, related_name="+")
+    quantity = models.BigIntegerField(_("quantity"), default=0)
+    tolerance = models.BigIntegerField(_("tolerance"), default=0)
+    created_at = models.DateTimeField(_("first asked at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("last changed at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["window", "product", "created_at", "id"]
+        verbose_name = _("member input request")
+        verbose_name_plural = _("member input requests")
+        constraints = [
+            models.UniqueConstraint(fields=["window", "farmer", "product"], name="member_request_unique"),
+            models.CheckConstraint(condition=Q(quantity__gte=0, tolerance__gte=0), name="member_request_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.window_id}/{self.farmer_id}/{self.product_id}: {self.quantity}+{self.tolerance}"
+
+
+class RequestChange(models.Model):
+    """One timestamped change of a request: quantity and tolerance added (> 0) or removed (< 0)."""
+
+    class Channel(models.TextChoices):
+        CLERK = "clerk", _("Clerk")
+        API = "api", _("API")
+        SMS = "sms", _("SMS")
+
+    request = models.ForeignKey(MemberRequest, on_delete=models.PROTECT, related_name="changes")
+    quantity_delta = models.BigIntegerField(_("quantity change"))
+    tolerance_delta = models.BigIntegerField(_("tolerance change"))
+    channel = models.CharField(_("channel"), max_length=5, choices=Channel.choices)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["request", "recorded_at", "id"]
+        verbose_name = _("request change")
+        verbose_name_plural = _("request changes")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(quantity_delta=0) | ~Q(tolerance_delta=0), name="request_change_not_empty"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request_id}: {self.quantity_delta:+}/{self.tolerance_delta:+}"
