@@ -208,6 +208,8 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {
+    "orders-group-windows": {"task": "orders.tasks.group_windows_close_due", "schedule": crontab(minute="*/5")},
+    "orders-group-orders-expire": {"task": "orders.tasks.group_orders_expire_due", "schedule": crontab(minute="*/15")},
     "orders-expire-unaccepted": {
         "task": "orders.tasks.expire_unaccepted_orders",
         "schedule": crontab(minute="*/15"),
@@ -273,7 +275,8 @@ ORDER_WEIGHT_TOLERANCE_BP = env.int("ORDER_WEIGHT_TOLERANCE_BP", default=50)
 PAYOUT_DEFAULT_LEVY_BP = env.int("PAYOUT_DEFAULT_LEVY_BP", default=200)  # cooperative levy on member payouts
 # Celery tasks (by name) that receive the id of every order event on commit; each must be idempotent.
 # This is how payments follows orders without orders importing payments.
-ORDER_EVENT_SUBSCRIBERS: list[str] = ["payments.tasks.order_event_received"]
+ORDER_EVENT_SUBSCRIBERS: list[str] = ["payments.tasks.order_event_received", "orders.tasks.group_order_follow_order"]
+GROUP_ORDER_RESPONSE_HOURS = env.int("GROUP_ORDER_RESPONSE_HOURS", default=72)  # a supplier's time to answer
 
 # Payments: with no Stripe key the offline provider (no network, demo "pay" button) is used.
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")

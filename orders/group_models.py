@@ -58,6 +58,7 @@ class OrderingWindow(models.Model):
     )
     extend_days = models.PositiveSmallIntegerField(_("extend by (days)"), default=7)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    reminded_at = models.DateTimeField(_("closing reminder sent at"), null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
@@ -161,3 +162,115 @@ class RequestChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request_id}: {self.quantity_delta:+}/{self.tolerance_delta:+}"
+
+
+class GroupOrder(models.Model):
+    """One supplier's part of a window's plan. Its status changes only in
+    `orders.services.group_orders.group_order_transition`. When the supplier accepts, an `Order` of kind
+    `group_inputs` (buyer: the cooperative, seller: the supplier) is created and accepted with the agreed lines:
+    the cooperative pays that order into escrow through the payment providers, and its dispatch, receipt and
+    completion release the escrow to the supplier exactly as for any order."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Submitted")
+        COUNTERED = "countered", _("Countered")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+        PAID = "paid", _("Paid")
+        DISPATCHED = "dispatched", _("Dispatched")
+        RECEIVED = "received", _("Received")
+        DISTRIBUTED = "distributed", _("Distributed")
+        COMPLETED = "completed", _("Completed")
+        CANCELLED = "cancelled", _("Cancelled")
+        EXPIRED = "expired", _("Expired")
+
+    window = models.ForeignKey(OrderingWindow, on_delete=models.PROTECT, related_name="group_orders")
+    buyer = models.ForeignKey("organisations.Organisation", on_delete=models.PROTECT, related_name="+")
+    supplier = models.ForeignKey("organisations.Organisation", on_delete=models.PROTECT, related_name="group_orders")
+    currency = models.CharField(_("currency"), max_length=3, validators=[validate_currency])
+    total_amount = models.BigIntegerField(_("total (minor units)"))
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.DRAFT)
+    rounds = models.PositiveSmallIntegerField(_("counter-offers made"), default=0)
+    respond_by = models.DateTimeField(_("respond by"), null=True, blank=True)
+    order = models.OneToOneField(
+        "orders.Order", on_delete=models.PROTECT, null=True, blank=True, related_name="group_order"
+    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    status_changed_at = models.DateTimeField(_("status changed at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("group input order")
+        verbose_name_plural = _("group input orders")
+        constraints = [
+            models.UniqueConstraint(fields=["window", "supplier"], name="group_order_once_per_supplier"),
+            models.CheckConstraint(condition=Q(total_amount__gte=0), name="group_order_total_not_negative"),
+            models.CheckConstraint(condition=Q(rounds__lte=3), name="group_order_at_most_three_rounds"),
+        ]
+        indexes = [
+            models.Index(fields=["supplier", "status"], name="group_order_supplier"),
+            models.Index(fields=["status", "respond_by"], name="group_order_response_due"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def reference(self) -> str:
+        return f"GO{self.pk:05d}" if self.pk else "GO-new"
+
+
+class GroupOrderLine(models.Model):
+    group_order = models.ForeignKey(GroupOrder, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey("catalogue.InputProduct", on_delete=models.PROTECT, related_name="+")
+    offer = models.ForeignKey("catalogue.SupplierOffer", on_delete=models.PROTECT, related_name="+")
+    packs = models.BigIntegerField(_("packs"))
+    unit_price_amount = models.BigIntegerField(_("price per pack (minor units)"))
+    line_total_amount = models.BigIntegerField(_("line total (minor units)"))
+    packs_received = models.BigIntegerField(_("packs received"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["group_order", "product__name"]
+        verbose_name = _("group order line")
+        verbose_name_plural = _("group order lines")
+        constraints = [
+            models.UniqueConstraint(fields=["group_order", "product"], name="group_order_line_unique"),
+            models.CheckConstraint(condition=Q(packs__gt=0, unit_price_amount__gt=0), name="group_line_positive"),
+            models.CheckConstraint(
+                condition=Q(line_total_amount=F("packs") * F("unit_price_amount")), name="group_line_total"
+            ),
+            models.CheckConstraint(
+                condition=Q(packs_received__isnull=True) | Q(packs_received__gte=0, packs_received__lte=F("packs")),
+                name="group_line_received_within_packs",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.group_order_id}: {self.packs} x {self.product_id}"
+
+
+class GroupOrderRound(models.Model):
+    """Terms proposed in a negotiation round: the cooperative's submission or the supplier's counter-offer."""
+
+    class Side(models.TextChoices):
+        COOPERATIVE = "cooperative", _("Cooperative")
+        SUPPLIER = "supplier", _("Supplier")
+
+    group_order = models.ForeignKey(GroupOrder, on_delete=models.CASCADE, related_name="negotiation")
+    side = models.CharField(_("side"), max_length=12, choices=Side.choices)
+    terms = models.JSONField(_("terms per line: packs and price per pack"))
+    total_amount = models.BigIntegerField(_("total (minor units)"))
+    note = models.TextField(_("note"), blank=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    proposed_at = models.DateTimeField(_("proposed at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["group_order", "proposed_at", "id"]
+        verbose_name = _("negotiation round")
+        verbose_name_plural = _("negotiation rounds")
+
+    def __str__(self) -> str:
+        return f"{self.group_order_id}: {self.side} {self.total_amount}"

@@ -122,7 +122,11 @@ class WindowPlan:
 def window_plan(*, viewer: User, window_id) -> WindowPlan:
     """The window's lines (group totals rounded against the chosen offer), the exact plan and the best
     single-supplier plan. The manager's per-line override wins over the plan."""
-    window = window_get(viewer=viewer, window_id=window_id)
+    return plan_for_window(window_get(viewer=viewer, window_id=window_id))
+
+
+def plan_for_window(window: OrderingWindow) -> WindowPlan:
+    """The plan of a window the caller may already see (services and the system)."""
     products = list(WindowProduct.objects.filter(window=window).select_related("product__packaging"))
     totals = {
         row["product_id"]: row

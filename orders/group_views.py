@@ -45,7 +45,7 @@ def _write(form, call, /, **kwargs):
         raise _http_error(error) from None
     except DomainError as error:
         add_domain_error(form, error)
-        form.status = error.status_code
+        form.http_status = error.status_code
         return None
 
 
@@ -85,7 +85,7 @@ def window_list(request: HttpRequest) -> HttpResponse:
                                  % {"name": window.name})  # fmt: skip
                 return redirect("orders:group-window", window_id=window.pk)
         if request.method == "POST":
-            status = getattr(form, "status", 400)
+            status = getattr(form, "http_status", 400)
     elif request.method == "POST":
         raise HttpForbidden(_("Only managers create ordering windows."))
     return render(request, "orders/group_window_list.html",
@@ -162,7 +162,7 @@ def window_request(request: HttpRequest, window_id: int) -> HttpResponse:
                                     "quantity": shown(member_request.quantity, product), "product": product.name,
                                     "tolerance": shown(member_request.tolerance, product)})  # fmt: skip
                 return redirect(f"{request.path}?product={data['product']}")
-            status = getattr(form, "status", 400)
+            status = getattr(form, "http_status", 400)
     return render(request, "orders/group_request.html", {"window": window, "form": form}, status=status)
 
 

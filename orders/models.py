@@ -402,4 +402,12 @@ class Notification(models.Model):
 
 
 # Group input orders live in their own module; imported here so Django registers the models.
-from orders.group_models import MemberRequest, OrderingWindow, RequestChange, WindowProduct  # noqa: E402, F401
+from orders.group_models import (  # noqa: E402, F401
+    GroupOrder,
+    GroupOrderLine,
+    GroupOrderRound,
+    MemberRequest,
+    OrderingWindow,
+    RequestChange,
+    WindowProduct,
+)

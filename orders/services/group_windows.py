@@ -151,9 +151,34 @@ def window_transition(*, actor: User | None, window_id, to_status: str, reason: 
                 locked.box_fill_at = now
         return {}
 
-    return transition(model=OrderingWindow, pk=window.pk, table=WINDOW_TABLE, to_status=to_status, actor=actor,
-                      reason=reason, organisation_id=window.organisation_id, data={"name": window.name},
-                      apply=apply)  # fmt: skip
+    with transaction.atomic():
+        moved = transition(model=OrderingWindow, pk=window.pk, table=WINDOW_TABLE, to_status=to_status, actor=actor,
+                           reason=reason, organisation_id=window.organisation_id, data={"name": window.name},
+                           apply=apply)  # fmt: skip
+        if to_status == W.OPEN:
+            notify_members(moved, "opened")
+    return moved
+
+
+def notify_members(window: OrderingWindow, what: str, products: str = "") -> None:
+    """SMS the members (on commit): opened, closing, extended, cancelled."""
+    from orders.group_tasks import group_window_notify
+
+    transaction.on_commit(lambda: group_window_notify.delay(window.pk, what, products))
+
+
+def windows_remind_due(*, now: datetime | None = None) -> int:
+    """Two days before an open window closes, remind the members (once per window)."""
+    now = now or timezone.now()
+    count = 0
+    due = OrderingWindow.objects.filter(status=W.OPEN, reminded_at__isnull=True,
+                                        closes_at__lte=now + timedelta(days=2), closes_at__gt=now)  # fmt: skip
+    for window_id in due.values_list("pk", flat=True):
+        with transaction.atomic():
+            if OrderingWindow.objects.filter(pk=window_id, reminded_at__isnull=True).update(reminded_at=now):
+                notify_members(OrderingWindow.objects.get(pk=window_id), "closing")
+                count += 1
+    return count
 
 
 def _whole(value, field: str, errors: dict[str, str]) -> int:
@@ -282,7 +307,10 @@ def windows_close_due(*, now: datetime | None = None) -> int:
     """Close every open window whose closing time has passed (the beat task); returns how many."""
     now = now or timezone.now()
     closed = 0
+    from orders.services.group_orders import window_check_minimums
+
     for window_id in OrderingWindow.objects.filter(status=W.OPEN, closes_at__lte=now).values_list("pk", flat=True):
         window_transition(actor=None, window_id=window_id, to_status=W.CLOSED, reason="closing time")
+        window_check_minimums(window_id=window_id)
         closed += 1
     return closed
