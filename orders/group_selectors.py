@@ -173,3 +173,74 @@ def product_choices(*, viewer: User) -> list:
 def window_products(*, viewer: User, window_id) -> list:
     window = window_get(viewer=viewer, window_id=window_id)
     return [wp.product for wp in WindowProduct.objects.filter(window=window).select_related("product__packaging")]
+
+
+# --- Group orders ----------------------------------------------------------------------------------
+
+
+def _group_orders_visible(viewer: User):
+    from orders.group_models import GroupOrder
+
+    if not viewer.is_authenticated:
+        return GroupOrder.objects.none()
+    organisation_ids = list(viewer.memberships.values_list("organisation_id", flat=True))
+    return GroupOrder.objects.filter(
+        Q(buyer_id__in=organisation_ids) | (Q(supplier_id__in=organisation_ids) & ~Q(status="draft"))
+    )
+
+
+def group_order_list(*, viewer: User, organisation_id=None, window_id=None, side: str = "") -> list:
+    """Group orders the viewer's organisations buy (cooperative) or were sent (supplier; drafts are not sent)."""
+    queryset = _group_orders_visible(viewer).select_related("buyer", "supplier", "window", "order")
+    if organisation_id is not None:
+        queryset = queryset.filter(Q(buyer_id=organisation_id) | Q(supplier_id=organisation_id))
+    if side == "selling":
+        queryset = queryset.filter(supplier__memberships__user=viewer)
+    elif side == "buying":
+        queryset = queryset.filter(buyer__memberships__user=viewer)
+    if window_id is not None:
+        queryset = queryset.filter(window_id=window_id)
+    return list(queryset.annotate(line_count=Count("lines")).order_by("-created_at", "-id"))
+
+
+def group_order_get(*, viewer: User, group_order_id):
+    from orders.group_models import GroupOrderLine, GroupOrderRound
+
+    try:
+        group_order_id = int(group_order_id)
+    except (TypeError, ValueError):
+        raise NotFound("No such group order.") from None
+    group_order = (
+        _group_orders_visible(viewer)
+        .select_related("buyer", "supplier", "window", "order")
+        .prefetch_related(
+            Prefetch("lines", queryset=GroupOrderLine.objects.select_related("product__packaging", "offer")),
+            Prefetch("negotiation", queryset=GroupOrderRound.objects.select_related("proposed_by")),
+        )
+        .filter(pk=group_order_id)
+        .first()
+    )
+    if group_order is None:
+        raise NotFound("No such group order.")
+    return group_order
+
+
+def group_order_sides(*, viewer: User, group_order) -> dict[str, str]:
+    """The viewer's role on each side of a group order: {"cooperative": role, "supplier": role}."""
+    rows = viewer.memberships.filter(organisation_id__in=[group_order.buyer_id, group_order.supplier_id])
+    return {("cooperative" if org == group_order.buyer_id else "supplier"): role
+            for org, role in rows.values_list("organisation_id", "role")}  # fmt: skip
+
+
+def group_order_moves(*, viewer: User, group_order) -> list[str]:
+    """The moves the viewer may make on the group order now."""
+    from marketplace.organisations.roles import ROLE_RANK
+    from orders.services.group_orders import GROUP_ORDER_TABLE, WHO
+
+    sides = group_order_sides(viewer=viewer, group_order=group_order)
+    moves = []
+    for to in GROUP_ORDER_TABLE.next_of(group_order.status):
+        who = WHO.get((group_order.status, to))
+        if who and who[0] in sides and ROLE_RANK[sides[who[0]]] >= ROLE_RANK[who[1]]:
+            moves.append(to)
+    return moves

@@ -8,4 +8,7 @@ urlpatterns = [
     path("windows/<int:window_id>/request/", views.window_request, name="group-window-request"),
     path("windows/<int:window_id>/plan/", views.window_plan, name="group-window-plan"),
     path("windows/<int:window_id>/move/<str:to_status>/", views.window_move, name="group-window-move"),
+    path("windows/<int:window_id>/place-orders/", views.window_place_orders, name="group-window-place-orders"),
+    path("orders/", views.group_order_inbox, name="group-orders"),
+    path("orders/<int:group_order_id>/", views.group_order_detail, name="group-order"),
 ]

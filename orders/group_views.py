@@ -116,6 +116,7 @@ def window_detail(request: HttpRequest, window_id: int) -> HttpResponse:
         "window": window, "lines": _lines(result), "page": page,
         "moves": services.WINDOW_TABLE.next_of(window.status) if _can(request, window, Capability.DECIDE) else [],
         "can_record": _can(request, window, Capability.RECORD) and window.accepts_requests(),
+        "group_orders": selectors.group_order_list(viewer=request.user, window_id=window.pk),
     }  # fmt: skip
     return render(request, "orders/group_window_detail.html", context)
 
@@ -187,3 +188,90 @@ def window_plan(request: HttpRequest, window_id: int) -> HttpResponse:
     context = {"window": window, "lines": _lines(result), "result": result,
                "can_decide": _can(request, window, Capability.DECIDE)}  # fmt: skip
     return render(request, "orders/group_window_plan.html", context)
+
+
+# --- Group orders ----------------------------------------------------------------------------------
+
+from orders.services import group_orders as order_services  # noqa: E402
+
+
+@login_required
+@require_POST
+def window_place_orders(request: HttpRequest, window_id: int) -> HttpResponse:
+    window = _read(selectors.window_get, viewer=request.user, window_id=window_id)
+    try:
+        orders = order_services.window_place_orders(actor=request.user, window_id=window.pk)
+    except (NotFound, PermissionDenied) as error:
+        raise _http_error(error) from None
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("orders:group-window", window_id=window.pk)
+    if orders:
+        messages.success(request, _("%(count)s group orders prepared; submit each to its supplier.")
+                         % {"count": len(orders)})  # fmt: skip
+    else:
+        messages.warning(request, _("A supplier minimum is not met: the window was extended or cancelled as set, "
+                                    "and the members were told by SMS."))  # fmt: skip
+    return redirect("orders:group-window", window_id=window.pk)
+
+
+@login_required
+def group_order_inbox(request: HttpRequest) -> HttpResponse:
+    """A supplier's group orders (or a cooperative's), newest first."""
+    membership = current_membership(request)
+    if membership is None:
+        raise Http404(_("You are not a member of any organisation."))
+    rows = selectors.group_order_list(viewer=request.user, organisation_id=membership.organisation_id)
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    return render(request, "orders/group_order_list.html", {"page": page, "organisation": membership.organisation})
+
+
+def _received_lines(request: HttpRequest, group_order) -> dict:
+    return {str(line.pk): request.POST.get(f"received-{line.pk}", "") for line in group_order.lines.all()}
+
+
+def _counter_lines(request: HttpRequest, group_order) -> dict:
+    lines = {}
+    for line in group_order.lines.all():
+        entry = {}
+        for name in ("packs", "unit_price"):
+            value = request.POST.get(f"{name}-{line.pk}", "").strip().replace(",", "")
+            if value and value != str(line.packs if name == "packs" else line.unit_price_amount):
+                entry[name] = value
+        if entry:
+            lines[str(line.pk)] = entry
+    return lines
+
+
+@login_required
+def group_order_detail(request: HttpRequest, group_order_id: int) -> HttpResponse:
+    group_order = _read(selectors.group_order_get, viewer=request.user, group_order_id=group_order_id)
+    status = 200
+    error = None
+    if request.method == "POST":
+        to_status = request.POST.get("to", "")
+        details = {}
+        if to_status == "countered" or (to_status == "submitted" and group_order.status == "countered"):
+            details["lines"] = _counter_lines(request, group_order)
+        if to_status == "dispatched":
+            details.update({k: request.POST.get(k, "") for k in ("document_number", "vehicle", "driver")})
+        if to_status == "received":
+            details["lines"] = _received_lines(request, group_order)
+        try:
+            order_services.group_order_transition(actor=request.user, group_order_id=group_order.pk,
+                                                  to_status=to_status, reason=request.POST.get("reason", ""),
+                                                  **details)  # fmt: skip
+            messages.success(request, _("Group order %(ref)s is now %(status)s.")
+                             % {"ref": group_order.reference, "status": to_status})  # fmt: skip
+            return redirect("orders:group-order", group_order_id=group_order.pk)
+        except (NotFound, PermissionDenied) as refusal:
+            raise _http_error(refusal) from None
+        except DomainError as refusal:
+            error, status = refusal, refusal.status_code
+            group_order = _read(selectors.group_order_get, viewer=request.user, group_order_id=group_order_id)
+    moves = selectors.group_order_moves(viewer=request.user, group_order=group_order)
+    sides = selectors.group_order_sides(viewer=request.user, group_order=group_order)
+    lines = list(group_order.lines.all())
+    context = {"group_order": group_order, "lines": lines, "moves": moves, "error": error,
+               "is_buyer": "cooperative" in sides, "is_supplier": "supplier" in sides}  # fmt: skip
+    return render(request, "orders/group_order_detail.html", context, status=status)

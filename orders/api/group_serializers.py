@@ -104,3 +104,73 @@ class WindowPlanSerializer(serializers.Serializer):
     single_supplier = PlanSummarySerializer()
     saving = serializers.IntegerField(allow_null=True, help_text="Single supplier cost minus the plan's, when both "
                                       "serve the same lines.")  # fmt: skip
+
+
+class GroupOrderLineSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    product = serializers.IntegerField(source="product_id")
+    product_name = serializers.CharField(source="product.name")
+    offer = serializers.IntegerField(source="offer_id")
+    packs = serializers.IntegerField()
+    unit_price = serializers.IntegerField(source="unit_price_amount")
+    line_total = serializers.IntegerField(source="line_total_amount")
+    packs_received = serializers.IntegerField(allow_null=True)
+
+
+class GroupOrderRoundSerializer(serializers.Serializer):
+    side = serializers.CharField()
+    terms = serializers.DictField()
+    total = serializers.IntegerField(source="total_amount")
+    note = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+    proposed_at = serializers.DateTimeField()
+
+
+class GroupOrderSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    reference = serializers.CharField()
+    window = serializers.IntegerField(source="window_id")
+    buyer = serializers.IntegerField(source="buyer_id")
+    supplier = serializers.IntegerField(source="supplier_id")
+    supplier_name = serializers.CharField(source="supplier.name")
+    status = serializers.CharField(help_text="draft, submitted, countered, accepted, declined, paid, dispatched, "
+                                   "received, distributed, completed, cancelled or expired.")  # fmt: skip
+    currency = serializers.CharField()
+    total = serializers.IntegerField(source="total_amount")
+    rounds = serializers.IntegerField(help_text="Counter-offers made (at most 3).")
+    respond_by = serializers.DateTimeField(allow_null=True)
+    order = serializers.SerializerMethodField(help_text="The escrow order's number, once the terms are agreed.")
+    lines = GroupOrderLineSerializer(many=True, read_only=True)
+    negotiation = GroupOrderRoundSerializer(many=True, read_only=True)
+    moves = serializers.SerializerMethodField()
+
+    def get_order(self, obj) -> str | None:
+        return obj.order.number if obj.order_id else None
+
+    def get_moves(self, obj) -> list[str]:
+        return self.context.get("moves", [])
+
+
+class GroupOrderSummarySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    reference = serializers.CharField()
+    window = serializers.IntegerField(source="window_id")
+    buyer_name = serializers.CharField(source="buyer.name")
+    supplier_name = serializers.CharField(source="supplier.name")
+    status = serializers.CharField()
+    currency = serializers.CharField()
+    total = serializers.IntegerField(source="total_amount")
+    line_count = serializers.IntegerField()
+
+
+class GroupOrderMoveInputSerializer(serializers.Serializer):
+    status = serializers.CharField(help_text="The status to move to.")
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    lines = serializers.DictField(required=False, help_text="countered/submitted: {line id: {packs, unit_price}}; "
+                                  "received: {line id: packs received}.")  # fmt: skip
+    document_number = serializers.CharField(required=False, help_text="dispatched: the waybill number.")
+    dispatched_on = serializers.DateField(required=False)
+    vehicle = serializers.CharField(required=False, allow_blank=True)
+    driver = serializers.CharField(required=False, allow_blank=True)
+    received_on = serializers.DateField(required=False)
+    inspection_notes = serializers.CharField(required=False, allow_blank=True)

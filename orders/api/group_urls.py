@@ -10,5 +10,9 @@ urlpatterns = [
     path(f"{WINDOW}move/", views.WindowMoveView.as_view(), name="api-window-move"),
     path(f"{WINDOW}requests/", views.RequestListView.as_view(), name="api-window-requests"),
     path(f"{WINDOW}plan/", views.WindowPlanView.as_view(), name="api-window-plan"),
+    path(f"{WINDOW}place-orders/", views.WindowPlaceOrdersView.as_view(), name="api-window-place-orders"),
+    path("group/orders/", views.GroupOrderListView.as_view(), name="api-group-order-list"),
+    path("group/orders/<int:group_order_id>/", views.GroupOrderDetailView.as_view(), name="api-group-order-detail"),
+    path("group/orders/<int:group_order_id>/move/", views.GroupOrderMoveView.as_view(), name="api-group-order-move"),
     path(f"{WINDOW}products/<int:product_id>/offer/", views.WindowOfferChoiceView.as_view(), name="api-window-offer"),
 ]

@@ -165,3 +165,80 @@ class WindowOfferChoiceView(APIView):
                                      offer_id=given.validated_data["offer"])  # fmt: skip
         window = selectors.window_get(viewer=request.user, window_id=window_id)
         return Response(plan_data(window, selectors.window_plan(viewer=request.user, window_id=window.pk)))
+
+
+# --- Group orders ----------------------------------------------------------------------------------
+
+from orders.services import group_orders as order_services  # noqa: E402
+
+
+def _group_order(request, group_order_id, status_code=status.HTTP_200_OK) -> Response:
+    group_order = selectors.group_order_get(viewer=request.user, group_order_id=group_order_id)
+    moves = selectors.group_order_moves(viewer=request.user, group_order=group_order)
+    return Response(s.GroupOrderSerializer(group_order, context={"moves": moves}).data, status=status_code)
+
+
+class WindowPlaceOrdersView(APIView):
+    @extend_schema(
+        summary="Place a closed window's orders",
+        description="One draft group order per supplier of the plan. If a line's supplier minimum is not met, "
+        "nothing is ordered: the window is extended or cancelled (as set when it was opened) and the members are "
+        "told by SMS; the answer is then an empty list.",
+        request=None,
+        responses={201: s.GroupOrderSummarySerializer(many=True), **errors(403, 404, 409)},
+        tags=["group orders"],
+    )
+    def post(self, request, window_id: int):
+        orders = order_services.window_place_orders(actor=request.user, window_id=window_id)
+        rows = selectors.group_order_list(viewer=request.user, window_id=window_id)
+        placed = {o.pk for o in orders}
+        return Response(s.GroupOrderSummarySerializer([r for r in rows if r.pk in placed], many=True).data,
+                        status=status.HTTP_201_CREATED)  # fmt: skip
+
+
+class GroupOrderListView(APIView):
+    @extend_schema(
+        summary="List group orders",
+        description="Those your cooperatives buy and those sent to your supplier organisations (drafts are not "
+        "sent), newest first.",
+        parameters=[
+            OpenApiParameter("side", str, enum=["buying", "selling"]),
+            OpenApiParameter("window", int, description="Only this window's orders."),
+        ],
+        responses={200: s.GroupOrderSummarySerializer(many=True)},
+        tags=["group orders"],
+    )
+    def get(self, request):
+        window = request.query_params.get("window")
+        rows = selectors.group_order_list(viewer=request.user, side=request.query_params.get("side", ""),
+                                          window_id=int(window) if window and window.isdigit() else None)  # fmt: skip
+        return Response(s.GroupOrderSummarySerializer(rows, many=True).data)
+
+
+class GroupOrderDetailView(APIView):
+    @extend_schema(summary="A group order", responses={200: s.GroupOrderSerializer, **errors(404)},
+                   tags=["group orders"])  # fmt: skip
+    def get(self, request, group_order_id: int):
+        return _group_order(request, group_order_id)
+
+
+class GroupOrderMoveView(APIView):
+    @extend_schema(
+        summary="Move a group order",
+        description="draft → submitted (cooperative); submitted → accepted | countered | declined (supplier); "
+        "countered → accepted | submitted (cooperative, answering with its own quantities); accepted → paid "
+        "(by the payments app when the escrow order is paid); paid → dispatched (supplier); dispatched → received "
+        "(cooperative, packs per line, short allowed: the escrow is released to the supplier for what arrived).",
+        request=s.GroupOrderMoveInputSerializer,
+        responses={200: s.GroupOrderSerializer, **errors(400, 403, 404, 409)},
+        tags=["group orders"],
+    )
+    def post(self, request, group_order_id: int):
+        given = s.GroupOrderMoveInputSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        data = dict(given.validated_data)
+        to_status, reason = data.pop("status"), data.pop("reason")
+        order_services.group_order_transition(
+            actor=request.user, group_order_id=group_order_id, to_status=to_status, reason=reason, **data
+        )
+        return _group_order(request, group_order_id)
