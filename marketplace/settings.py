@@ -208,6 +208,10 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {
+    "core-outbox-sweep": {
+        "task": "marketplace.core.tasks.outbox_sweep",
+        "schedule": 60.0,
+    },
     "orders-group-windows": {"task": "orders.tasks.group_windows_close_due", "schedule": crontab(minute="*/5")},
     "orders-group-orders-expire": {"task": "orders.tasks.group_orders_expire_due", "schedule": crontab(minute="*/15")},
     "orders-expire-unaccepted": {
@@ -273,7 +277,7 @@ ORDER_ACCEPTANCE_HOURS = env.int("ORDER_ACCEPTANCE_HOURS", default=48)
 ORDER_DISPUTE_WINDOW_HOURS = env.int("ORDER_DISPUTE_WINDOW_HOURS", default=72)
 ORDER_WEIGHT_TOLERANCE_BP = env.int("ORDER_WEIGHT_TOLERANCE_BP", default=50)
 PAYOUT_DEFAULT_LEVY_BP = env.int("PAYOUT_DEFAULT_LEVY_BP", default=200)  # cooperative levy on member payouts
-# Celery tasks (by name) that receive the id of every order event on commit; each must be idempotent.
+# Celery tasks (dotted paths, imported) that receive the id of every order event, through the outbox; idempotent.
 # This is how payments follows orders without orders importing payments.
 ORDER_EVENT_SUBSCRIBERS: list[str] = ["payments.tasks.order_event_received", "orders.tasks.group_order_follow_order"]
 GROUP_ORDER_RESPONSE_HOURS = env.int("GROUP_ORDER_RESPONSE_HOURS", default=72)  # a supplier's time to answer

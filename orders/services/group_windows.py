@@ -162,9 +162,11 @@ def window_transition(*, actor: User | None, window_id, to_status: str, reason: 
 
 def notify_members(window: OrderingWindow, what: str, products: str = "") -> None:
     """SMS the members (on commit): opened, closing, extended, cancelled."""
+    from marketplace.core import outbox
     from orders.group_tasks import group_window_notify
 
-    transaction.on_commit(lambda: group_window_notify.delay(window.pk, what, products))
+    key = f"window-notify:{window.pk}:closing" if what == "closing" else None
+    outbox.enqueue(group_window_notify, args=[window.pk, what, products], key=key)
 
 
 def windows_remind_due(*, now: datetime | None = None) -> int:
