@@ -280,6 +280,8 @@ PAYOUT_DEFAULT_LEVY_BP = env.int("PAYOUT_DEFAULT_LEVY_BP", default=200)  # coope
 # Celery tasks (dotted paths, imported) that receive the id of every order event, through the outbox; idempotent.
 # This is how payments follows orders without orders importing payments.
 ORDER_EVENT_SUBSCRIBERS: list[str] = ["payments.tasks.order_event_received", "orders.tasks.group_order_follow_order"]
+# Tasks (dotted paths) that post a member's input credit when inputs bought on credit are handed over.
+INPUT_CREDIT_SUBSCRIBERS: list[str] = ["payments.input_credit.input_credit_post_task"]
 GROUP_ORDER_RESPONSE_HOURS = env.int("GROUP_ORDER_RESPONSE_HOURS", default=72)  # a supplier's time to answer
 
 # Payments: with no Stripe key the offline provider (no network, demo "pay" button) is used.

@@ -274,3 +274,36 @@ class GroupOrderRound(models.Model):
 
     def __str__(self) -> str:
         return f"{self.group_order_id}: {self.side} {self.total_amount}"
+
+
+class MemberAllocation(models.Model):
+    """What one member gets of one group order line when it is distributed, and what it costs the member (the
+    line's cost of what arrived, shared by largest remainder). Handed over once, by a clerk."""
+
+    group_order = models.ForeignKey(GroupOrder, on_delete=models.PROTECT, related_name="allocations")
+    line = models.ForeignKey(GroupOrderLine, on_delete=models.PROTECT, related_name="allocations")
+    request = models.ForeignKey(MemberRequest, on_delete=models.PROTECT, related_name="allocations")
+    farmer = models.ForeignKey("organisations.MemberFarmer", on_delete=models.PROTECT, related_name="input_allocations")
+    quantity = models.BigIntegerField(_("quantity allocated"))
+    amount = models.BigIntegerField(_("cost to the member (minor units)"))
+    on_credit = models.BooleanField(_("on credit"), default=False)
+    handed_over_at = models.DateTimeField(_("handed over at"), null=True, blank=True)
+    handed_over_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["group_order", "line", "farmer__member_number"]
+        verbose_name = _("member allocation")
+        verbose_name_plural = _("member allocations")
+        constraints = [
+            models.UniqueConstraint(fields=["line", "request"], name="member_allocation_once"),
+            models.CheckConstraint(condition=Q(quantity__gte=0, amount__gte=0), name="member_allocation_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.line_id}/{self.farmer_id}: {self.quantity}"
+
+    @property
+    def receipt_number(self) -> str:
+        return f"IN{self.pk:06d}"

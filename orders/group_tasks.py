@@ -62,3 +62,26 @@ def group_window_notify(window_id: int, what: str, products: str = "") -> int:
         send_sms(to=str(farmer.phone), body=body)
         sent += 1
     return sent
+
+
+@shared_task(name="orders.tasks.group_handover_receipt")
+def group_handover_receipt(allocation_id: int) -> str:
+    """The member's receipt SMS for inputs collected (sent once per allocation through the outbox)."""
+    from orders.group_forms import shown
+    from orders.group_models import MemberAllocation
+    from orders.templatetags.orders_tags import money
+
+    allocation = (
+        MemberAllocation.objects.select_related("farmer", "group_order__buyer", "line__product__packaging")
+        .filter(pk=allocation_id, handed_over_at__isnull=False)
+        .first()
+    )
+    if allocation is None or not allocation.farmer.phone:
+        return "nothing_to_send"
+    coop = allocation.group_order.buyer
+    body = (f"{coop.name}: receipt {allocation.receipt_number}. {allocation.farmer.name} collected "
+            f"{shown(allocation.quantity, allocation.line.product)} of {allocation.line.product.name}, "
+            f"{money(allocation.amount, allocation.group_order.currency)}"
+            f"{' on input credit, recovered from your next payout' if allocation.on_credit else ''}.")  # fmt: skip
+    send_sms(to=str(allocation.farmer.phone), body=body)
+    return "sent"

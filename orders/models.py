@@ -406,6 +406,7 @@ from orders.group_models import (  # noqa: E402, F401
     GroupOrder,
     GroupOrderLine,
     GroupOrderRound,
+    MemberAllocation,
     MemberRequest,
     OrderingWindow,
     RequestChange,

@@ -348,12 +348,23 @@ def group_order_transition(*, actor: User | None, group_order_id, to_status: str
     elif to_status == G.PAID:
         recorded["order"] = group_order.order.number if group_order.order_id else ""
     elif to_status == G.DISPATCHED:
+        from orders.services.group_trace import shipping_recorded
+
         order_transition(actor=actor, order_id=group_order.order_id, to_status=Order.Status.DISPATCHED,
                          document_number=details.pop("document_number", ""),
                          dispatched_on=details.pop("dispatched_on", None), vehicle=details.pop("vehicle", ""),
                          driver=details.pop("driver", ""))  # fmt: skip
+        sent = {line.offer_id: line.quantity_dispatched or 0 for line in group_order.order.lines.all()}
+        dispatched = {line.pk: sent.get(line.offer_id, 0) for line in group_order.lines.all()}
+        shipping_recorded(actor=actor, group_order=group_order, dispatched=dispatched)
     elif to_status == G.RECEIVED:
         recorded.update(_receive(actor, group_order, details))
+    elif to_status == G.DISTRIBUTED:
+        recorded.update(_distribute(group_order))
+    elif to_status == G.COMPLETED:
+        waiting = group_order.allocations.filter(handed_over_at__isnull=True).count()
+        if waiting:
+            raise Conflict(f"{waiting} members have not collected their inputs yet.", code="not_handed_over")
     if details:
         raise ValidationFailed(
             f"These details do not apply to moving a group order to {to_status}: {', '.join(sorted(details))}.",
@@ -407,6 +418,9 @@ def _receive(actor: User, group_order: GroupOrder, details: dict) -> dict:
     for line in lines:
         line.packs_received = received[line.pk]
         line.save(update_fields=["packs_received"])
+    from orders.services.group_trace import receiving_recorded
+
+    receiving_recorded(actor=actor, group_order=group_order)
     return {"received": {str(pk): packs for pk, packs in received.items()}}
 
 
@@ -439,3 +453,91 @@ def members_with_requests(window_id: int):
 
     farmer_ids = MemberRequest.objects.filter(window_id=window_id, quantity__gt=0).values("farmer_id")
     return MemberFarmer.objects.filter(pk__in=farmer_ids).exclude(phone="")
+
+
+# --- Distribution to members ----------------------------------------------------------------------
+
+
+def _distribute(group_order: GroupOrder) -> dict:
+    """Allocate each line's packs received to the window's requests for that product by the window's rule, and
+    share the line's cost of what arrived among them (largest remainder)."""
+    from orders.group_models import MemberAllocation, RequestChange
+    from orders.services.group_allocation import Change, allocate, ask_from_changes, largest_remainder
+    from orders.services.group_windows import pack_unit
+
+    window = group_order.window
+    created = 0
+    for line in group_order.lines.select_related("product__packaging").order_by("pk"):
+        requests = list(MemberRequest.objects.filter(window=window, product=line.product).order_by("created_at", "pk"))
+        changes = defaultdict(list)
+        for change in RequestChange.objects.filter(request__in=requests).order_by("recorded_at", "pk"):
+            changes[change.request_id].append(Change(change.recorded_at, change.quantity_delta, change.tolerance_delta))
+        asks = [ask_from_changes(r.pk, changes[r.pk]) for r in requests]
+        received = (line.packs_received or 0) * pack_unit(line.product)
+        result = allocate(received, asks, window.allocation_rule)
+        cost = (line.packs_received or 0) * line.unit_price_amount
+        quantities = [result.shares[r.pk] for r in requests]
+        amounts = largest_remainder(cost, quantities) if sum(quantities) else [0] * len(requests)
+        MemberAllocation.objects.bulk_create([
+            MemberAllocation(group_order=group_order, line=line, request=r, farmer_id=r.farmer_id, quantity=q,
+                             amount=a, on_credit=window.on_credit)
+            for r, q, a in zip(requests, quantities, amounts, strict=True) if q > 0
+        ])  # fmt: skip
+        created += sum(1 for q in quantities if q > 0)
+    return {"allocations": created}
+
+
+@transaction.atomic
+def allocation_hand_over(*, actor: User, allocation_id) -> Any:
+    """A clerk records that a member collected their inputs: a receipt SMS, an EPCIS event naming the member, and
+    (when the window is on credit) the member's input credit posted to the ledger by the payments app."""
+    from marketplace.core import outbox
+    from marketplace.organisations.roles import role_can
+    from orders.group_models import MemberAllocation
+    from orders.group_tasks import group_handover_receipt
+
+    try:
+        allocation_id = int(allocation_id)
+    except (TypeError, ValueError):
+        raise NotFound("No such allocation.") from None
+    allocation = (
+        MemberAllocation.objects.select_for_update(of=("self",))
+        .select_related("group_order", "farmer", "line__product__packaging")
+        .filter(pk=allocation_id)
+        .first()
+    )
+    if allocation is None:
+        raise NotFound("No such allocation.")
+    group_order = allocation.group_order
+    role = actor.memberships.filter(organisation_id=group_order.buyer_id).values_list("role", flat=True).first()
+    if role is None:
+        raise NotFound("No such allocation.")
+    if not role_can(role, Capability.RECORD):
+        raise PermissionDenied("Only the cooperative's clerks and managers record a hand-over.")
+    if group_order.status != G.DISTRIBUTED:
+        raise Conflict(f"Group order {group_order.reference} is {group_order.status}; hand-overs are recorded once "
+                       "it is distributed.")  # fmt: skip
+    if allocation.handed_over_at is not None:
+        raise Conflict(f"{allocation.farmer.name} already collected this ({allocation.receipt_number}).",
+                       code="already_handed_over")  # fmt: skip
+    allocation.handed_over_at = timezone.now()
+    allocation.handed_over_by = actor
+    allocation.save(update_fields=["handed_over_at", "handed_over_by"])
+    _trace_hand_over(actor, allocation)
+    audit_record(actor=actor, action="member_allocation.handed_over", subject=allocation,
+                 organisation_id=group_order.buyer_id,
+                 data={"farmer": allocation.farmer_id, "quantity": allocation.quantity, "amount": allocation.amount,
+                       "on_credit": allocation.on_credit})  # fmt: skip
+    outbox.enqueue(group_handover_receipt, args=[allocation.pk], key=f"handover-receipt:{allocation.pk}")
+    if allocation.on_credit and allocation.amount:
+        from django.utils.module_loading import import_string
+
+        for path in getattr(settings, "INPUT_CREDIT_SUBSCRIBERS", []):
+            outbox.enqueue(import_string(path), args=[allocation.pk], key=f"input-credit:{allocation.pk}:{path}")
+    return allocation
+
+
+def _trace_hand_over(actor: User, allocation) -> None:
+    from orders.services.group_trace import hand_over_recorded
+
+    hand_over_recorded(actor=actor, allocation=allocation)

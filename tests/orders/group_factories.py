@@ -40,12 +40,17 @@ def make_offer(supplier: Organisation, user: User, product, tiers, *, country="C
     return offer
 
 
-def make_group_world(*, farmers: int = 5, open_window: bool = True, **window_fields) -> GroupWorld:
-    coop = OrganisationFactory(country="CI", region="Nawa", currency="XOF")
-    manager = MembershipFactory(organisation=coop, role=Role.MANAGER).user
-    clerk = MembershipFactory(organisation=coop, role=Role.CLERK).user
-    viewer = MembershipFactory(organisation=coop, role=Role.VIEWER).user
-    members = [MemberFarmerFactory(organisation=coop) for _ in range(farmers)]
+def make_group_world(*, farmers: int = 5, open_window: bool = True, side=None, members=None,
+                     **window_fields) -> GroupWorld:  # fmt: skip
+    """A new cooperative, or `side` (a tests.orders.factories.Side) with its `members`."""
+    if side is not None:
+        coop, manager, clerk, viewer = side.organisation, side.manager, side.clerk, side.viewer
+    else:
+        coop = OrganisationFactory(country="CI", region="Nawa", currency="XOF")
+        manager = MembershipFactory(organisation=coop, role=Role.MANAGER).user
+        clerk = MembershipFactory(organisation=coop, role=Role.CLERK).user
+        viewer = MembershipFactory(organisation=coop, role=Role.VIEWER).user
+    members = list(members) if members is not None else [MemberFarmerFactory(organisation=coop) for _ in range(farmers)]
     bag = PackagingFactory(net_mass_grams=50_000)
     products = [InputProductFactory(packaging=bag, name="NPK 15-15-15"),
                 InputProductFactory(packaging=PackagingFactory(net_mass_grams=25_000), name="Urea 46")]  # fmt: skip
