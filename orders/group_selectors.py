@@ -244,3 +244,17 @@ def group_order_moves(*, viewer: User, group_order) -> list[str]:
         if who and who[0] in sides and ROLE_RANK[sides[who[0]]] >= ROLE_RANK[who[1]]:
             moves.append(to)
     return moves
+
+
+def allocation_list(*, viewer: User, group_order_id) -> list:
+    """The allocations of a group order the viewer's cooperative buys (suppliers do not see members)."""
+    from orders.group_models import MemberAllocation
+
+    group_order = group_order_get(viewer=viewer, group_order_id=group_order_id)
+    if "cooperative" not in group_order_sides(viewer=viewer, group_order=group_order):
+        raise NotFound("No such group order.")
+    return list(
+        MemberAllocation.objects.filter(group_order=group_order)
+        .select_related("farmer", "line__product__packaging", "request")
+        .order_by("line_id", "farmer__member_number")
+    )

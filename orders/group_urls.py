@@ -11,4 +11,5 @@ urlpatterns = [
     path("windows/<int:window_id>/place-orders/", views.window_place_orders, name="group-window-place-orders"),
     path("orders/", views.group_order_inbox, name="group-orders"),
     path("orders/<int:group_order_id>/", views.group_order_detail, name="group-order"),
+    path("allocations/<int:allocation_id>/hand-over/", views.allocation_hand_over, name="group-hand-over"),
 ]

@@ -272,6 +272,27 @@ def group_order_detail(request: HttpRequest, group_order_id: int) -> HttpRespons
     moves = selectors.group_order_moves(viewer=request.user, group_order=group_order)
     sides = selectors.group_order_sides(viewer=request.user, group_order=group_order)
     lines = list(group_order.lines.all())
+    allocations = []
+    if "cooperative" in sides and group_order.status in ("distributed", "completed"):
+        allocations = selectors.allocation_list(viewer=request.user, group_order_id=group_order.pk)
+        for allocation in allocations:
+            allocation.shown_quantity = shown(allocation.quantity, allocation.line.product)
     context = {"group_order": group_order, "lines": lines, "moves": moves, "error": error,
-               "is_buyer": "cooperative" in sides, "is_supplier": "supplier" in sides}  # fmt: skip
+               "allocations": allocations, "is_buyer": "cooperative" in sides,
+               "is_supplier": "supplier" in sides}  # fmt: skip
     return render(request, "orders/group_order_detail.html", context, status=status)
+
+
+@login_required
+@require_POST
+def allocation_hand_over(request: HttpRequest, allocation_id: int) -> HttpResponse:
+    try:
+        allocation = order_services.allocation_hand_over(actor=request.user, allocation_id=allocation_id)
+    except (NotFound, PermissionDenied) as error:
+        raise _http_error(error) from None
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("orders:group-orders")
+    messages.success(request, _("Receipt %(receipt)s: %(name)s collected the inputs.")
+                     % {"receipt": allocation.receipt_number, "name": allocation.farmer.name})  # fmt: skip
+    return redirect("orders:group-order", group_order_id=allocation.group_order_id)

@@ -174,3 +174,18 @@ class GroupOrderMoveInputSerializer(serializers.Serializer):
     driver = serializers.CharField(required=False, allow_blank=True)
     received_on = serializers.DateField(required=False)
     inspection_notes = serializers.CharField(required=False, allow_blank=True)
+
+
+class AllocationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    receipt_number = serializers.CharField()
+    line = serializers.IntegerField(source="line_id")
+    product_name = serializers.CharField(source="line.product.name")
+    member_number = serializers.CharField(source="farmer.member_number")
+    member_name = serializers.CharField(source="farmer.name")
+    requested = serializers.IntegerField(source="request.quantity")
+    tolerance = serializers.IntegerField(source="request.tolerance")
+    quantity = serializers.IntegerField(help_text="Allocated, in the packaging's base unit.")
+    amount = serializers.IntegerField(help_text="The member's share of the line's cost (minor units).")
+    on_credit = serializers.BooleanField()
+    handed_over_at = serializers.DateTimeField(allow_null=True)

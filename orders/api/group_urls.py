@@ -15,4 +15,14 @@ urlpatterns = [
     path("group/orders/<int:group_order_id>/", views.GroupOrderDetailView.as_view(), name="api-group-order-detail"),
     path("group/orders/<int:group_order_id>/move/", views.GroupOrderMoveView.as_view(), name="api-group-order-move"),
     path(f"{WINDOW}products/<int:product_id>/offer/", views.WindowOfferChoiceView.as_view(), name="api-window-offer"),
+    path(
+        "group/orders/<int:group_order_id>/allocations/",
+        views.GroupOrderAllocationsView.as_view(),
+        name="api-group-order-allocations",
+    ),
+    path(
+        "group/allocations/<int:allocation_id>/hand-over/",
+        views.AllocationHandOverView.as_view(),
+        name="api-allocation-hand-over",
+    ),
 ]

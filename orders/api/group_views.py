@@ -242,3 +242,29 @@ class GroupOrderMoveView(APIView):
             actor=request.user, group_order_id=group_order_id, to_status=to_status, reason=reason, **data
         )
         return _group_order(request, group_order_id)
+
+
+class GroupOrderAllocationsView(APIView):
+    @extend_schema(
+        summary="What each member gets of a distributed group order",
+        responses={200: s.AllocationSerializer(many=True), **errors(404)},
+        tags=["group orders"],
+    )
+    def get(self, request, group_order_id: int):
+        rows = selectors.allocation_list(viewer=request.user, group_order_id=group_order_id)
+        return Response(s.AllocationSerializer(rows, many=True).data)
+
+
+class AllocationHandOverView(APIView):
+    @extend_schema(
+        summary="Record that a member collected their inputs",
+        description="Sends the member a receipt SMS, records an EPCIS event naming the member and, when the window "
+        "is on credit, posts the member's input credit. 409 if already collected or not yet distributed.",
+        request=None,
+        responses={200: s.AllocationSerializer, **errors(403, 404, 409)},
+        tags=["group orders"],
+    )
+    def post(self, request, allocation_id: int):
+        allocation = order_services.allocation_hand_over(actor=request.user, allocation_id=allocation_id)
+        rows = selectors.allocation_list(viewer=request.user, group_order_id=allocation.group_order_id)
+        return Response(s.AllocationSerializer(next(r for r in rows if r.pk == allocation.pk)).data)

@@ -121,3 +121,29 @@ def test_pro_rata_distribution_and_no_credit_when_paid_in_cash(run):
         for allocation in allocations:
             allocation_hand_over(actor=gw.clerk, allocation_id=allocation.pk)
     assert not LedgerTransaction.objects.filter(kind="input_credit").exists()
+
+
+def test_hand_over_from_the_page_and_the_api_with_isolation(run, as_user, django_assert_max_num_queries):
+    from tests.orders.test_group_pages import signed_in
+
+    world, gw, group_order = delivered_group_order(run)
+    group_order_transition(actor=gw.manager, group_order_id=group_order.pk, to_status="distributed")
+    allocations = list(MemberAllocation.objects.filter(group_order=group_order).order_by("pk"))
+    clerk = signed_in(gw.clerk, gw.coop)
+    page = clerk.get(f"/orders/group/orders/{group_order.pk}/")
+    assert page.status_code == 200 and 'id="allocations"' in page.content.decode()
+    with run():
+        assert clerk.post(f"/orders/group/allocations/{allocations[0].pk}/hand-over/").status_code == 302
+    with django_assert_max_num_queries(10):
+        rows = as_user(gw.clerk).get(f"/api/v1/group/orders/{group_order.pk}/allocations/").json()
+    assert len(rows) == len(allocations) and rows[0]["handed_over_at"]
+    with run():
+        answer = as_user(gw.clerk).post(f"/api/v1/group/allocations/{allocations[1].pk}/hand-over/")
+    assert answer.status_code == 200
+    assert as_user(gw.clerk).post(f"/api/v1/group/allocations/{allocations[1].pk}/hand-over/").status_code == 409
+    supplier = next(u for u, s in zip(gw.supplier_users, gw.suppliers, strict=True) if s.pk == group_order.supplier_id)
+    for outsider in (world.buyer.manager, supplier):  # the supplier does not see the members
+        assert as_user(outsider).get(f"/api/v1/group/orders/{group_order.pk}/allocations/").status_code == 404
+        assert as_user(outsider).post(f"/api/v1/group/allocations/{allocations[2].pk}/hand-over/").status_code == 404
+        assert signed_in(outsider).post(f"/orders/group/allocations/{allocations[2].pk}/hand-over/").status_code == 404
+    assert MemberAllocation.objects.get(pk=allocations[2].pk).handed_over_at is None
