@@ -101,3 +101,18 @@ def test_another_organisation_gets_404_on_every_window_page(method, path):
         assert answer.status_code == 404
     assert OrderingWindow.objects.get(pk=world.window.pk).status == "open"
     assert signed_in(world.supplier_users[0], world.suppliers[0]).get("/orders/group/windows/").status_code == 404
+
+
+def test_the_pages_are_translated_into_french():
+    from django.utils import translation
+
+    with translation.override("fr"):
+        assert translation.gettext("Input ordering windows") == "Fenêtres de commande d'intrants"
+        assert translation.gettext("Record an input request") == "Enregistrer une demande d'intrants"
+    world = make_group_world()
+    client = signed_in(world.clerk, world.coop)
+    page = client.get(f"/orders/group/windows/{world.window.pk}/request/", HTTP_ACCEPT_LANGUAGE="fr")
+    assert (
+        "Enregistrer une demande d&#x27;intrants" in page.content.decode()
+        or "Numéro de membre" in page.content.decode()
+    )
