@@ -85,7 +85,11 @@ def _offers(window: OrderingWindow, product_ids: list[int]) -> list[SupplierOffe
     """Active offers of these products, valid today, in the window's currency, that deliver to the cooperative."""
     coop = window.organisation
     today = date.today()
-    regions = OfferRegion.objects.filter(country=coop.country).filter(Q(region="") | Q(region__iexact=coop.region))
+    # "Trans Nzoia, Kitale" is in an offer's region "Trans Nzoia"
+    main_region = (coop.region or "").split(",")[0].strip()
+    regions = OfferRegion.objects.filter(country=coop.country).filter(
+        Q(region="") | Q(region__iexact=coop.region) | Q(region__iexact=main_region)
+    )
     return list(
         SupplierOffer.objects.filter(
             product_id__in=product_ids, status=SupplierOffer.Status.ACTIVE, currency=window.currency,

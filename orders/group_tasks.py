@@ -41,7 +41,8 @@ MESSAGES = {
 
 @shared_task(name="orders.tasks.group_window_notify")
 def group_window_notify(window_id: int, what: str, products: str = "") -> int:
-    """Tell every member of the window's cooperative who has a request (or, on opening, every active member)."""
+    """Opening and the closing reminder: every active member with a phone; a minimum not met: every member with a
+    request."""
     from marketplace.organisations.models import MemberFarmer
     from orders.group_models import OrderingWindow
     from orders.services.group_orders import members_with_requests
@@ -49,7 +50,7 @@ def group_window_notify(window_id: int, what: str, products: str = "") -> int:
     window = OrderingWindow.objects.select_related("organisation").filter(pk=window_id).first()
     if window is None or what not in MESSAGES:
         return 0
-    if what == "opened":
+    if what in ("opened", "closing"):
         farmers = MemberFarmer.objects.filter(organisation=window.organisation, status="active").exclude(phone="")
     else:
         farmers = members_with_requests(window.pk)

@@ -133,3 +133,13 @@ def test_lists_run_a_constant_number_of_queries(as_user, django_assert_max_num_q
         assert client.get(BASE, {"organisation": world.coop.pk}).status_code == 200
     with django_assert_max_num_queries(14):
         assert client.get(f"{BASE}{world.window.pk}/plan/").status_code == 200
+
+
+def test_a_cooperative_in_a_sub_region_gets_the_offers_of_its_region(as_user):
+    world = make_group_world()
+    world.coop.region = "Nawa, Soubré"
+    world.coop.save()
+    ask(world, world.farmers[0], world.products[0], 100_000)
+    lines = as_user(world.manager).get(f"{BASE}{world.window.pk}/plan/").json()["lines"]
+    line = next(line for line in lines if line["product"] == world.products[0].pk)
+    assert line["offer"] == world.offers[(1, 0)].pk  # supplier 1's Nawa offer is cheaper

@@ -127,3 +127,24 @@ def test_other_cooperatives_and_suppliers_cannot_touch_a_window():
     other = make_group_world()
     with pytest.raises(ValidationFailed):  # another cooperative's member
         ask(world, other.farmers[0], world.products[0], 50_000)
+
+
+def test_members_are_told_when_a_window_opens_and_two_days_before_it_closes(
+    settings, django_capture_on_commit_callbacks
+):
+    from marketplace.core.sms import MemorySmsBackend
+
+    settings.SMS_BACKEND = "marketplace.core.sms.MemorySmsBackend"
+    MemorySmsBackend.outbox.clear()
+    world = make_group_world(open_window=False, closes_at=timezone.now() + datetime.timedelta(days=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        group_windows.window_transition(actor=world.manager, window_id=world.window.pk, to_status="open")
+    assert {m.to for m in MemorySmsBackend.outbox} == {str(f.phone) for f in world.farmers}
+    assert all("input orders are open" in m.body for m in MemorySmsBackend.outbox)
+    MemorySmsBackend.outbox.clear()
+    ask(world, world.farmers[0], world.products[0], 50_000)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert group_windows.windows_remind_due() == 1
+        assert group_windows.windows_remind_due() == 0  # once per window
+    assert {m.to for m in MemorySmsBackend.outbox} == {str(f.phone) for f in world.farmers}
+    assert "close on" in MemorySmsBackend.outbox[0].body
