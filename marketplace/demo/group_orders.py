@@ -46,9 +46,15 @@ def _products(supplier: Organisation, names: list[str]) -> list:
     return [by_name[name] for name in names if name in by_name]
 
 
-def _members(coop: Organisation, count: int) -> list[MemberFarmer]:
+HARVEST_NOTE = "Harvest sale (group input order demo)"
+
+
+def _members(coop: Organisation, count: int, lot=None) -> list[MemberFarmer]:
     """Members who sold produce first (so a payout can recover their credit), then the others."""
-    sellers = list(LotContribution.objects.filter(lot__organisation=coop).values_list("farmer_id", flat=True))
+    contributions = (
+        LotContribution.objects.filter(lot=lot) if lot else LotContribution.objects.filter(lot__organisation=coop)
+    )
+    sellers = list(contributions.values_list("farmer_id", flat=True))
     farmers = list(MemberFarmer.objects.filter(organisation=coop, status="active").order_by("member_number"))
     farmers.sort(key=lambda f: (f.pk not in sellers, f.member_number))
     return farmers[:count]
@@ -99,6 +105,34 @@ def _complete(window, manager, clerk, supplier_user, *, short_bags: int = 0) -> 
     return orders
 
 
+def _harvest_sale_paid_out(coop: Organisation, listing) -> str:
+    """A buyer buys the cooperative's listing, pays (offline), receives it; the escrow is released and the members'
+    payout batch executed, which recovers their input credit first."""
+    from orders.services import LineInput, order_transition, purchase_place
+    from payments.payouts.services import payout_batch_approve, payout_batch_execute, payout_batch_propose
+    from payments.services.escrow import escrow_settle
+
+    buyer = organisation("mavuno-millers")
+    buyer_manager, manager = _user(buyer), _user(coop)
+    clerk = _user(coop, Capability.RECORD, Role.CLERK) or manager
+    purchase = purchase_place(actor=buyer_manager, buyer_id=buyer.pk, note=HARVEST_NOTE,
+                              lines=[LineInput(quantity=listing.min_order_grams, listing_id=listing.pk)])  # fmt: skip
+    order = purchase.orders.get()
+    order_transition(actor=manager, order_id=order.pk, to_status="accepted")
+    payment = payment_start(actor=buyer_manager, order_id=order.pk, amount=order.total_amount, currency=order.currency)
+    payment_offline_pay(actor=buyer_manager, payment_id=payment.pk)
+    order_transition(actor=clerk, order_id=order.pk, to_status="dispatched", document_number=f"DN-{order.number[-6:]}")
+    line = order.lines.get()
+    order_transition(actor=buyer_manager, order_id=order.pk, to_status="delivered",
+                     lines={line.pk: {"quantity": line.quantity}})  # fmt: skip
+    order_transition(actor=buyer_manager, order_id=order.pk, to_status="completed", reason="As agreed.")
+    escrow_settle(actor=None, order_id=order.pk)  # the outbox would do it after the commit; the demo needs it now
+    batch = payout_batch_propose(actor=manager, organisation_id=coop.pk, order_ids=[order.pk])
+    payout_batch_approve(actor=manager, batch_id=batch.pk)
+    payout_batch_execute(actor=manager, batch_id=batch.pk)
+    return f"{order.number} sold and paid out ({batch.reference}, input credit recovered {batch.credit_amount:,})"
+
+
 def seed(*, stdout: TextIO) -> None:
     made = []
     maize, kitale = organisation("maize-transnzoia"), organisation("kitale-inputs")
@@ -106,14 +140,22 @@ def seed(*, stdout: TextIO) -> None:
         manager, clerk = _user(maize), _user(maize, Capability.RECORD, Role.CLERK) or _user(maize)
         supplier = _user(kitale)
         dap, can, seed_maize = _products(kitale, ["DAP 18-46-0", "CAN 26-0-0 top dressing", "Hybrid maize H614D"])
-        members = _members(maize, 24)
+        from catalogue.models import Listing
+        from payments.input_credit import input_credit_post
+
+        listing = Listing.objects.filter(organisation=maize, status="active", lot__isnull=False).order_by("pk").first()
+        members = _members(maize, 24, lot=listing.lot if listing else None)
         past = _window(maize, manager, "Short rains 2026 inputs", [dap, can], days_open=40, days_left=1,
                        on_credit=True, allocation_rule="first_come", moq_action="extend")  # fmt: skip
         for n, farmer in enumerate(members[:10]):
             _ask(past, clerk, farmer, dap, 75 + 25 * (n % 4), 25)
             _ask(past, clerk, farmer, can, 50 * (1 + n % 2))
         _complete(past, manager, clerk, supplier, short_bags=1)
+        for allocation in MemberAllocation.objects.filter(group_order__window=past).order_by("pk"):
+            input_credit_post(allocation_id=allocation.pk)  # the outbox would post it after the commit
         made.append(f"{past.name} completed (on credit)")
+        if listing is not None:
+            made.append(_harvest_sale_paid_out(maize, listing))
         window = _window(maize, manager, "Long rains 2027 inputs", [dap, can, seed_maize], days_open=3,
                          days_left=11, on_credit=True, allocation_rule="pro_rata", moq_action="extend",
                          box_fill_at=timezone.now() + timedelta(days=9))  # fmt: skip

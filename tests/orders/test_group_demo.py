@@ -9,6 +9,8 @@ from django.core.management import call_command
 
 from orders.group_models import GroupOrder, MemberAllocation, OrderingWindow
 from payments.models import LedgerTransaction
+from payments.payouts.models import PayoutBatch
+from payments.payouts.selectors import member_statement
 
 
 @pytest.mark.django_db
@@ -24,6 +26,12 @@ def test_the_group_order_demo(django_capture_on_commit_callbacks):
     allocations = MemberAllocation.objects.filter(group_order__window=past)
     assert allocations.count() >= 5 and not allocations.filter(handed_over_at__isnull=True).exists()
     assert LedgerTransaction.objects.filter(kind="input_credit").count() == allocations.count()
+    # a later harvest payout recovered the credit, never leaving a negative net
+    batch = PayoutBatch.objects.get(organisation=past.organisation, status="executed")
+    assert batch.credit_amount > 0 and not batch.lines.filter(net_amount__lt=0).exists()
+    member = batch.lines.filter(credit_amount__gt=0).first()
+    statement = member_statement(viewer=past.created_by, farmer_id=member.farmer_id)
+    assert statement.inputs and statement.input_credit[0].recovered == member.credit_amount
     nawa = OrderingWindow.objects.get(organisation__display_name="Nawa Cacao")
     assert nawa.status == "completed"
     assert GroupOrder.objects.get(window=nawa).supplier.name == "Soubré Agro-Intrants"
