@@ -220,6 +220,8 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "marketplace.core.tasks.outbox_sweep",
         "schedule": 60.0,
     },
+    "orders-group-windows": {"task": "orders.tasks.group_windows_close_due", "schedule": crontab(minute="*/5")},
+    "orders-group-orders-expire": {"task": "orders.tasks.group_orders_expire_due", "schedule": crontab(minute="*/15")},
     "orders-expire-unaccepted": {
         "task": "orders.tasks.expire_unaccepted_orders",
         "schedule": crontab(minute="*/15"),
@@ -304,7 +306,10 @@ ORDER_WEIGHT_TOLERANCE_BP = env.int("ORDER_WEIGHT_TOLERANCE_BP", default=50)
 PAYOUT_DEFAULT_LEVY_BP = env.int("PAYOUT_DEFAULT_LEVY_BP", default=200)  # cooperative levy on member payouts
 # Celery tasks (dotted paths, imported) that receive the id of every order event, through the outbox; idempotent.
 # This is how payments follows orders without orders importing payments.
-ORDER_EVENT_SUBSCRIBERS: list[str] = ["payments.tasks.order_event_received"]
+ORDER_EVENT_SUBSCRIBERS: list[str] = ["payments.tasks.order_event_received", "orders.tasks.group_order_follow_order"]
+# Tasks (dotted paths) that post a member's input credit when inputs bought on credit are handed over.
+INPUT_CREDIT_SUBSCRIBERS: list[str] = ["payments.input_credit.input_credit_post_task"]
+GROUP_ORDER_RESPONSE_HOURS = env.int("GROUP_ORDER_RESPONSE_HOURS", default=72)  # a supplier's time to answer
 
 # Payments: with no Stripe key the offline provider is used. It takes payments only where OFFLINE_PAYMENTS is on:
 # the buyer transfers the money (bank or mobile money) quoting the payment's reference, and the operator confirms

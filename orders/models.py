@@ -414,3 +414,16 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} {self.recipient}: {self.event_id}"
+
+
+# Group input orders live in their own module; imported here so Django registers the models.
+from orders.group_models import (  # noqa: E402, F401
+    GroupOrder,
+    GroupOrderLine,
+    GroupOrderRound,
+    MemberAllocation,
+    MemberRequest,
+    OrderingWindow,
+    RequestChange,
+    WindowProduct,
+)

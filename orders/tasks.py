@@ -31,3 +31,12 @@ def complete_orders_past_dispute_window() -> int:
     from orders.services import orders_complete_due
 
     return orders_complete_due()
+
+
+from orders.group_tasks import (  # noqa: E402, F401
+    group_handover_receipt,
+    group_order_follow_order,
+    group_orders_expire_due,
+    group_window_notify,
+    group_windows_close_due,
+)

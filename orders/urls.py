@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from orders import views
 
@@ -13,6 +13,7 @@ urlpatterns = [
     path("basket/remove/", views.basket_remove, name="basket-remove"),
     path("basket/place/", views.basket_place, name="basket-place"),
     path("purchases/<str:reference>/", views.purchase_detail, name="purchase"),
+    path("group/", include("orders.group_urls")),
     path("<str:number>/", views.order_detail, name="detail"),
     path("<str:number>/move/<str:to_status>/", views.order_move, name="move"),
     path("<str:number>/documents/<str:kind>.pdf", views.order_document, name="document"),

@@ -89,3 +89,6 @@ def ledger_verify(full: bool = False) -> int:
             kind="ledger_check", message=f"The ledger check found {len(problems)} problem(s):\n{shown}{more}"
         )
     return len(problems)
+
+
+from payments.input_credit import input_credit_post_task  # noqa: E402, F401  (registers the task)

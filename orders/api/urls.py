@@ -1,10 +1,11 @@
-from django.urls import path
+from django.urls import include, path
 
 from orders.api import views
 
 NUMBER = "orders/<str:number>/"
 
 urlpatterns = [
+    path("", include("orders.api.group_urls")),
     path("purchases/", views.PurchaseListView.as_view(), name="api-purchase-list"),
     path("purchases/<str:reference>/", views.PurchaseDetailView.as_view(), name="api-purchase-detail"),
     path("orders/", views.OrderListView.as_view(), name="api-order-list"),

@@ -17,6 +17,7 @@ from marketplace.organisations.roles import Capability, role_can
 from marketplace.organisations.selectors import member_farmer_get, organisation_for
 from orders.models import Order
 from payments.models import Account
+from payments.payouts.input_statement import member_inputs
 from payments.payouts.models import CooperativePayoutPolicy, PayoutBatch, PayoutBatchOrder, PayoutLine, PayoutShare
 from payments.payouts.provider import PayoutInstruction, payments_csv
 from payments.payouts.services.batches import levy_bp_for, released_unbatched
@@ -127,6 +128,8 @@ class Statement:
     totals: list[StatementTotals]
     outstanding_credit: list[Money]
     generated_at: datetime = field(default_factory=timezone.now)
+    inputs: list = field(default_factory=list)  # group order allocations collected (payouts.input_statement)
+    input_credit: list = field(default_factory=list)  # owed, recovered and left per currency
 
     @property
     def delivered_grams(self) -> int:
@@ -177,6 +180,8 @@ def member_statement(*, viewer: User, farmer_id: int) -> Statement:
         .annotate(total=Sum("balance"))
         .order_by("currency")
     )
+    outstanding = [Money(row["total"], row["currency"]) for row in credit_rows]
+    inputs, input_credit = member_inputs(farmer, lines, outstanding)
     return Statement(
         farmer=farmer,
         organisation=organisation,
@@ -185,5 +190,7 @@ def member_statement(*, viewer: User, farmer_id: int) -> Statement:
         sales=sales,
         payouts=lines,
         totals=list(totals.values()),
-        outstanding_credit=[Money(row["total"], row["currency"]) for row in credit_rows],
+        outstanding_credit=outstanding,
+        inputs=inputs,
+        input_credit=input_credit,
     )

@@ -18,6 +18,7 @@ SEEDERS = [
     "marketplace.demo.catalogue",
     "marketplace.demo.orders",
     "marketplace.demo.payments",
+    "marketplace.demo.group_orders",
     "marketplace.demo.payouts",
     "marketplace.demo.matching",
     "marketplace.demo.decisions",

@@ -1,0 +1,318 @@
+"""Ordering windows and member farmers' input requests (house rules 1, 3 and 8).
+
+A window's status changes only in `window_transition`, through the shared transition helper and the table
+below. A request is changed only by `request_change`, which records a timestamped `RequestChange` and updates the
+request's totals in the same transaction:
+
+- the window row is read under FOR SHARE, so closing the window (which locks it FOR UPDATE) waits for the
+  changes in flight and every later change sees it closed (409);
+- the window's product row is locked FOR UPDATE, so changes of one product are serialised: nothing is lost
+  when many clerks record at once, and the box-fill check sees the true group total.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from catalogue.models import InputProduct, SupplierOffer
+from marketplace.core.errors import Conflict, NotFound, ValidationFailed
+from marketplace.core.transitions import TransitionTable, transition
+from marketplace.organisations.models import MemberFarmer, Organisation, User
+from marketplace.organisations.roles import Capability
+from marketplace.organisations.selectors import organisation_for
+from orders.group_models import MemberRequest, OrderingWindow, RequestChange, WindowProduct
+from orders.services._common import fail
+from orders.services.group_rounding import packs_for
+
+W = OrderingWindow.Status
+
+WINDOW_TABLE = TransitionTable(
+    "ordering_window",
+    {
+        W.DRAFT: {W.OPEN, W.CANCELLED},
+        W.OPEN: {W.CLOSED, W.CANCELLED},
+        # closed -> open: extended (a supplier minimum was not met, or the manager reopens it)
+        W.CLOSED: {W.OPEN, W.ORDERED, W.CANCELLED},
+        W.ORDERED: {W.COMPLETED},
+    },
+)
+REASON_REQUIRED = frozenset({W.CANCELLED})
+
+
+def pack_unit(product: InputProduct) -> int:
+    """One pack's content in the product's base unit (grams, millilitres or pieces)."""
+    packaging = product.packaging
+    return packaging.net_mass_grams or packaging.net_volume_ml or packaging.unit_count or 1
+
+
+def _coop(actor: User, organisation_id: int, capability: Capability) -> Organisation:
+    organisation = organisation_for(viewer=actor, organisation_id=organisation_id, capability=capability)
+    if organisation.kind != Organisation.Kind.COOPERATIVE:
+        raise NotFound("No such cooperative.")
+    return organisation
+
+
+def _window_for(actor: User, window_id, capability: Capability) -> OrderingWindow:
+    try:
+        window_id = int(window_id)
+    except (TypeError, ValueError):
+        raise NotFound("No such ordering window.") from None
+    window = OrderingWindow.objects.filter(pk=window_id).first()
+    if window is None:
+        raise NotFound("No such ordering window.")
+    _coop(actor, window.organisation_id, capability)
+    return window
+
+
+@transaction.atomic
+def window_create(
+    *,
+    actor: User,
+    organisation_id: int,
+    name: str,
+    opens_at: datetime,
+    closes_at: datetime,
+    product_ids: list[int],
+    box_fill_at: datetime | None = None,
+    allocation_rule: str = OrderingWindow.Allocation.FIRST_COME,
+    on_credit: bool = False,
+    moq_action: str = OrderingWindow.MoqAction.EXTEND,
+    extend_days: int = 7,
+) -> OrderingWindow:
+    organisation = _coop(actor, organisation_id, Capability.DECIDE)
+    errors: dict[str, str] = {}
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = "Give the window a name, e.g. the season."
+    if opens_at is None or closes_at is None:
+        errors["closes_at" if opens_at else "opens_at"] = "Give the opening and closing times."
+    elif closes_at <= opens_at:
+        errors["closes_at"] = "The window must close after it opens."
+    if box_fill_at and opens_at and closes_at and not (opens_at <= box_fill_at <= closes_at):
+        errors["box_fill_at"] = "The box-fill time must be between opening and closing."
+    if allocation_rule not in OrderingWindow.Allocation.values:
+        errors["allocation_rule"] = f"Choose one of: {', '.join(OrderingWindow.Allocation.values)}."
+    if moq_action not in OrderingWindow.MoqAction.values:
+        errors["moq_action"] = f"Choose one of: {', '.join(OrderingWindow.MoqAction.values)}."
+    if not isinstance(extend_days, int) or not 1 <= extend_days <= 90:
+        errors["extend_days"] = "Extend by 1 to 90 days."
+    ids = sorted({int(p) for p in product_ids or []})
+    products = list(InputProduct.objects.filter(pk__in=ids))
+    if not ids:
+        errors["products"] = "Choose at least one input product."
+    elif len(products) != len(ids):
+        missing = sorted(set(ids) - {p.pk for p in products})
+        errors["products"] = f"No such input product: {', '.join(map(str, missing))}."
+    fail(errors)
+    window = OrderingWindow.objects.create(
+        organisation=organisation, name=name, currency=organisation.currency, opens_at=opens_at,
+        closes_at=closes_at, box_fill_at=box_fill_at, allocation_rule=allocation_rule, on_credit=on_credit,
+        moq_action=moq_action, extend_days=extend_days, created_by=actor,
+    )  # fmt: skip
+    WindowProduct.objects.bulk_create([WindowProduct(window=window, product=p) for p in products])
+    from marketplace.core.services import audit_record
+
+    audit_record(actor=actor, action="ordering_window.created", subject=window, organisation_id=organisation.pk,
+                 to_status=window.status, data={"products": ids, "name": name})  # fmt: skip
+    return window
+
+
+def window_transition(*, actor: User | None, window_id, to_status: str, reason: str = "") -> OrderingWindow:
+    """Move a window. `actor` None is the system (the beat task closing windows that are due)."""
+    if to_status not in W.values:
+        fail({"status": f"{to_status!r} is not a window status; choose one of: {', '.join(W.values)}."})
+    window = (
+        _window_for(actor, window_id, Capability.DECIDE)
+        if actor is not None
+        else OrderingWindow.objects.filter(pk=window_id).first()
+    )
+    if window is None:
+        raise NotFound("No such ordering window.")
+    reason = (reason or "").strip()
+    if to_status in REASON_REQUIRED and not reason:
+        fail({"reason": "Say why the window is cancelled."})
+
+    def apply(locked: OrderingWindow) -> dict:
+        now = timezone.now()
+        if to_status == W.OPEN and locked.status == W.CLOSED:
+            locked.closes_at = max(locked.closes_at, now) + timedelta(days=locked.extend_days)
+            if locked.box_fill_at is not None and locked.box_fill_at > locked.closes_at:
+                locked.box_fill_at = locked.closes_at
+            return {"extended_to": locked.closes_at.isoformat()}
+        if to_status == W.OPEN and locked.opens_at > now:
+            locked.opens_at = now
+        if to_status == W.CLOSED and locked.closes_at > now:
+            locked.closes_at = now
+            if locked.box_fill_at is not None and locked.box_fill_at > now:
+                locked.box_fill_at = now
+        return {}
+
+    with transaction.atomic():
+        moved = transition(model=OrderingWindow, pk=window.pk, table=WINDOW_TABLE, to_status=to_status, actor=actor,
+                           reason=reason, organisation_id=window.organisation_id, data={"name": window.name},
+                           apply=apply)  # fmt: skip
+        if to_status == W.OPEN:
+            notify_members(moved, "opened")
+    return moved
+
+
+def notify_members(window: OrderingWindow, what: str, products: str = "") -> None:
+    """SMS the members (on commit): opened, closing, extended, cancelled."""
+    from marketplace.core import outbox
+    from orders.group_tasks import group_window_notify
+
+    key = f"window-notify:{window.pk}:closing" if what == "closing" else None
+    outbox.enqueue(group_window_notify, args=[window.pk, what, products], key=key)
+
+
+def windows_remind_due(*, now: datetime | None = None) -> int:
+    """Two days before an open window closes, remind the members (once per window)."""
+    now = now or timezone.now()
+    count = 0
+    due = OrderingWindow.objects.filter(status=W.OPEN, reminded_at__isnull=True,
+                                        closes_at__lte=now + timedelta(days=2), closes_at__gt=now)  # fmt: skip
+    for window_id in due.values_list("pk", flat=True):
+        with transaction.atomic():
+            if OrderingWindow.objects.filter(pk=window_id, reminded_at__isnull=True).update(reminded_at=now):
+                notify_members(OrderingWindow.objects.get(pk=window_id), "closing")
+                count += 1
+    return count
+
+
+def _whole(value, field: str, errors: dict[str, str]) -> int:
+    if isinstance(value, bool):
+        errors[field] = f"{value!r} is not a whole number."
+        return 0
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError):
+        errors[field] = f"{value!r} is not a whole number."
+        return 0
+
+
+@transaction.atomic
+def request_change(
+    *,
+    actor: User,
+    window_id,
+    product_id,
+    quantity_delta: int = 0,
+    tolerance_delta: int = 0,
+    farmer_id: int | None = None,
+    member_number: str = "",
+    channel: str = RequestChange.Channel.CLERK,
+) -> MemberRequest:
+    """Add (> 0) or remove (< 0) quantity and tolerance of a member's request, in the product's base unit."""
+    window = _window_for(actor, window_id, Capability.RECORD)
+    errors: dict[str, str] = {}
+    q_delta = _whole(quantity_delta, "quantity_delta", errors)
+    t_delta = _whole(tolerance_delta, "tolerance_delta", errors)
+    if not errors and q_delta == 0 and t_delta == 0:
+        errors["quantity_delta"] = "Give a quantity or a tolerance to add (positive) or remove (negative)."
+    if channel not in RequestChange.Channel.values:
+        errors["channel"] = f"Choose one of: {', '.join(RequestChange.Channel.values)}."
+    farmers = MemberFarmer.objects.filter(organisation_id=window.organisation_id)
+    if farmer_id:
+        farmer = farmers.filter(pk=farmer_id).first() if str(farmer_id).isdigit() else None
+    else:
+        farmer = farmers.filter(member_number=(member_number or "").strip()).first()
+    if farmer is None:
+        errors["member_number" if not farmer_id else "farmer"] = "No member of this cooperative has that number."
+    elif farmer.status != MemberFarmer.Status.ACTIVE:
+        errors["member_number"] = f"Member {farmer.member_number} is not active."
+    try:
+        product_id = int(product_id)
+    except (TypeError, ValueError):
+        product_id = 0
+    line = (
+        WindowProduct.objects.select_related("product__packaging")
+        .filter(window_id=window.pk, product_id=product_id)
+        .first()
+    )
+    if line is None:
+        errors["product"] = "This window does not collect that product."
+    fail(errors)
+
+    # Closing takes FOR UPDATE on the window: this share lock makes it wait for us, and us see it closed.
+    share = "SELECT * FROM orders_orderingwindow WHERE id = %s FOR SHARE"
+    locked = next(iter(OrderingWindow.objects.raw(share, [window.pk])))
+    now = timezone.now()
+    if not locked.accepts_requests(now):
+        if locked.status == W.OPEN and now < locked.opens_at:
+            raise Conflict(f"Window {locked.name} opens at {locked.opens_at:%Y-%m-%d %H:%M}; no requests before.",
+                           code="window_not_open")  # fmt: skip
+        raise Conflict(f"Window {locked.name} is closed (it closed at {locked.closes_at:%Y-%m-%d %H:%M}); "
+                       f"no more requests can be recorded.", code="window_closed")  # fmt: skip
+    WindowProduct.objects.select_for_update().filter(pk=line.pk).get()
+    MemberRequest.objects.bulk_create(
+        [MemberRequest(window_id=window.pk, farmer=farmer, product_id=product_id, created_at=now, updated_at=now)],
+        ignore_conflicts=True,
+    )
+    request = MemberRequest.objects.select_for_update().get(window_id=window.pk, farmer=farmer, product_id=product_id)
+    new_q, new_t = request.quantity + q_delta, request.tolerance + t_delta
+    if new_q < 0:
+        errors["quantity_delta"] = f"The member asked for {request.quantity}; no more than that can be removed."
+    if new_t < 0:
+        errors["tolerance_delta"] = f"The member's tolerance is {request.tolerance}; no more than that can be removed."
+    fail(errors)
+    if locked.box_filling(now) and (q_delta < 0 or t_delta < 0):
+        totals = MemberRequest.objects.filter(window_id=window.pk, product_id=product_id).aggregate(
+            q=Sum("quantity"), t=Sum("tolerance")
+        )
+        unit = pack_unit(line.product)
+        before = packs_for(totals["q"] or 0, totals["t"] or 0, unit)
+        after = packs_for((totals["q"] or 0) + q_delta, (totals["t"] or 0) + t_delta, unit)
+        if after < before:
+            raise Conflict(
+                f"Box-fill started at {locked.box_fill_at:%Y-%m-%d %H:%M}: this change would leave {after} "
+                f"filled packs instead of {before}. Only changes that keep every filled pack are allowed now.",
+                code="box_fill",
+            )
+    request.quantity, request.tolerance, request.updated_at = new_q, new_t, now
+    request.save(update_fields=["quantity", "tolerance", "updated_at"])
+    RequestChange.objects.create(request=request, quantity_delta=q_delta, tolerance_delta=t_delta, channel=channel,
+                                 recorded_by=actor, recorded_at=now)  # fmt: skip
+    return request
+
+
+@transaction.atomic
+def window_offer_choose(*, actor: User, window_id, product_id, offer_id: int | None) -> WindowProduct:
+    """The manager's override of the plan for one line (None: back to the plan's choice)."""
+    window = _window_for(actor, window_id, Capability.DECIDE)
+    if window.status not in (W.DRAFT, W.OPEN, W.CLOSED):
+        raise Conflict("The group orders are placed; the plan can no longer change.", code="window_ordered")
+    line = WindowProduct.objects.select_for_update().filter(window_id=window.pk, product_id=product_id).first()
+    if line is None:
+        raise NotFound("This window does not collect that product.")
+    if offer_id:
+        offer = SupplierOffer.objects.filter(
+            pk=offer_id, product_id=line.product_id, status=SupplierOffer.Status.ACTIVE, currency=window.currency
+        ).first()
+        if offer is None:
+            raise ValidationFailed("Choose an active offer of this product in the window's currency.",
+                                   fields={"offer": "No such offer for this product."})  # fmt: skip
+    line.chosen_offer_id = offer_id or None
+    line.save(update_fields=["chosen_offer"])
+    from marketplace.core.services import audit_record
+
+    audit_record(actor=actor, action="ordering_window.offer_chosen", subject=window,
+                 organisation_id=window.organisation_id,
+                 data={"product": line.product_id, "offer": line.chosen_offer_id})  # fmt: skip
+    return line
+
+
+def windows_close_due(*, now: datetime | None = None) -> int:
+    """Close every open window whose closing time has passed (the beat task); returns how many."""
+    now = now or timezone.now()
+    closed = 0
+    from orders.services.group_orders import window_check_minimums
+
+    for window_id in OrderingWindow.objects.filter(status=W.OPEN, closes_at__lte=now).values_list("pk", flat=True):
+        window_transition(actor=None, window_id=window_id, to_status=W.CLOSED, reason="closing time")
+        window_check_minimums(window_id=window_id)
+        closed += 1
+    return closed
