@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "payments",
     "payments.payouts",
     "marketplace.matching",
+    "marketplace.market",
     "marketplace.demo",
 ]
 
@@ -228,6 +229,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "traceability.tasks.trace_chains_verify",
         "schedule": crontab(hour=2, minute=17),
     },
+    "market-refresh-all": {
+        "task": "marketplace.market.tasks.market_refresh_all",
+        "schedule": crontab(hour=3, minute=11),
+    },
 }
 
 # --- Email and SMS --------------------------------------------------------------------
@@ -273,7 +278,10 @@ ORDER_WEIGHT_TOLERANCE_BP = env.int("ORDER_WEIGHT_TOLERANCE_BP", default=50)
 PAYOUT_DEFAULT_LEVY_BP = env.int("PAYOUT_DEFAULT_LEVY_BP", default=200)  # cooperative levy on member payouts
 # Celery tasks (by name) that receive the id of every order event on commit; each must be idempotent.
 # This is how payments follows orders without orders importing payments.
-ORDER_EVENT_SUBSCRIBERS: list[str] = ["payments.tasks.order_event_received"]
+ORDER_EVENT_SUBSCRIBERS: list[str] = [
+    "payments.tasks.order_event_received",
+    "marketplace.market.tasks.market_order_event",
+]
 
 # Payments: with no Stripe key the offline provider (no network, demo "pay" button) is used.
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")

@@ -1,0 +1,96 @@
+"""Read models of market information, written only by `marketplace.market.services`.
+
+`Trade` is one line of a completed produce order at its settled price: what the buyer owed after receipt (the
+weight received within tolerance, the grade it arrived in), over the grams received. `PricePoint` is the aggregate
+per commodity, grade, region (the seller's country and administrative region), currency and period (ISO week or
+calendar month). Both are rebuilt by the refresh task (on every completed order, and nightly); pages and the API
+read them and never aggregate per request.
+"""
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+# A cell is published only with at least this many trades from at least this many sellers, so that no
+# cooperative's own price can be read off the market figures.
+MIN_TRADES = 3
+MIN_SELLERS = 2
+
+
+class Trade(models.Model):
+    """One order line of a completed produce order, as settled."""
+
+    # By id, not by foreign key: a read model, rebuilt from the orders nightly.
+    order_id = models.BigIntegerField(_("order id"))
+    line_id = models.BigIntegerField(_("order line id"), unique=True)
+    seller = models.ForeignKey("organisations.Organisation", on_delete=models.CASCADE, related_name="+")
+    commodity = models.ForeignKey("catalogue.Commodity", on_delete=models.PROTECT, related_name="+")
+    grade = models.ForeignKey("catalogue.Grade", on_delete=models.PROTECT, related_name="+")
+    country = models.CharField(_("country"), max_length=2)
+    region = models.CharField(_("region"), max_length=100, blank=True)
+    currency = models.CharField(_("currency"), max_length=3)
+    traded_on = models.DateField(_("received on"))
+    amount = models.BigIntegerField(_("settled amount (minor units)"))
+    grams = models.BigIntegerField(_("grams received"))
+
+    class Meta:
+        verbose_name = _("trade")
+        verbose_name_plural = _("trades")
+        constraints = [
+            models.CheckConstraint(condition=Q(grams__gt=0), name="market_trade_grams_positive"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="market_trade_amount_not_negative"),
+        ]
+        indexes = [
+            models.Index(fields=["commodity", "grade", "country", "region", "currency", "traded_on"],
+                         name="market_trade_cell"),
+            models.Index(fields=["seller", "traded_on"], name="market_trade_seller"),
+            models.Index(fields=["order_id"], name="market_trade_order"),
+        ]  # fmt: skip
+
+    def __str__(self) -> str:
+        return f"{self.line_id}: {self.amount} {self.currency} / {self.grams} g"
+
+
+class PricePoint(models.Model):
+    class Period(models.TextChoices):
+        WEEK = "week", _("Week")
+        MONTH = "month", _("Month")
+
+    commodity = models.ForeignKey("catalogue.Commodity", on_delete=models.PROTECT, related_name="+")
+    grade = models.ForeignKey("catalogue.Grade", on_delete=models.PROTECT, related_name="+")
+    country = models.CharField(_("country"), max_length=2)
+    region = models.CharField(_("region"), max_length=100, blank=True)
+    currency = models.CharField(_("currency"), max_length=3)
+    period = models.CharField(_("period"), max_length=5, choices=Period.choices)
+    period_start = models.DateField(_("period starts"))
+    trades = models.PositiveIntegerField(_("trades"))
+    sellers = models.PositiveIntegerField(_("sellers"))
+    total_amount = models.BigIntegerField(_("total settled (minor units)"))
+    total_grams = models.BigIntegerField(_("total grams"))
+    price_per_tonne = models.BigIntegerField(_("price per tonne (minor units)"))
+    visible = models.BooleanField(_("published"))
+    ifpa = models.FloatField(_("price anomaly indicator (IFPA)"), null=True, blank=True)
+    refreshed_at = models.DateTimeField(_("refreshed at"))
+
+    class Meta:
+        ordering = ["commodity", "grade", "country", "region", "currency", "period", "period_start"]
+        verbose_name = _("price point")
+        verbose_name_plural = _("price points")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["commodity", "grade", "country", "region", "currency", "period", "period_start"],
+                name="market_price_point_cell",
+            ),
+            models.CheckConstraint(
+                condition=Q(visible=False) | Q(trades__gte=MIN_TRADES, sellers__gte=MIN_SELLERS),
+                name="market_price_point_published_only_when_enough",
+            ),
+            models.CheckConstraint(condition=Q(total_grams__gt=0), name="market_price_point_grams_positive"),
+        ]
+        indexes = [
+            models.Index(fields=["visible", "commodity", "country", "period", "period_start"],
+                         name="market_price_point_public"),
+        ]  # fmt: skip
+
+    def __str__(self) -> str:
+        return f"{self.commodity_id}/{self.grade_id} {self.country}-{self.region} {self.period} {self.period_start}"
