@@ -1,1 +1,12 @@
-urlpatterns: list = []
+from django.urls import path
+
+from marketplace.market import views
+
+app_name = "market"
+
+urlpatterns = [
+    path("", views.market_index, name="index"),
+    path("ours/", views.our_prices, name="ours"),
+    path("<slug:commodity>/<str:country>/", views.market_detail, name="detail"),
+    path("<slug:commodity>/<str:country>/prices.csv", views.market_csv, name="csv"),
+]

@@ -1,0 +1,107 @@
+"""Pages of the market app: the public market prices (no login), their CSV, a cooperative's own prices against
+the market, and the dashboard. Views parse the request, call selectors and render (house rules 1 and 2)."""
+
+import csv
+from datetime import date
+from io import StringIO
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+
+from marketplace.core.errors import DomainError, NotFound
+from marketplace.market import selectors
+from marketplace.market.charts import Line, line_chart
+from marketplace.organisations.middleware import current_membership
+
+
+def _series_or_404(request: HttpRequest, commodity: str, country: str):
+    period = request.GET.get("period") or "month"
+    if period not in selectors.PERIODS:
+        period = "month"
+    try:
+        series = selectors.market_series(
+            viewer=request.user, commodity_code=commodity, country=country, region=request.GET.get("region", ""),
+            period=period,
+        )  # fmt: skip
+    except NotFound as error:
+        raise Http404(error.message) from None
+    return series, period
+
+
+def market_index(request: HttpRequest) -> HttpResponse:
+    commodity = request.GET.get("commodity", "")[:60]
+    country = request.GET.get("country", "")[:2]
+    rows = selectors.market_overview(viewer=request.user, commodity_code=commodity, country=country)
+    return render(request, "market/index.html", {
+        "rows": rows, "filters": selectors.market_filters(viewer=request.user), "commodity": commodity,
+        "country": country.upper(), "status": selectors.market_status(viewer=request.user),
+    })  # fmt: skip
+
+
+def market_detail(request: HttpRequest, commodity: str, country: str) -> HttpResponse:
+    series, period = _series_or_404(request, commodity, country)
+    charts = []
+    for item in series:
+        title = _("%(commodity)s, %(region)s (%(currency)s %(unit)s)") % {
+            "commodity": item.commodity.name, "region": item.region or item.country, "currency": item.currency,
+            "unit": item.unit.label,
+        }  # fmt: skip
+        svg = line_chart(
+            title=title,
+            lines=[Line(g.grade.name, [(p.period_start, float(p.per_unit.to_decimal())) for p in g.points])
+                   for g in item.grades],
+            y_label=_("Settled price %(unit)s, one line per grade") % {"unit": item.unit.label},
+        )  # fmt: skip
+        charts.append({"series": item, "title": title, "svg": mark_safe(svg)})
+    if not series and not _commodity_exists(commodity):
+        raise Http404(_("No such commodity."))
+    return render(request, "market/detail.html", {
+        "charts": charts, "commodity": commodity, "country": country.upper(), "period": period,
+        "region": request.GET.get("region", ""), "status": selectors.market_status(viewer=request.user),
+    })  # fmt: skip
+
+
+def _commodity_exists(code: str) -> bool:
+    from catalogue.selectors import commodity_list
+
+    return commodity_list().filter(code=code).exists()
+
+
+def market_csv(request: HttpRequest, commodity: str, country: str) -> HttpResponse:
+    series, period = _series_or_404(request, commodity, country)
+    buffer = StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["commodity", "country", "region", "grade", "currency", "period", "period_start", "trades",
+                     "sellers", "tonnes", "price_per_tonne", "quoted_unit", "price_per_quoted_unit",
+                     "ifpa"])  # fmt: skip
+    for item in series:
+        for grade in item.grades:
+            for p in grade.points:
+                writer.writerow([
+                    item.commodity.code, item.country, item.region, grade.grade.code, item.currency, period,
+                    p.period_start.isoformat(), p.trades, p.sellers, f"{p.tonnes:.3f}", p.per_tonne.to_decimal(),
+                    item.unit.code, p.per_unit.to_decimal(), "" if p.ifpa is None else f"{p.ifpa:.3f}",
+                ])  # fmt: skip
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="prices-{commodity}-{country.upper()}-{period}.csv"'
+    return response
+
+
+@login_required
+def our_prices(request: HttpRequest) -> HttpResponse:
+    membership = current_membership(request)
+    if membership is None:
+        raise Http404(_("No such page."))
+    period = request.GET.get("period") or "month"
+    try:
+        rows = selectors.organisation_prices(
+            viewer=request.user, organisation_id=membership.organisation_id,
+            period=period if period in selectors.PERIODS else "month",
+        )  # fmt: skip
+    except DomainError as error:
+        raise Http404(error.message) from None
+    return render(request, "market/our_prices.html", {"rows": rows, "organisation": membership.organisation,
+                                                       "period": period, "today": date.today()})  # fmt: skip
