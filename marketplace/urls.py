@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from marketplace.market import views as market_views
+
 api_v1 = [
     path("", include("marketplace.organisations.api.urls")),
     path("", include("traceability.api.urls")),
@@ -29,6 +31,7 @@ urlpatterns = [
     path("payouts/", include("payments.payouts.urls")),
     path("matching/", include("marketplace.matching.urls")),
     path("market/", include("marketplace.market.urls")),
+    path("", market_views.dashboard, name="dashboard"),
     path("", include("marketplace.organisations.urls")),
 ]
 
