@@ -7,9 +7,12 @@ calendar month). Both are rebuilt by the refresh task (on every completed order,
 read them and never aggregate per request.
 """
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from marketplace.core.money import Money
 
 # A cell is published only with at least this many trades from at least this many sellers, so that no
 # cooperative's own price can be read off the market figures.
@@ -94,3 +97,68 @@ class PricePoint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.commodity_id}/{self.grade_id} {self.country}-{self.region} {self.period} {self.period_start}"
+
+
+class PriceAlert(models.Model):
+    """A manager's or buyer's wish to hear when a published price crosses a threshold (per quoted unit).
+
+    It fires once per crossing: `armed` turns false when it fires and true again only once the price is back on
+    the other side of the threshold."""
+
+    class Direction(models.TextChoices):
+        ABOVE = "above", _("rises above")
+        BELOW = "below", _("falls below")
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("Email")
+        SMS = "sms", _("SMS")
+
+    organisation = models.ForeignKey("organisations.Organisation", on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    commodity = models.ForeignKey("catalogue.Commodity", on_delete=models.PROTECT, related_name="+")
+    grade = models.ForeignKey("catalogue.Grade", on_delete=models.PROTECT, related_name="+")
+    country = models.CharField(_("country"), max_length=2)
+    region = models.CharField(_("region"), max_length=100, blank=True)
+    currency = models.CharField(_("currency"), max_length=3)
+    direction = models.CharField(_("when the price"), max_length=5, choices=Direction.choices)
+    threshold_amount = models.BigIntegerField(_("threshold per quoted unit (minor units)"))
+    channel = models.CharField(_("channel"), max_length=5, choices=Channel.choices, default=Channel.EMAIL)
+    phone = models.CharField(_("phone for SMS"), max_length=20, blank=True)
+    armed = models.BooleanField(_("armed"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("price alert")
+        verbose_name_plural = _("price alerts")
+        constraints = [
+            models.CheckConstraint(condition=Q(threshold_amount__gt=0), name="market_alert_threshold_positive"),
+            models.CheckConstraint(condition=~Q(channel="sms") | ~Q(phone=""), name="market_alert_sms_has_phone"),
+        ]
+        indexes = [models.Index(fields=["commodity", "grade", "country", "region", "currency"],
+                                name="market_alert_series")]  # fmt: skip
+
+    def __str__(self) -> str:
+        return f"{self.commodity_id}/{self.grade_id} {self.direction} {self.threshold_amount} {self.currency}"
+
+    @property
+    def threshold(self) -> Money:
+        return Money(self.threshold_amount, self.currency)
+
+
+class PriceAlertFiring(models.Model):
+    """One crossing of one alert, and when its message was sent (at most once)."""
+
+    alert = models.ForeignKey(PriceAlert, on_delete=models.CASCADE, related_name="firings")
+    period_start = models.DateField(_("week of the price"))
+    price_amount = models.BigIntegerField(_("price per quoted unit (minor units)"))
+    fired_at = models.DateTimeField(_("fired at"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-fired_at", "-id"]
+        verbose_name = _("price alert firing")
+        verbose_name_plural = _("price alert firings")
+
+    def __str__(self) -> str:
+        return f"{self.alert_id}: {self.price_amount} ({self.period_start})"

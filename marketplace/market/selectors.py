@@ -213,3 +213,20 @@ def organisation_prices(*, viewer: User, organisation_id: int, period: str = "mo
 def market_status(*, viewer: User | None = None) -> dict:
     """When the figures were last refreshed (shown on the pages)."""
     return PricePoint.objects.aggregate(refreshed_at=Max("refreshed_at"), first=Min("period_start"))
+
+
+def price_alert_list(*, viewer: User, organisation_id: int):
+    """The viewer's own alerts for one of its organisations."""
+    from marketplace.market.models import PriceAlert
+
+    organisation_for(viewer=viewer, organisation_id=organisation_id, capability=Capability.VIEW)
+    return PriceAlert.objects.filter(user=viewer, organisation_id=organisation_id).select_related("commodity", "grade")
+
+
+def grade_choices() -> list[tuple[int, str]]:
+    return [
+        (grade.pk, f"{grade.commodity.name} — {grade.name}")
+        for grade in Grade.objects.select_related("commodity")
+        .filter(commodity__is_active=True)
+        .order_by("commodity__name", "rank")
+    ]

@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from catalogue.models import Grade
+from marketplace.market.alerts import price_alerts_evaluate
 from marketplace.market.ifpa import ifpa_series
 from marketplace.market.models import MIN_SELLERS, MIN_TRADES, PricePoint, Trade
 from marketplace.organisations.models import Organisation
@@ -128,6 +129,7 @@ def trades_sync(*, order_ids: Iterable[int] | None = None) -> int:
         return cursor.rowcount
 
 
+@transaction.atomic
 def price_points_rebuild(*, series: list[Series] | None = None) -> int:
     """Rebuild the price points of these series (all when None) from the trades, then their IFPA."""
     if series is not None and not series:
@@ -141,6 +143,7 @@ def price_points_rebuild(*, series: list[Series] | None = None) -> int:
             cursor.execute(_points_sql(where), [period, period, *params, now])
             points += cursor.rowcount
     _ifpa_update(series)
+    price_alerts_evaluate(series=series)
     return points
 
 

@@ -27,3 +27,11 @@ def market_refresh_all() -> str:
     """Nightly: rebuild every trade and price point from the orders."""
     result = services.market_refresh()
     return f"{result['trades']} trades, {result['points']} points"
+
+
+@shared_task(name="marketplace.market.tasks.price_alert_send")
+def price_alert_send(firing_id: int) -> str:
+    """Send a fired price alert's e-mail or SMS; a second run sends nothing."""
+    from marketplace.market.alerts import price_alert_send as send
+
+    return send(firing_id=firing_id)

@@ -7,6 +7,7 @@ app_name = "market"
 urlpatterns = [
     path("", views.market_index, name="index"),
     path("ours/", views.our_prices, name="ours"),
+    path("alerts/", views.alerts, name="alerts"),
     path("<slug:commodity>/<str:country>/", views.market_detail, name="detail"),
     path("<slug:commodity>/<str:country>/prices.csv", views.market_csv, name="csv"),
 ]

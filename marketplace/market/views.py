@@ -150,3 +150,56 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             .count()
         )
     return render(request, "market/dashboard.html", context)
+
+
+@login_required
+def alerts(request: HttpRequest) -> HttpResponse:
+    """The signed-in user's price alerts for the current organisation, and a form to add one (managers of a
+    cooperative or a buyer)."""
+    from django.contrib import messages
+    from django.shortcuts import redirect
+
+    from marketplace.core.errors import ValidationFailed
+    from marketplace.market import alerts as alert_services
+
+    membership = current_membership(request)
+    if membership is None:
+        raise Http404(_("No such page."))
+    errors: dict = {}
+    values = request.POST if request.method == "POST" else {}
+    if request.method == "POST":
+        try:
+            if request.POST.get("delete"):
+                alert_services.price_alert_delete(actor=request.user, alert_id=_int(request.POST.get("delete")))
+                messages.success(request, _("The price alert is deleted."))
+            else:
+                alert_services.price_alert_create(
+                    actor=request.user, organisation_id=membership.organisation_id,
+                    grade_id=request.POST.get("grade", ""), country=request.POST.get("country", ""),
+                    region=request.POST.get("region", ""), currency=request.POST.get("currency", ""),
+                    direction=request.POST.get("direction", ""), threshold=request.POST.get("threshold", ""),
+                    channel=request.POST.get("channel", "email"), phone=request.POST.get("phone", ""),
+                )  # fmt: skip
+                messages.success(request, _("The price alert is saved."))
+            return redirect("market:alerts")
+        except ValidationFailed as error:
+            errors = error.fields or {"__all__": error.message}
+        except NotFound as error:
+            raise Http404(error.message) from None
+        except DomainError as error:
+            from django.core.exceptions import PermissionDenied as HttpForbidden
+
+            raise HttpForbidden(error.message) from None
+    response = render(request, "market/alerts.html", {
+        "alerts": selectors.price_alert_list(viewer=request.user, organisation_id=membership.organisation_id),
+        "grades": selectors.grade_choices(), "errors": errors, "values": values,
+        "organisation": membership.organisation,
+    }, status=400 if errors else 200)  # fmt: skip
+    return response
+
+
+def _int(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
