@@ -13,7 +13,7 @@ from django.db.models import Count, Sum
 from django.db.models.functions import TruncWeek
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext_lazy
 
 from catalogue.models import Delivery, Lot
 from catalogue.selectors import delivery_list, lot_list
@@ -31,6 +31,16 @@ S = Order.Status
 OPEN_STATUSES = [S.PLACED, S.ACCEPTED, S.PAID, S.DISPATCHED, S.DELIVERED, S.DISPUTED]
 STOCK_STATUSES = [Lot.Status.OPEN, Lot.Status.LISTED, Lot.Status.RESERVED, Lot.Status.SOLD]
 DELIVERY_WEEKS = 12
+
+TO_ACCEPT = ngettext_lazy("%(count)s order to accept or reject", "%(count)s orders to accept or reject", "count")
+TO_DISPATCH = ngettext_lazy("%(count)s paid order to dispatch", "%(count)s paid orders to dispatch", "count")
+TO_APPROVE = ngettext_lazy("%(count)s payout batch to approve", "%(count)s payout batches to approve", "count")
+TO_LIST = ngettext_lazy("%(count)s open lot not listed for sale", "%(count)s open lots not listed for sale", "count")
+TO_PAY = ngettext_lazy("%(count)s accepted order to pay", "%(count)s accepted orders to pay", "count")
+TO_RECEIVE = ngettext_lazy("%(count)s dispatched order to receive", "%(count)s dispatched orders to receive", "count")
+TO_COMPLETE = ngettext_lazy(
+    "%(count)s delivered order to complete or dispute", "%(count)s delivered orders to complete or dispute", "count"
+)
 
 
 @dataclass
@@ -108,9 +118,10 @@ def _deliveries(viewer: User, organisation_id: int) -> list[tuple]:
     return [(week, (rows.get(week) or 0) / 1_000_000) for week in weeks]
 
 
-def _action(actions: list[Action], count: int, singular: str, plural: str, url: str) -> None:
+def _action(actions: list[Action], count: int, message, url: str) -> None:
+    """`message` is an ngettext_lazy(singular, plural, "count")."""
     if count:
-        actions.append(Action(count, ngettext(singular, plural, count) % {"count": count}, url))
+        actions.append(Action(count, str(message % {"count": count}), url))
 
 
 def dashboard_get(*, viewer: User, organisation_id: int) -> Dashboard:
@@ -130,10 +141,8 @@ def dashboard_get(*, viewer: User, organisation_id: int) -> Dashboard:
         board.owed_to_us = _balances(
             Account.objects.filter(kind=Account.Kind.ORGANISATION_PAYABLE, organisation=organisation)
         )
-        _action(board.actions, board.selling.get(S.PLACED, 0), "%(count)s order to accept or reject",
-                "%(count)s orders to accept or reject", inbox + "?status=placed")  # fmt: skip
-        _action(board.actions, board.selling.get(S.PAID, 0), "%(count)s paid order to dispatch",
-                "%(count)s paid orders to dispatch", inbox + "?status=paid")  # fmt: skip
+        _action(board.actions, board.selling.get(S.PLACED, 0), TO_ACCEPT, inbox + "?status=placed")
+        _action(board.actions, board.selling.get(S.PAID, 0), TO_DISPATCH, inbox + "?status=paid")
     if kind == Organisation.Kind.COOPERATIVE:
         board.stock = _stock(viewer, organisation.pk)
         board.owed_to_members = _balances(
@@ -143,21 +152,15 @@ def dashboard_get(*, viewer: User, organisation_id: int) -> Dashboard:
         board.payouts_to_approve = list(
             payout_batch_list(viewer=viewer, organisation_id=organisation.pk, status=PayoutBatch.Status.PROPOSED)[:10]
         )
-        _action(board.actions, len(board.payouts_to_approve), "%(count)s payout batch to approve",
-                "%(count)s payout batches to approve", reverse("payouts:list"))  # fmt: skip
+        _action(board.actions, len(board.payouts_to_approve), TO_APPROVE, reverse("payouts:list"))
         open_lots = sum(row[Lot.Status.OPEN]["lots"] for row in board.stock)
-        _action(board.actions, open_lots, "%(count)s open lot not listed for sale",
-                "%(count)s open lots not listed for sale", reverse("catalogue-lots") + "?status=open")  # fmt: skip
+        _action(board.actions, open_lots, TO_LIST, reverse("catalogue-lots") + "?status=open")
     if kind in (Organisation.Kind.COOPERATIVE, Organisation.Kind.BUYER):
         board.buying = _by_status(buying)
         board.bought_held = _balances(
             Account.objects.filter(kind=Account.Kind.ORDER_ESCROW, order_id__in=buying.values("pk"))
         )
-        _action(board.actions, board.buying.get(S.ACCEPTED, 0), "%(count)s accepted order to pay",
-                "%(count)s accepted orders to pay", orders + "&status=accepted")  # fmt: skip
-        _action(board.actions, board.buying.get(S.DISPATCHED, 0), "%(count)s dispatched order to receive",
-                "%(count)s dispatched orders to receive", orders + "&status=dispatched")  # fmt: skip
-        _action(board.actions, board.buying.get(S.DELIVERED, 0),
-                "%(count)s delivered order to complete or dispute", "%(count)s delivered orders to complete or dispute",
-                orders + "&status=delivered")  # fmt: skip
+        _action(board.actions, board.buying.get(S.ACCEPTED, 0), TO_PAY, orders + "&status=accepted")
+        _action(board.actions, board.buying.get(S.DISPATCHED, 0), TO_RECEIVE, orders + "&status=dispatched")
+        _action(board.actions, board.buying.get(S.DELIVERED, 0), TO_COMPLETE, orders + "&status=delivered")
     return board
