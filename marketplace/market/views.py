@@ -203,3 +203,69 @@ def _int(value) -> int:
         return int(value)
     except (TypeError, ValueError):
         return 0
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+@login_required
+def reports(request: HttpRequest) -> HttpResponse:
+    """The export form: which report, which dates, which format (managers and admins)."""
+    from marketplace.market.reports import FORMATS, KINDS
+
+    membership = current_membership(request)
+    if membership is None:
+        raise Http404(_("No such page."))
+    today = date.today()
+    return render(request, "market/reports.html", {
+        "kinds": KINDS, "formats": FORMATS, "organisation": membership.organisation,
+        "start": today.replace(month=1, day=1).isoformat(), "end": today.isoformat(),
+    })  # fmt: skip
+
+
+@login_required
+def report_download(request: HttpRequest, kind: str, fmt: str) -> HttpResponse:
+    """One report, streamed: CSV row by row; XLSX written row by row (openpyxl's write-only mode) to a temporary
+    file that is then streamed."""
+    import tempfile
+
+    from django.core.exceptions import PermissionDenied as HttpForbidden
+    from django.http import FileResponse, StreamingHttpResponse
+
+    from marketplace.core.errors import PermissionDenied, ValidationFailed
+    from marketplace.market.reports import FORMATS, report_rows
+
+    membership = current_membership(request)
+    if membership is None or fmt not in FORMATS:
+        raise Http404(_("No such report."))
+    try:
+        rows = report_rows(viewer=request.user, organisation_id=membership.organisation_id, kind=kind,
+                           start=request.GET.get("from", ""), end=request.GET.get("to", ""))  # fmt: skip
+    except NotFound as error:
+        raise Http404(error.message) from None
+    except PermissionDenied as error:
+        raise HttpForbidden(error.message) from None
+    except ValidationFailed as error:
+        details = "; ".join(
+            f"{k}: {' '.join(v) if isinstance(v, list) else v}" for k, v in (error.fields or {}).items()
+        )
+        return HttpResponse(f"{error.message} {details}", status=400, content_type="text/plain; charset=utf-8")
+    name = f"{kind}-{request.GET.get('from')}-{request.GET.get('to')}.{fmt}"
+    if fmt == "csv":
+        writer = csv.writer(_Echo())
+        response = StreamingHttpResponse((writer.writerow(row) for row in rows), content_type="text/csv; charset=utf-8")
+    else:
+        from openpyxl import Workbook
+
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet(kind)
+        for row in rows:
+            sheet.append(row)
+        spool = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it once streamed)
+        workbook.save(spool)
+        spool.seek(0)
+        response = FileResponse(spool, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
