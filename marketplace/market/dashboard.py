@@ -149,10 +149,12 @@ def dashboard_get(*, viewer: User, organisation_id: int) -> Dashboard:
             Account.objects.filter(kind=Account.Kind.MEMBER_PAYABLE, farmer__organisation=organisation)
         )
         board.deliveries = _deliveries(viewer, organisation.pk)
-        board.payouts_to_approve = list(
-            payout_batch_list(viewer=viewer, organisation_id=organisation.pk, status=PayoutBatch.Status.PROPOSED)[:10]
-        )
-        _action(board.actions, len(board.payouts_to_approve), TO_APPROVE, reverse("payouts:list"))
+        proposed = payout_batch_list(viewer=viewer, organisation_id=organisation.pk, status=PayoutBatch.Status.PROPOSED)
+        board.payouts_to_approve = list(proposed[:10])
+        waiting = len(board.payouts_to_approve)
+        if waiting == 10:
+            waiting = proposed.count()
+        _action(board.actions, waiting, TO_APPROVE, reverse("payouts:list"))
         open_lots = sum(row[Lot.Status.OPEN]["lots"] for row in board.stock)
         _action(board.actions, open_lots, TO_LIST, reverse("catalogue-lots") + "?status=open")
     if kind in (Organisation.Kind.COOPERATIVE, Organisation.Kind.BUYER):

@@ -18,6 +18,8 @@ SEEDERS = [
     "marketplace.demo.catalogue",
     "marketplace.demo.orders",
     "marketplace.demo.payments",
+    # before payouts: its completed maize orders are released on commit, and the payouts demo pays them out once
+    "marketplace.demo.market",
     "marketplace.demo.payouts",
     "marketplace.demo.matching",
 ]
