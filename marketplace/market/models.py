@@ -93,6 +93,7 @@ class PricePoint(models.Model):
         indexes = [
             models.Index(fields=["visible", "commodity", "country", "period", "period_start"],
                          name="market_price_point_public"),
+            models.Index(fields=["refreshed_at"], name="market_price_point_refreshed"),
         ]  # fmt: skip
 
     def __str__(self) -> str:

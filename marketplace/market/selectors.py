@@ -4,7 +4,7 @@
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Count, Max, Min, Sum
+from django.db.models import Count, Max, Sum
 from django.utils import timezone
 
 from catalogue.models import Commodity, Grade
@@ -212,7 +212,7 @@ def organisation_prices(*, viewer: User, organisation_id: int, period: str = "mo
 
 def market_status(*, viewer: User | None = None) -> dict:
     """When the figures were last refreshed (shown on the pages)."""
-    return PricePoint.objects.aggregate(refreshed_at=Max("refreshed_at"), first=Min("period_start"))
+    return PricePoint.objects.aggregate(refreshed_at=Max("refreshed_at"))
 
 
 def price_alert_list(*, viewer: User, organisation_id: int):
