@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "payments.payouts",
     "marketplace.matching",
     "marketplace.decisions",
+    "marketplace.market",
     "marketplace.demo",
 ]
 
@@ -254,6 +255,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "marketplace.matching.tasks.rematch_changed_listings",
         "schedule": crontab(minute="*/10"),
     },
+    "market-refresh-all": {
+        "task": "marketplace.market.tasks.market_refresh_all",
+        "schedule": crontab(hour=3, minute=11),
+    },
 }
 
 # --- Email and SMS --------------------------------------------------------------------
@@ -306,7 +311,11 @@ ORDER_WEIGHT_TOLERANCE_BP = env.int("ORDER_WEIGHT_TOLERANCE_BP", default=50)
 PAYOUT_DEFAULT_LEVY_BP = env.int("PAYOUT_DEFAULT_LEVY_BP", default=200)  # cooperative levy on member payouts
 # Celery tasks (dotted paths, imported) that receive the id of every order event, through the outbox; idempotent.
 # This is how payments follows orders without orders importing payments.
-ORDER_EVENT_SUBSCRIBERS: list[str] = ["payments.tasks.order_event_received", "orders.tasks.group_order_follow_order"]
+ORDER_EVENT_SUBSCRIBERS: list[str] = [
+    "payments.tasks.order_event_received",
+    "orders.tasks.group_order_follow_order",
+    "marketplace.market.tasks.market_order_event",
+]
 # Tasks (dotted paths) that post a member's input credit when inputs bought on credit are handed over.
 INPUT_CREDIT_SUBSCRIBERS: list[str] = ["payments.input_credit.input_credit_post_task"]
 GROUP_ORDER_RESPONSE_HOURS = env.int("GROUP_ORDER_RESPONSE_HOURS", default=72)  # a supplier's time to answer

@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from marketplace.market import views as market_views
+
 api_v1 = [
     path("", include("marketplace.organisations.api.urls")),
     path("", include("traceability.api.urls")),
@@ -13,6 +15,7 @@ api_v1 = [
     path("", include("payments.payouts.api.urls")),
     path("", include("marketplace.matching.api.urls")),
     path("", include("marketplace.decisions.api.urls")),
+    path("", include("marketplace.market.api.urls")),
 ]
 
 urlpatterns = [
@@ -29,6 +32,8 @@ urlpatterns = [
     path("payouts/", include("payments.payouts.urls")),
     path("matching/", include("marketplace.matching.urls")),
     path("decisions/", include("marketplace.decisions.urls")),
+    path("market/", include("marketplace.market.urls")),
+    path("", market_views.dashboard, name="dashboard"),
     path("", include("marketplace.organisations.urls")),
 ]
 

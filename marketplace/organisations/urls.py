@@ -5,7 +5,6 @@ from marketplace.organisations import views
 from marketplace.organisations.forms import EmailAuthenticationForm
 
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
     path("accounts/login/", views.SignInView.as_view(authentication_form=EmailAuthenticationForm), name="login"),
     path("language/", views.language_switch, name="language-switch"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

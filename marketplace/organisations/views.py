@@ -14,11 +14,9 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as HttpForbidden
 from django.core.paginator import Paginator
-from django.db.models import Count, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -135,30 +133,7 @@ def language_switch(request: HttpRequest) -> HttpResponse:
     return set_language(request)
 
 
-# --- Dashboard and organisation switcher --------------------------------------------------
-
-
-@login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
-    membership = current_membership(request)
-    context: dict[str, Any] = {"membership": membership}
-    if membership is not None and membership.organisation.kind == Organisation.Kind.COOPERATIVE:
-        organisation_id = membership.organisation_id
-        context["figures"] = selectors.inclusion_figures(
-            viewer=request.user, organisation_id=organisation_id, year=timezone.localdate().year
-        )
-        context["plots"] = (
-            selectors.plot_list(viewer=request.user)
-            .filter(organisation_id=organisation_id)
-            .aggregate(count=Count("id"), area=Sum("area_hectares"))
-        )
-    if any(m.organisation.kind == Organisation.Kind.OPERATOR for m in memberships_of(request)):
-        context["pending_organisations"] = (
-            selectors.organisation_list(viewer=request.user)
-            .filter(verification_status=Organisation.Verification.PENDING)
-            .count()
-        )
-    return render(request, "organisations/dashboard.html", context)
+# --- Organisation switcher (the dashboard: marketplace.market.views.dashboard) ----------------------
 
 
 @login_required

@@ -19,6 +19,8 @@ SEEDERS = [
     "marketplace.demo.orders",
     "marketplace.demo.payments",
     "marketplace.demo.group_orders",
+    # before payouts: its completed maize orders are released on commit, and the payouts demo pays them out once
+    "marketplace.demo.market",
     "marketplace.demo.payouts",
     "marketplace.demo.matching",
     "marketplace.demo.decisions",

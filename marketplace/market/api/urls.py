@@ -1,0 +1,7 @@
+from django.urls import path
+
+from marketplace.market.api import views
+
+urlpatterns = [
+    path("market/series/", views.PriceSeriesView.as_view(), name="api-market-series"),
+]

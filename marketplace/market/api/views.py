@@ -1,0 +1,44 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+
+from marketplace.core.api.schema import error_responses
+from marketplace.core.errors import ValidationFailed
+from marketplace.market import selectors
+from marketplace.market.api import serializers as s
+
+ERRORS = {
+    400: "The query is invalid; `message` and `fields` say what to fix.",
+    404: "No such commodity.",
+}
+
+
+class PriceSeriesView(GenericAPIView):
+    permission_classes = [AllowAny]
+    filter_backends: list = []
+    pagination_class = None
+    serializer_class = s.SeriesSerializer
+
+    @extend_schema(
+        summary="Market price series (public)",
+        description="Settled prices of completed produce trades for a commodity in a country (optionally one "
+        "region), one series per region and currency, one line per grade, per month or week. Only cells with at "
+        "least 3 trades from at least 2 sellers are published.",
+        parameters=[s.SeriesQuerySerializer],
+        responses={200: s.SeriesSerializer(many=True), **error_responses(ERRORS, 400, 404)},
+        tags=["market"],
+    )
+    def get(self, request):
+        query = s.SeriesQuerySerializer(data=request.query_params)
+        if not query.is_valid():
+            raise ValidationFailed(
+                "Give commodity and country; period is month or week.",
+                fields={k: " ".join(str(e) for e in v) for k, v in query.errors.items()},
+            )
+        series = selectors.market_series(
+            viewer=request.user, commodity_code=query.validated_data["commodity"],
+            country=query.validated_data["country"], region=query.validated_data["region"],
+            period=query.validated_data["period"],
+        )  # fmt: skip
+        return Response(s.SeriesSerializer(series, many=True).data)

@@ -1,0 +1,168 @@
+"""The dashboard's figures for the viewer's current organisation (house rule 2: scoped by the viewer through the
+other apps' selectors; ledger balances read from the payments models, never written).
+
+A cooperative's manager sees stock, open orders, money held and owed, deliveries per week, payouts to approve and
+what needs doing now; a buyer its orders and the money it has in escrow; an input supplier the orders to answer.
+A bounded number of queries whatever the organisation's size.
+"""
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.db.models import Count, Sum
+from django.db.models.functions import TruncWeek
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import ngettext_lazy
+
+from catalogue.models import Delivery, Lot
+from catalogue.selectors import delivery_list, lot_list
+from marketplace.core.money import Money
+from marketplace.organisations.models import Organisation, User
+from marketplace.organisations.roles import Capability
+from marketplace.organisations.selectors import organisation_for
+from orders.models import Order
+from orders.selectors import order_list
+from payments.models import Account
+from payments.payouts.models import PayoutBatch
+from payments.payouts.selectors import payout_batch_list
+
+S = Order.Status
+OPEN_STATUSES = [S.PLACED, S.ACCEPTED, S.PAID, S.DISPATCHED, S.DELIVERED, S.DISPUTED]
+STOCK_STATUSES = [Lot.Status.OPEN, Lot.Status.LISTED, Lot.Status.RESERVED, Lot.Status.SOLD]
+DELIVERY_WEEKS = 12
+
+TO_ACCEPT = ngettext_lazy("%(count)s order to accept or reject", "%(count)s orders to accept or reject", "count")
+TO_DISPATCH = ngettext_lazy("%(count)s paid order to dispatch", "%(count)s paid orders to dispatch", "count")
+TO_APPROVE = ngettext_lazy("%(count)s payout batch to approve", "%(count)s payout batches to approve", "count")
+TO_LIST = ngettext_lazy("%(count)s open lot not listed for sale", "%(count)s open lots not listed for sale", "count")
+TO_PAY = ngettext_lazy("%(count)s accepted order to pay", "%(count)s accepted orders to pay", "count")
+TO_RECEIVE = ngettext_lazy("%(count)s dispatched order to receive", "%(count)s dispatched orders to receive", "count")
+TO_COMPLETE = ngettext_lazy(
+    "%(count)s delivered order to complete or dispute", "%(count)s delivered orders to complete or dispute", "count"
+)
+
+
+@dataclass
+class Action:
+    count: int
+    text: str
+    url: str
+
+
+@dataclass
+class Dashboard:
+    organisation: Organisation
+    stock: list[dict] = field(default_factory=list)
+    selling: dict[str, int] = field(default_factory=dict)
+    buying: dict[str, int] = field(default_factory=dict)
+    held: list[Money] = field(default_factory=list)
+    owed_to_us: list[Money] = field(default_factory=list)
+    owed_to_members: list[Money] = field(default_factory=list)
+    bought_held: list[Money] = field(default_factory=list)
+    deliveries: list[tuple] = field(default_factory=list)
+    payouts_to_approve: list[PayoutBatch] = field(default_factory=list)
+    actions: list[Action] = field(default_factory=list)
+
+    @property
+    def selling_rows(self) -> list[tuple[str, int]]:
+        return [(S(status).label, count) for status, count in self.selling.items()]
+
+    @property
+    def buying_rows(self) -> list[tuple[str, int]]:
+        return [(S(status).label, count) for status, count in self.buying.items()]
+
+
+def _by_status(queryset) -> dict[str, int]:
+    counts = dict(queryset.order_by().values_list("status").annotate(n=Count("id")))
+    return {status: counts[status] for status in OPEN_STATUSES if counts.get(status)}
+
+
+def _balances(accounts) -> list[Money]:
+    return [
+        Money(total, currency)
+        for currency, total in accounts.order_by("currency").values_list("currency").annotate(t=Sum("balance"))
+        if total
+    ]
+
+
+def _stock(viewer: User, organisation_id: int) -> list[dict]:
+    rows = (
+        lot_list(viewer=viewer, organisation_id=organisation_id)
+        .filter(status__in=STOCK_STATUSES)
+        .order_by()
+        .values("commodity__name", "grade__name", "grade__rank", "status")
+        .annotate(lots=Count("id"), grams=Sum("quantity_grams"))
+    )
+    table: dict[tuple, dict] = {}
+    for row in rows:
+        key = (row["commodity__name"], row["grade__rank"], row["grade__name"])
+        entry = table.setdefault(key, {"commodity": key[0], "grade": key[2],
+                                       **{s: {"lots": 0, "tonnes": 0.0} for s in STOCK_STATUSES}})  # fmt: skip
+        entry[row["status"]] = {"lots": row["lots"], "tonnes": row["grams"] / 1_000_000}
+    return [table[key] for key in sorted(table)]
+
+
+def _deliveries(viewer: User, organisation_id: int) -> list[tuple]:
+    today = timezone.localdate()
+    first = today - timedelta(days=today.weekday() + 7 * (DELIVERY_WEEKS - 1))
+    rows = dict(
+        delivery_list(viewer=viewer, organisation_id=organisation_id, kind=Delivery.Kind.DELIVERY, delivered_from=first)
+        .filter(is_reversed=False)
+        .order_by()
+        .annotate(week=TruncWeek("delivered_on"))
+        .values_list("week")
+        .annotate(grams=Sum("net_grams"))
+    )
+    weeks = [first + timedelta(days=7 * i) for i in range(DELIVERY_WEEKS)]
+    return [(week, (rows.get(week) or 0) / 1_000_000) for week in weeks]
+
+
+def _action(actions: list[Action], count: int, message, url: str) -> None:
+    """`message` is an ngettext_lazy(singular, plural, "count")."""
+    if count:
+        actions.append(Action(count, str(message % {"count": count}), url))
+
+
+def dashboard_get(*, viewer: User, organisation_id: int) -> Dashboard:
+    organisation = organisation_for(viewer=viewer, organisation_id=organisation_id, capability=Capability.VIEW)
+    board = Dashboard(organisation)
+    kind = organisation.kind
+    if kind == Organisation.Kind.OPERATOR:
+        return board
+    selling = order_list(viewer=viewer, side="selling", organisation_id=organisation.pk)
+    buying = order_list(viewer=viewer, side="buying", organisation_id=organisation.pk)
+    inbox, orders = reverse("orders:inbox"), reverse("orders:list") + "?side=buying"
+    if kind in (Organisation.Kind.COOPERATIVE, Organisation.Kind.INPUT_SUPPLIER):
+        board.selling = _by_status(selling)
+        board.held = _balances(
+            Account.objects.filter(kind=Account.Kind.ORDER_ESCROW, order_id__in=selling.values("pk"))
+        )
+        board.owed_to_us = _balances(
+            Account.objects.filter(kind=Account.Kind.ORGANISATION_PAYABLE, organisation=organisation)
+        )
+        _action(board.actions, board.selling.get(S.PLACED, 0), TO_ACCEPT, inbox + "?status=placed")
+        _action(board.actions, board.selling.get(S.PAID, 0), TO_DISPATCH, inbox + "?status=paid")
+    if kind == Organisation.Kind.COOPERATIVE:
+        board.stock = _stock(viewer, organisation.pk)
+        board.owed_to_members = _balances(
+            Account.objects.filter(kind=Account.Kind.MEMBER_PAYABLE, farmer__organisation=organisation)
+        )
+        board.deliveries = _deliveries(viewer, organisation.pk)
+        proposed = payout_batch_list(viewer=viewer, organisation_id=organisation.pk, status=PayoutBatch.Status.PROPOSED)
+        board.payouts_to_approve = list(proposed[:10])
+        waiting = len(board.payouts_to_approve)
+        if waiting == 10:
+            waiting = proposed.count()
+        _action(board.actions, waiting, TO_APPROVE, reverse("payouts:list"))
+        open_lots = sum(row[Lot.Status.OPEN]["lots"] for row in board.stock)
+        _action(board.actions, open_lots, TO_LIST, reverse("catalogue-lots") + "?status=open")
+    if kind in (Organisation.Kind.COOPERATIVE, Organisation.Kind.BUYER):
+        board.buying = _by_status(buying)
+        board.bought_held = _balances(
+            Account.objects.filter(kind=Account.Kind.ORDER_ESCROW, order_id__in=buying.values("pk"))
+        )
+        _action(board.actions, board.buying.get(S.ACCEPTED, 0), TO_PAY, orders + "&status=accepted")
+        _action(board.actions, board.buying.get(S.DISPATCHED, 0), TO_RECEIVE, orders + "&status=dispatched")
+        _action(board.actions, board.buying.get(S.DELIVERED, 0), TO_COMPLETE, orders + "&status=delivered")
+    return board

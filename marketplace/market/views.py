@@ -1,0 +1,271 @@
+"""Pages of the market app: the public market prices (no login), their CSV, a cooperative's own prices against
+the market, and the dashboard. Views parse the request, call selectors and render (house rules 1 and 2)."""
+
+import csv
+from datetime import date
+from io import StringIO
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+
+from marketplace.core.errors import DomainError, NotFound
+from marketplace.market import selectors
+from marketplace.market.charts import Line, line_chart
+from marketplace.organisations.middleware import current_membership
+
+
+def _series_or_404(request: HttpRequest, commodity: str, country: str):
+    period = request.GET.get("period") or "month"
+    if period not in selectors.PERIODS:
+        period = "month"
+    try:
+        series = selectors.market_series(
+            viewer=request.user, commodity_code=commodity, country=country, region=request.GET.get("region", ""),
+            period=period,
+        )  # fmt: skip
+    except NotFound as error:
+        raise Http404(error.message) from None
+    return series, period
+
+
+def market_index(request: HttpRequest) -> HttpResponse:
+    commodity = request.GET.get("commodity", "")[:60]
+    country = request.GET.get("country", "")[:2]
+    rows = selectors.market_overview(viewer=request.user, commodity_code=commodity, country=country)
+    return render(request, "market/index.html", {
+        "rows": rows, "filters": selectors.market_filters(viewer=request.user), "commodity": commodity,
+        "country": country.upper(), "status": selectors.market_status(viewer=request.user),
+    })  # fmt: skip
+
+
+def market_detail(request: HttpRequest, commodity: str, country: str) -> HttpResponse:
+    series, period = _series_or_404(request, commodity, country)
+    charts = []
+    for item in series:
+        title = _("%(commodity)s, %(region)s (%(currency)s %(unit)s)") % {
+            "commodity": item.commodity.name, "region": item.region or item.country, "currency": item.currency,
+            "unit": item.unit.label,
+        }  # fmt: skip
+        svg = line_chart(
+            title=title,
+            lines=[Line(g.grade.name, [(p.period_start, float(p.per_unit.to_decimal())) for p in g.points])
+                   for g in item.grades],
+            y_label=_("Settled price %(unit)s, one line per grade") % {"unit": item.unit.label},
+        )  # fmt: skip
+        charts.append({"series": item, "title": title, "svg": mark_safe(svg)})
+    if not series and not _commodity_exists(commodity):
+        raise Http404(_("No such commodity."))
+    return render(request, "market/detail.html", {
+        "charts": charts, "commodity": commodity, "country": country.upper(), "period": period,
+        "region": request.GET.get("region", ""), "status": selectors.market_status(viewer=request.user),
+    })  # fmt: skip
+
+
+def _commodity_exists(code: str) -> bool:
+    from catalogue.selectors import commodity_list
+
+    return commodity_list().filter(code=code).exists()
+
+
+def market_csv(request: HttpRequest, commodity: str, country: str) -> HttpResponse:
+    series, period = _series_or_404(request, commodity, country)
+    buffer = StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["commodity", "country", "region", "grade", "currency", "period", "period_start", "trades",
+                     "sellers", "tonnes", "price_per_tonne", "quoted_unit", "price_per_quoted_unit",
+                     "ifpa"])  # fmt: skip
+    for item in series:
+        for grade in item.grades:
+            for p in grade.points:
+                writer.writerow([
+                    item.commodity.code, item.country, item.region, grade.grade.code, item.currency, period,
+                    p.period_start.isoformat(), p.trades, p.sellers, f"{p.tonnes:.3f}", p.per_tonne.to_decimal(),
+                    item.unit.code, p.per_unit.to_decimal(), "" if p.ifpa is None else f"{p.ifpa:.3f}",
+                ])  # fmt: skip
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="prices-{commodity}-{country.upper()}-{period}.csv"'
+    return response
+
+
+@login_required
+def our_prices(request: HttpRequest) -> HttpResponse:
+    membership = current_membership(request)
+    if membership is None:
+        raise Http404(_("No such page."))
+    period = request.GET.get("period") or "month"
+    try:
+        rows = selectors.organisation_prices(
+            viewer=request.user, organisation_id=membership.organisation_id,
+            period=period if period in selectors.PERIODS else "month",
+        )  # fmt: skip
+    except DomainError as error:
+        raise Http404(error.message) from None
+    return render(request, "market/our_prices.html", {"rows": rows, "organisation": membership.organisation,
+                                                       "period": period, "today": date.today()})  # fmt: skip
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """The home page after signing in: the organisation's members (cooperatives), its stock, orders and money, and
+    what needs doing now; the operator's verification queue."""
+    from django.db.models import Count, Sum
+    from django.utils import timezone
+
+    from marketplace.market.charts import bar_chart
+    from marketplace.market.dashboard import dashboard_get
+    from marketplace.organisations import selectors as organisations
+    from marketplace.organisations.middleware import memberships_of
+    from marketplace.organisations.models import Organisation
+
+    membership = current_membership(request)
+    context: dict = {"membership": membership}
+    if membership is not None:
+        organisation_id = membership.organisation_id
+        if membership.organisation.kind == Organisation.Kind.COOPERATIVE:
+            context["figures"] = organisations.inclusion_figures(
+                viewer=request.user, organisation_id=organisation_id, year=timezone.localdate().year
+            )
+            context["plots"] = (
+                organisations.plot_list(viewer=request.user)
+                .filter(organisation_id=organisation_id)
+                .aggregate(count=Count("id"), area=Sum("area_hectares"))
+            )
+        board = dashboard_get(viewer=request.user, organisation_id=organisation_id)
+        context["board"] = board
+        if any(tonnes for _, tonnes in board.deliveries):
+            context["deliveries_chart"] = mark_safe(
+                bar_chart(
+                    title=_("Deliveries per week (tonnes)"),
+                    bars=[(week.strftime("%d/%m"), tonnes) for week, tonnes in board.deliveries],
+                    y_label=_("Net tonnes delivered by members, per week, the last 12 weeks"),
+                )
+            )
+    if any(m.organisation.kind == Organisation.Kind.OPERATOR for m in memberships_of(request)):
+        context["pending_organisations"] = (
+            organisations.organisation_list(viewer=request.user)
+            .filter(verification_status=Organisation.Verification.PENDING)
+            .count()
+        )
+    return render(request, "market/dashboard.html", context)
+
+
+@login_required
+def alerts(request: HttpRequest) -> HttpResponse:
+    """The signed-in user's price alerts for the current organisation, and a form to add one (managers of a
+    cooperative or a buyer)."""
+    from django.contrib import messages
+    from django.shortcuts import redirect
+
+    from marketplace.core.errors import ValidationFailed
+    from marketplace.market import alerts as alert_services
+
+    membership = current_membership(request)
+    if membership is None:
+        raise Http404(_("No such page."))
+    errors: dict = {}
+    values = request.POST if request.method == "POST" else {}
+    if request.method == "POST":
+        try:
+            if request.POST.get("delete"):
+                alert_services.price_alert_delete(actor=request.user, alert_id=_int(request.POST.get("delete")))
+                messages.success(request, _("The price alert is deleted."))
+            else:
+                alert_services.price_alert_create(
+                    actor=request.user, organisation_id=membership.organisation_id,
+                    grade_id=request.POST.get("grade", ""), country=request.POST.get("country", ""),
+                    region=request.POST.get("region", ""), currency=request.POST.get("currency", ""),
+                    direction=request.POST.get("direction", ""), threshold=request.POST.get("threshold", ""),
+                    channel=request.POST.get("channel", "email"), phone=request.POST.get("phone", ""),
+                )  # fmt: skip
+                messages.success(request, _("The price alert is saved."))
+            return redirect("market:alerts")
+        except ValidationFailed as error:
+            errors = error.fields or {"__all__": error.message}
+        except NotFound as error:
+            raise Http404(error.message) from None
+        except DomainError as error:
+            from django.core.exceptions import PermissionDenied as HttpForbidden
+
+            raise HttpForbidden(error.message) from None
+    response = render(request, "market/alerts.html", {
+        "alerts": selectors.price_alert_list(viewer=request.user, organisation_id=membership.organisation_id),
+        "grades": selectors.grade_choices(), "errors": errors, "values": values,
+        "organisation": membership.organisation,
+    }, status=400 if errors else 200)  # fmt: skip
+    return response
+
+
+def _int(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+@login_required
+def reports(request: HttpRequest) -> HttpResponse:
+    """The export form: which report, which dates, which format (managers and admins)."""
+    from marketplace.market.reports import FORMATS, KINDS
+
+    membership = current_membership(request)
+    if membership is None:
+        raise Http404(_("No such page."))
+    today = date.today()
+    return render(request, "market/reports.html", {
+        "kinds": KINDS, "formats": FORMATS, "organisation": membership.organisation,
+        "start": today.replace(month=1, day=1).isoformat(), "end": today.isoformat(),
+    })  # fmt: skip
+
+
+@login_required
+def report_download(request: HttpRequest, kind: str, fmt: str) -> HttpResponse:
+    """One report, streamed: CSV row by row; XLSX written row by row (openpyxl's write-only mode) to a temporary
+    file that is then streamed."""
+    import tempfile
+
+    from django.core.exceptions import PermissionDenied as HttpForbidden
+    from django.http import FileResponse, StreamingHttpResponse
+
+    from marketplace.core.errors import PermissionDenied, ValidationFailed
+    from marketplace.market.reports import FORMATS, report_rows
+
+    membership = current_membership(request)
+    if membership is None or fmt not in FORMATS:
+        raise Http404(_("No such report."))
+    try:
+        rows = report_rows(viewer=request.user, organisation_id=membership.organisation_id, kind=kind,
+                           start=request.GET.get("from", ""), end=request.GET.get("to", ""))  # fmt: skip
+    except NotFound as error:
+        raise Http404(error.message) from None
+    except PermissionDenied as error:
+        raise HttpForbidden(error.message) from None
+    except ValidationFailed as error:
+        details = "; ".join(
+            f"{k}: {' '.join(v) if isinstance(v, list) else v}" for k, v in (error.fields or {}).items()
+        )
+        return HttpResponse(f"{error.message} {details}", status=400, content_type="text/plain; charset=utf-8")
+    name = f"{kind}-{request.GET.get('from')}-{request.GET.get('to')}.{fmt}"
+    if fmt == "csv":
+        writer = csv.writer(_Echo())
+        response = StreamingHttpResponse((writer.writerow(row) for row in rows), content_type="text/csv; charset=utf-8")
+    else:
+        from openpyxl import Workbook
+
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet(kind)
+        for row in rows:
+            sheet.append(row)
+        spool = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it once streamed)
+        workbook.save(spool)
+        spool.seek(0)
+        response = FileResponse(spool, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
