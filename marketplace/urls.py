@@ -27,6 +27,7 @@ urlpatterns = [
     path("payments/", include("payments.urls")),
     path("payouts/", include("payments.payouts.urls")),
     path("matching/", include("marketplace.matching.urls")),
+    path("channels/", include("marketplace.channels.urls")),
     path("", include("marketplace.organisations.urls")),
 ]
 
