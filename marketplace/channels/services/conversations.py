@@ -176,10 +176,11 @@ def _sms_reply(farmers: list[MemberFarmer], phone: str, text: str) -> tuple[str,
         farmer = first
         if len(farmers) > 1:
             if not picks or not 1 <= int(picks[0]) <= len(farmers):
-                names = ", ".join(f"{i} {f.organisation.name[:20]}" for i, f in enumerate(farmers, start=1))
+                names = ", ".join(f"{i} {f.organisation.name[:24].strip()}" for i, f in enumerate(farmers, start=1))
+                example = f"{tokens[0]} 1234 2" if entry is not None and entry.needs_pin else f"{tokens[0]} 2"
                 return (
                     _("Your number is with %(names)s. Add the number, for example: %(example)s")
-                    % {"names": names, "example": f"{tokens[0]} 2"}
+                    % {"names": names, "example": example}
                 ), None
             farmer = farmers[int(picks[0]) - 1]
     caller = Caller(farmer=farmer, language=selectors.language_of(farmer), phone=phone)
