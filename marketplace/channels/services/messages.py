@@ -15,54 +15,51 @@ from marketplace.channels.gateways import GatewayRejected, GatewayTimeout, Gatew
 from marketplace.channels.gateways.africastalking import parse_cost
 from marketplace.channels.gateways.base import DeliveryReportIn
 from marketplace.channels.models import DeliveryReport, Message
-from marketplace.core.errors import InvalidTransition
-from marketplace.core.services import audit_record
+from marketplace.core import outbox
 from marketplace.core.sms_segments import sms_segments
+from marketplace.core.transitions import TransitionTable, transition_locked
 
 logger = logging.getLogger(__name__)
 
 S = Message.Status
 # Outbound: queued -> sending -> (sent | unknown | failed); the gateway's reports move a sent message on.
 # Inbound: received -> answered.
-MESSAGE_TRANSITIONS: dict[str, set[str]] = {
-    S.QUEUED: {S.SENDING, S.FAILED},
-    S.SENDING: {S.QUEUED, S.UNKNOWN, S.SENT, S.FAILED},
-    S.UNKNOWN: {S.SENDING, S.SENT, S.SUBMITTED, S.BUFFERED, S.SUCCESS, S.FAILED, S.REJECTED},
-    S.SENT: {S.SUBMITTED, S.BUFFERED, S.SUCCESS, S.FAILED, S.REJECTED},
-    S.SUBMITTED: {S.BUFFERED, S.SUCCESS, S.FAILED, S.REJECTED},
-    S.BUFFERED: {S.SUBMITTED, S.SUCCESS, S.FAILED, S.REJECTED},
-    S.SUCCESS: set(),
-    S.FAILED: set(),
-    S.REJECTED: set(),
-    S.RECEIVED: {S.ANSWERED},
-    S.ANSWERED: set(),
-}
+MESSAGE_TRANSITIONS = TransitionTable(
+    "sms",
+    {
+        S.QUEUED: {S.SENDING, S.FAILED},
+        S.SENDING: {S.QUEUED, S.UNKNOWN, S.SENT, S.FAILED},
+        S.UNKNOWN: {S.SENDING, S.SENT, S.SUBMITTED, S.BUFFERED, S.SUCCESS, S.FAILED, S.REJECTED},
+        S.SENT: {S.SUBMITTED, S.BUFFERED, S.SUCCESS, S.FAILED, S.REJECTED},
+        S.SUBMITTED: {S.BUFFERED, S.SUCCESS, S.FAILED, S.REJECTED},
+        S.BUFFERED: {S.SUBMITTED, S.SUCCESS, S.FAILED, S.REJECTED},
+        S.SUCCESS: set(),
+        S.FAILED: set(),
+        S.REJECTED: set(),
+        S.RECEIVED: {S.ANSWERED},
+        S.ANSWERED: set(),
+    },
+)
 
 
 def message_transition(*, message: Message, to_status: str, reason: str = "", data: dict | None = None) -> Message:
-    """Move a message (already locked by the caller) to `to_status` if the table allows it; audit it."""
-    from_status = message.status
-    if to_status not in MESSAGE_TRANSITIONS.get(from_status, set()):
-        raise InvalidTransition(f"An SMS cannot go from {from_status} to {to_status}.")
-    message.status = to_status
-    message.save()
-    audit_record(
-        actor=None,
-        action=f"sms.{to_status}",
-        subject=message,
-        organisation_id=message.organisation_id,
-        from_status=from_status,
+    """Move a message (already locked by the caller) to `to_status` if the table allows it; audited."""
+    return transition_locked(
+        obj=message,
+        table=MESSAGE_TRANSITIONS,
         to_status=to_status,
+        actor=None,
         reason=reason,
+        organisation_id=message.organisation_id,
         data=data,
+        label="The SMS",
     )
-    return message
 
 
 def _schedule_send(message_id: int) -> None:
     from marketplace.channels.tasks import sms_send
 
-    transaction.on_commit(lambda: sms_send.delay(message_id))
+    outbox.enqueue(sms_send, args=[message_id], key=f"sms-send:{message_id}")
 
 
 def sms_enqueue(
@@ -163,7 +160,7 @@ def message_send(*, message_id: int) -> Message | None:
 
 
 def _apply(message: Message, report: DeliveryReport) -> None:
-    if report.status in MESSAGE_TRANSITIONS.get(message.status, set()):
+    if MESSAGE_TRANSITIONS.allows(message.status, report.status):
         if report.failure_reason:
             message.failure_reason = report.failure_reason
         message_transition(
