@@ -93,7 +93,7 @@ def deliveries_text(caller: Caller) -> str:
     if not deliveries:
         return _("No delivery recorded for you yet.")
     lines = [
-        f"{d.delivered_on:%d/%m} {d.commodity.name} {kilograms(d.net_grams)} {d.grade.name}"
+        f"{d.delivered_on:%d/%m/%y} {d.commodity.name} {kilograms(d.net_grams)} {d.grade.name}"
         + (f" ({_('cancelled')})" if d.reverses_id else "")
         for d in deliveries
     ]
