@@ -173,10 +173,17 @@ def test_a_session_must_start_empty(ussd, english_farmer):
     assert session.screen(session.post("1")) == "END This session is out of step. Please dial again."
 
 
-def test_another_phone_cannot_continue_a_session(ussd, english_farmer, farmer):
+def test_another_phone_cannot_continue_or_replay_a_session(ussd, english_farmer, farmer, with_pin, paid_farmer):
+    with_pin(paid_farmer)
+    session = ussd(paid_farmer.phone)
+    session.dial()
+    session.press("1")
+    assert session.press(PIN).startswith("END On vous doit : 45,000 XOF.")
+    session.phone = str(english_farmer.phone)
+    assert session.screen(session.post(f"1*{PIN}")) == "END This session is out of step. Please dial again."
     session = ussd(english_farmer.phone)
     session.dial()
-    session.phone = str(farmer.phone)
+    session.phone = str(paid_farmer.phone)
     assert session.press("2") == "END This session is out of step. Please dial again."
 
 

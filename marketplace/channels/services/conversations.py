@@ -114,31 +114,14 @@ def ussd_answer(*, gateway_name: str, request: UssdRequest) -> str:
     text = request.text
     inputs = text.split("*") if text else []
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                session, _created = UssdSession.objects.get_or_create(
-                    gateway=gateway_name,
-                    session_id=request.session_id,
-                    defaults={
-                        "phone": phone or request.phone[:20],
-                        "service_code": request.service_code,
-                        "network_code": request.network_code,
-                    },
-                )
-        except IntegrityError:
-            pass
-        session = UssdSession.objects.select_for_update().get(gateway=gateway_name, session_id=request.session_id)
-        if text in session.screens:
+        session = _session_locked(gateway_name, request, phone)
+        same_phone = session.phone == (phone or request.phone[:20])
+        if same_phone and text in session.screens:
             return session.screens[text]
         previous = session.last_text.split("*") if session.last_text else []
         first = not session.screens
         extends = inputs[:-1] == previous and len(inputs) == len(previous) + 1
-        if (
-            session.phone != (phone or request.phone[:20])
-            or (first and inputs)
-            or (not first and not extends)
-            or (session.ended)
-        ):
+        if not same_phone or (first and inputs) or (not first and not extends) or (session.ended):
             with translation.override(_language_for_session(session)):
                 reply = Screen(_("This session is out of step. Please dial again.")).render()
             session.ended = True
@@ -152,6 +135,26 @@ def ussd_answer(*, gateway_name: str, request: UssdRequest) -> str:
         session.ended = screen.end
         session.save()
         return reply
+
+
+def _session_locked(gateway_name: str, request: UssdRequest, phone: str | None) -> UssdSession:
+    """The session row, locked; created on the first request (two concurrent first requests make one row)."""
+    sessions = UssdSession.objects.select_for_update()
+    session = sessions.filter(gateway=gateway_name, session_id=request.session_id).first()
+    if session is not None:
+        return session
+    try:
+        with transaction.atomic():
+            UssdSession.objects.create(
+                gateway=gateway_name,
+                session_id=request.session_id,
+                phone=phone or request.phone[:20],
+                service_code=request.service_code,
+                network_code=request.network_code,
+            )
+    except IntegrityError:
+        pass
+    return sessions.get(gateway=gateway_name, session_id=request.session_id)
 
 
 def _language_for_session(session: UssdSession) -> str:
