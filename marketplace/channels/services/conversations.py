@@ -122,7 +122,8 @@ def ussd_answer(*, gateway_name: str, request: UssdRequest) -> str:
         first = not session.screens
         extends = inputs[:-1] == previous and len(inputs) == len(previous) + 1
         if not same_phone or (first and inputs) or (not first and not extends) or (session.ended):
-            with translation.override(_language_for_session(session)):
+            language = _language_for_session(session) if same_phone else _default_language()
+            with translation.override(language):
                 reply = Screen(_("This session is out of step. Please dial again.")).render()
             session.ended = True
             session.save(update_fields=["ended", "updated_at"])
