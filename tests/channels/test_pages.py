@@ -1,8 +1,8 @@
 """The clerk's page: set a member's PIN and language. Isolation, bad input, and the link from the member's page."""
 
 import pytest
-from django.contrib.auth.hashers import check_password
 
+from marketplace.channels.hashers import PIN_HASHER
 from marketplace.channels.models import FarmerPin
 from marketplace.core.models import AuditEvent
 from marketplace.organisations.roles import Role
@@ -22,7 +22,8 @@ def test_a_clerk_sets_the_pin_and_language(login, clerk, farmer):
     response = client.post(url(farmer), {"pin": "2580", "pin_again": "2580", "language": "sw"})
     assert response.status_code == 302
     pin = FarmerPin.objects.get(farmer=farmer)
-    assert pin.pin_hash != "2580" and check_password("2580", pin.pin_hash)
+    assert pin.pin_hash.startswith("pin_pbkdf2_sha256$100000$") and "2580" not in pin.pin_hash
+    assert PIN_HASHER.verify("2580", pin.pin_hash) and not PIN_HASHER.verify("2581", pin.pin_hash)
     assert pin.set_by == clerk
     farmer.refresh_from_db()
     assert farmer.language == "sw"

@@ -10,6 +10,7 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
 from django.utils import timezone
 
+from marketplace.channels.hashers import PIN_HASHER
 from marketplace.channels.models import FarmerPin
 from marketplace.core.errors import NotFound, ValidationFailed
 from marketplace.core.services import audit_record
@@ -30,6 +31,12 @@ class PinVerdict(StrEnum):
     MALFORMED = "malformed"  # not 4 digits: not counted as a try
 
 
+def _matches(pin: str, encoded: str) -> bool:
+    if encoded.startswith(f"{PIN_HASHER.algorithm}$"):
+        return PIN_HASHER.verify(pin, encoded)
+    return check_password(pin, encoded)  # a hash made with another of Django's hashers
+
+
 def farmer_pin_verify(*, farmer_id: int, pin: str) -> tuple[PinVerdict, int]:
     """Check a PIN under a row lock; returns the verdict and the tries left. A wrong PIN counts once."""
     pin = (pin or "").strip()
@@ -41,7 +48,7 @@ def farmer_pin_verify(*, farmer_id: int, pin: str) -> tuple[PinVerdict, int]:
             return PinVerdict.NOT_SET, 0
         if record.locked:
             return PinVerdict.LOCKED, 0
-        if check_password(pin, record.pin_hash):
+        if _matches(pin, record.pin_hash):
             if record.failed_attempts:
                 record.failed_attempts = 0
                 record.save(update_fields=["failed_attempts"])
@@ -91,7 +98,7 @@ def farmer_channel_update(
         was_locked = bool(record and record.locked)
         if record is None:
             record = FarmerPin(farmer=farmer)
-        record.pin_hash = make_password(pin)
+        record.pin_hash = make_password(pin, hasher=PIN_HASHER)
         record.failed_attempts = 0
         record.locked_at = None
         record.set_by = actor
