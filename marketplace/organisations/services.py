@@ -559,7 +559,7 @@ def member_farmer_status_transition(*, actor: User, farmer_id: int, to_status: s
     return farmer
 
 
-PLOT_FIELDS = {"name", "area_hectares", "country", "geometry"}
+PLOT_FIELDS = {"name", "area_hectares", "country", "geometry", "established_on"}
 GEOMETRY_TYPES = {"Point", "MultiPoint", "Polygon", "MultiPolygon"}
 
 
