@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('organisations', '0003_memberfarmer_language'),
+        ('organisations', '0004_memberfarmer_language'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('organisations', '0002_one_operator'),
+        ('organisations', '0003_plot_established_on'),
     ]
 
     operations = [
