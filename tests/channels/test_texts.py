@@ -165,3 +165,18 @@ def test_the_statement_sms_by_keyword_fits_two_segments(sms_in, paid_farmer, wit
     reply = Message.objects.filter(direction="out").latest("pk")
     assert reply.segments <= 2 and reply.segments == sms_segments(reply.body).count
     assert "1,109,876" in reply.body
+
+
+@pytest.mark.skipif(__import__("shutil").which("msgfmt") is None, reason="gettext's msgfmt is not installed")
+@pytest.mark.parametrize("language", ["fr", "sw"])
+def test_the_channel_catalogues_are_compiled_and_complete(language, tmp_path):
+    import re
+    import subprocess
+    from pathlib import Path
+
+    folder = Path(entries.__file__).parent / "locale" / language / "LC_MESSAGES"
+    text = (folder / "django.po").read_text(encoding="utf-8")
+    assert not re.findall(r'^msgstr ""\n\n', text, re.M), "a message without its translation"
+    compiled = tmp_path / "django.mo"
+    subprocess.run(["msgfmt", "--check", "-o", str(compiled), str(folder / "django.po")], check=True)
+    assert compiled.read_bytes() == (folder / "django.mo").read_bytes(), "compile the catalogue (msgfmt)"
