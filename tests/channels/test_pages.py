@@ -90,3 +90,16 @@ def test_the_page_shows_recent_messages_with_bounded_queries(login, clerk, farme
     with django_assert_max_num_queries(15):
         page = client.get(url(farmer))
     assert "Message 7" in page.content.decode()
+
+
+def test_the_admin_lists_the_message_log_read_only(client, farmer, django_assert_max_num_queries):
+    from marketplace.channels.services import sms_enqueue
+    from tests.factories import UserFactory
+
+    admin = UserFactory(is_staff=True, is_superuser=True)
+    sms_enqueue(to=str(farmer.phone), body="Hello", farmer_id=farmer.pk)
+    client.force_login(admin, backend="django.contrib.auth.backends.ModelBackend")
+    for name in ("message", "deliveryreport", "ussdsession", "farmerpin"):
+        response = client.get(f"/admin/channels/{name}/")
+        assert response.status_code == 200, name
+    assert client.get("/admin/channels/message/add/").status_code == 403
