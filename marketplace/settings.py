@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "payments",
     "payments.payouts",
     "marketplace.matching",
+    "marketplace.decisions",
     "marketplace.channels",
     "marketplace.demo",
 ]
@@ -186,7 +187,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "OrganisationKindEnum": "marketplace.organisations.models.OrganisationKind",
+        "DecisionKindEnum": "marketplace.decisions.models.Kind",
+    },
 }
 
 # --- Cache ----------------------------------------------------------------------------
@@ -209,6 +213,10 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {
+    "decisions-due": {
+        "task": "marketplace.decisions.tasks.decisions_due",
+        "schedule": crontab(minute="*/5"),
+    },
     "core-outbox-sweep": {
         "task": "marketplace.core.tasks.outbox_sweep",
         "schedule": 60.0,

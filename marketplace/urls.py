@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("payments.api.urls")),
     path("", include("payments.payouts.api.urls")),
     path("", include("marketplace.matching.api.urls")),
+    path("", include("marketplace.decisions.api.urls")),
 ]
 
 urlpatterns = [
@@ -27,6 +28,7 @@ urlpatterns = [
     path("payments/", include("payments.urls")),
     path("payouts/", include("payments.payouts.urls")),
     path("matching/", include("marketplace.matching.urls")),
+    path("decisions/", include("marketplace.decisions.urls")),
     path("channels/", include("marketplace.channels.urls")),
     path("", include("marketplace.organisations.urls")),
 ]

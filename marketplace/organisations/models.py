@@ -244,3 +244,7 @@ class Plot(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.area_hectares} ha)"
+
+
+# The organisation kinds, importable by path (the API schema names their enum from here).
+OrganisationKind = Organisation.Kind

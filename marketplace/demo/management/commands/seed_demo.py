@@ -20,6 +20,7 @@ SEEDERS = [
     "marketplace.demo.payments",
     "marketplace.demo.payouts",
     "marketplace.demo.matching",
+    "marketplace.demo.decisions",
     "marketplace.demo.channels",
 ]
 

@@ -1,0 +1,62 @@
+"""Actions a decision can gate: when it closes, the action is taken or refused through that action's own service.
+
+A gate is named by the decision's `subject`, `<kind>:<id>` (e.g. `proposal:12`). Each kind registers a `Gate` with
+how to check that the subject belongs to the cooperative and what to do once the members have decided. The first
+option of a gated decision approves the action; any other outcome (another option, no quorum, no threshold) refuses it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from marketplace.core.errors import DomainError, ValidationFailed
+
+SUBJECT = re.compile(r"^(?P<kind>[a-z_]{1,40}):(?P<pk>[0-9]{1,12})$")
+
+
+@dataclass(frozen=True)
+class Gate:
+    exists: Callable[[int, int], bool]  # (organisation id, subject id) -> the subject is the cooperative's
+    approve: Callable[[int], str]  # subject id -> what was done
+    refuse: Callable[[int], str]
+
+
+GATES: dict[str, Gate] = {}
+# Decision kinds that gate an action, and the subject kind each names.
+GATED_KINDS = {"proposal": "proposal", "group_order": "group_order"}
+
+
+def register(kind: str, gate: Gate) -> None:
+    GATES[kind] = gate
+
+
+def parse_subject(subject: str) -> tuple[str, int] | None:
+    match = SUBJECT.match((subject or "").strip())
+    return (match["kind"], int(match["pk"])) if match else None
+
+
+def check_subject(*, organisation, subject: str) -> None:
+    kind, pk = parse_subject(subject) or ("", 0)
+    gate = GATES.get(kind)
+    if gate is None:
+        raise ValidationFailed(
+            f"A vote cannot gate a {kind or 'missing'} action here.", fields={"subject": "No such kind of action."}
+        )
+    if not gate.exists(organisation.pk, pk):
+        raise ValidationFailed(f"Your cooperative has no {kind} {pk}.", fields={"subject": "Not found."})
+
+
+def take(decision, *, approved: bool) -> str:
+    """Take or refuse the gated action of a closing decision; a refusal by the action's service is recorded."""
+    parsed = parse_subject(decision.subject)
+    if decision.kind not in GATED_KINDS or parsed is None:
+        return ""
+    gate = GATES.get(parsed[0])
+    if gate is None:
+        return f"No handler for {parsed[0]}; nothing was done."
+    try:
+        return (gate.approve if approved else gate.refuse)(parsed[1])
+    except DomainError as error:  # the action can no longer be taken (expired, already answered, ...)
+        return f"Could not be done: {error.message}"
