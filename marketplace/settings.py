@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "marketplace.matching",
     "marketplace.decisions",
     "marketplace.market",
+    "marketplace.channels",
     "marketplace.demo",
 ]
 
@@ -129,7 +130,7 @@ AXES_LOCKOUT_CALLABLE = "marketplace.organisations.views.lockout_response"
 
 # --- Internationalisation -------------------------------------------------------------
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", _("English")), ("fr", _("French"))]
+LANGUAGES = [("en", _("English")), ("fr", _("French")), ("sw", _("Swahili"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 TIME_ZONE = "UTC"
@@ -266,7 +267,17 @@ EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.
 if env("EMAIL_URL", default=""):
     vars().update(env.email("EMAIL_URL"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="CoopMarket <no-reply@coopmarket.local>")
-SMS_BACKEND = env("SMS_BACKEND", default="marketplace.core.sms.ConsoleSmsBackend")
+SMS_BACKEND = env("SMS_BACKEND", default="marketplace.channels.backends.GatewaySmsBackend")
+
+# --- Farmers' channel: SMS and USSD ---------------------------------------------------
+# With no Africa's Talking API key, SMS go to the console gateway (printed, recorded in the message log).
+AFRICASTALKING_USERNAME = env("AFRICASTALKING_USERNAME", default="sandbox")
+AFRICASTALKING_API_KEY = env("AFRICASTALKING_API_KEY", default="")
+AFRICASTALKING_SENDER_ID = env("AFRICASTALKING_SENDER_ID", default="")
+AFRICASTALKING_API_BASE = env("AFRICASTALKING_API_BASE", default="https://api.africastalking.com")
+AFRICASTALKING_TIMEOUT_SECONDS = env.float("AFRICASTALKING_TIMEOUT_SECONDS", default=10.0)
+# Secret path segment of the gateway's callback URLs (/channels/africastalking/<secret>/...).
+CHANNELS_CALLBACK_SECRET = env("CHANNELS_CALLBACK_SECRET", default="demo-callback" if DEBUG else "")
 
 # --- Security -------------------------------------------------------------------------
 SESSION_COOKIE_SECURE = not DEBUG and env.bool("SECURE_COOKIES", default=True)

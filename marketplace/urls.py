@@ -32,6 +32,7 @@ urlpatterns = [
     path("payouts/", include("payments.payouts.urls")),
     path("matching/", include("marketplace.matching.urls")),
     path("decisions/", include("marketplace.decisions.urls")),
+    path("channels/", include("marketplace.channels.urls")),
     path("market/", include("marketplace.market.urls")),
     path("", market_views.dashboard, name="dashboard"),
     path("", include("marketplace.organisations.urls")),

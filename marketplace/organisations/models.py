@@ -191,6 +191,13 @@ class MemberFarmer(TimeStampedModel):
     gender = models.CharField(_("gender"), max_length=10, choices=Gender.choices, blank=True)
     birth_year = models.PositiveSmallIntegerField(_("birth year"), null=True, blank=True)
     village = models.CharField(_("village"), max_length=100, blank=True)
+    language = models.CharField(
+        _("language for SMS and USSD"),
+        max_length=2,
+        blank=True,
+        validators=[validate_language],
+        help_text=_("Empty: the cooperative's language."),
+    )
     joined_on = models.DateField(_("joined on"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
 

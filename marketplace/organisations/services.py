@@ -435,7 +435,7 @@ def membership_remove(*, actor: User, membership_id: int) -> None:
 
 # --- Member farmers and plots -----------------------------------------------------------
 
-FARMER_FIELDS = {"member_number", "name", "phone", "gender", "birth_year", "village", "joined_on"}
+FARMER_FIELDS = {"member_number", "name", "phone", "gender", "birth_year", "village", "joined_on", "language"}
 
 
 def _cooperative_for(actor: User, organisation_id: int, capability: Capability) -> Organisation:

@@ -17,10 +17,12 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from marketplace.core.money import Money, minor_unit_exponent
+from marketplace.core.sms_segments import segment_count
 from payments.payouts.models import PayoutLine
 from payments.payouts.selectors import Statement
 
 SMS_LIMIT = 160
+SMS_MAX_SEGMENTS = 2  # one accented letter makes it UCS-2: 2 segments are 134 characters
 
 _styles = getSampleStyleSheet()
 BODY = ParagraphStyle("payout-body", parent=_styles["BodyText"], fontSize=9, leading=12)
@@ -58,7 +60,7 @@ def sms_text(line: PayoutLine, *, organisation_name: str, language: str = "en") 
             _("Payout %(reference)s: paid %(net)s %(currency)s.") % values,
         ]  # fmt: skip
     for text in candidates:
-        if len(text) <= SMS_LIMIT:
+        if len(text) <= SMS_LIMIT and segment_count(text) <= SMS_MAX_SEGMENTS:
             return text
     return candidates[-1][:SMS_LIMIT]
 

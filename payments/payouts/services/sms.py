@@ -30,7 +30,7 @@ def payout_sms_send(*, line_id: int) -> PayoutSms | None:
         body = sms_text(
             line,
             organisation_name=organisation.display_name or organisation.legal_name,
-            language=organisation.preferred_language or "en",
+            language=line.farmer.language or organisation.preferred_language or "en",
         )
         send_sms(to=phone, body=body)
         return PayoutSms.objects.create(line=line, to=phone, body=body, outcome=PayoutSms.Outcome.SENT)

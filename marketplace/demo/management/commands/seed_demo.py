@@ -24,6 +24,7 @@ SEEDERS = [
     "marketplace.demo.payouts",
     "marketplace.demo.matching",
     "marketplace.demo.decisions",
+    "marketplace.demo.channels",
 ]
 
 
