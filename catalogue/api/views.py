@@ -8,7 +8,7 @@ organisation's records answer 404. Reference data, live listings and live offers
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
@@ -18,6 +18,7 @@ from catalogue.api.serializers import grams
 from catalogue.pagination import CappedPageNumberPagination
 from catalogue.parsing import listing_search_arguments, offer_search_arguments, parse_money
 from catalogue.services import RegionInput, TierInput
+from marketplace.core.api.parsers import SafeJSONParser
 from marketplace.core.api.schema import error_responses
 from marketplace.core.errors import ValidationFailed
 
@@ -367,7 +368,7 @@ class ListingSearchView(CatalogueView):
 
 
 class OrganisationListingsView(CatalogueView):
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [SafeJSONParser, MultiPartParser, FormParser]
 
     @extend_schema(
         summary="The cooperative's own listings in every status (members)",

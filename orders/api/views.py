@@ -9,10 +9,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from marketplace.core.api.parsers import SafeJSONParser
 from marketplace.core.api.schema import error_responses
 from orders import selectors, services
 from orders.api import serializers as s
@@ -280,7 +281,7 @@ class OrderCompleteView(TransitionView):
 class OrderDisputeView(TransitionView):
     to_status = Order.Status.DISPUTED
     input_serializer = s.DisputeInputSerializer
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser, FormParser, SafeJSONParser]
 
     def details(self, data):
         details = dict(data)
