@@ -67,7 +67,7 @@ class KilogramField(serializers.DecimalField):
         super().__init__(**kwargs)
 
 
-@extend_schema_field(OpenApiTypes.DECIMAL)
+@extend_schema_field({"type": "string", "format": "decimal", "nullable": True, "pattern": r"^-?\d+(?:\.\d{1,3})?$"})
 class GramsAsKilograms(serializers.Field):
     """Integer grams shown as a decimal string of kilograms ("187.5")."""
 

@@ -1,6 +1,5 @@
 """Serializers of the orders API: input shapes that the views hand to one service, and output shapes."""
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -125,7 +124,7 @@ class OrderSummarySerializer(serializers.ModelSerializer):
     def get_total_display(self, order: Order) -> str:
         return money(order.total_amount, order.currency) or ""
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(serializers.CharField(allow_null=True))
     def get_amount_due_display(self, order: Order) -> str | None:
         return money(order.amount_due, order.currency)
 
@@ -174,7 +173,7 @@ class OrderEventSerializer(serializers.ModelSerializer):
         model = OrderEvent
         fields = ["from_status", "to_status", "side", "role", "actor", "reason", "details", "occurred_at"]
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(serializers.CharField(allow_null=True))
     def get_actor(self, event: OrderEvent) -> str | None:
         return None if event.actor is None else (event.actor.full_name or event.actor.email)
 
