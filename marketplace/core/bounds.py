@@ -42,7 +42,7 @@ MAX_LIST = 200  # ids in one request (deliveries to bulk, lots to merge, certifi
 DOMAINS: dict[str, tuple[int, int]] = {
     "id": (1, BIGINT[1]),  # primary keys (BigAutoField)
     "grams": (0, MAX_GRAMS),
-    "signed_grams": (-MAX_GRAMS, MAX_GRAMS),  # deliveries' reversing entries
+    "signed_grams": (-MAX_GRAMS, MAX_GRAMS),  # a negative quantity reaches the service, which says what to fix
     "packs": (0, MAX_PACKS),
     "bags": (0, 100_000),
     "unit_price": (0, MAX_UNIT_PRICE),

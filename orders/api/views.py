@@ -91,14 +91,15 @@ class OrderListView(GenericAPIView):
     filter_backends: list = []
 
     def get_queryset(self):
-        params = self.request.query_params
-        statuses = [v for value in params.getlist("status") for v in value.split(",") if v]
-        organisation = params.get("organisation")
+        given = s.OrderListQuerySerializer(data=self.request.query_params)
+        given.is_valid(raise_exception=True)
+        params = given.validated_data
+        statuses = [v for value in self.request.query_params.getlist("status") for v in value.split(",") if v]
         return selectors.order_list(
             viewer=self.request.user,
             side=params.get("side", ""),
             status=statuses,
-            organisation_id=int(organisation) if organisation and organisation.isdigit() else None,
+            organisation_id=params.get("organisation"),
             search=params.get("search", ""),
         )
 
@@ -106,14 +107,7 @@ class OrderListView(GenericAPIView):
         summary="List orders",
         description="The orders of your organisations (the operator sees all), newest first, in a constant "
         "number of queries.",
-        parameters=[
-            OpenApiParameter("side", str, enum=["buying", "selling"], description="Orders you buy or sell."),
-            OpenApiParameter(
-                "status", str, description=f"One status or several, comma-separated: {', '.join(Order.Status.values)}."
-            ),
-            OpenApiParameter("organisation", int, description="Only this one of your organisations."),
-            OpenApiParameter("search", str, description="Order number, purchase reference or organisation name."),
-        ],
+        parameters=[s.OrderListQuerySerializer],
         responses={200: s.OrderSummarySerializer(many=True), **errors(400)},
         tags=["orders"],
     )

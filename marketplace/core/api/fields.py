@@ -14,7 +14,10 @@ from marketplace.core.bounds import MAX_LIST, decimal_bounds, int_bounds
 class BoundedIntegerField(serializers.IntegerField):
     def __init__(self, *, column=None, domain: str | None = None, **kwargs):
         low, high = int_bounds(
-            column=column, domain=domain, min_value=kwargs.pop("min_value", None), max_value=kwargs.pop("max_value", None)
+            column=column,
+            domain=domain,
+            min_value=kwargs.pop("min_value", None),
+            max_value=kwargs.pop("max_value", None),
         )
         super().__init__(min_value=low, max_value=high, **kwargs)
 
@@ -38,8 +41,7 @@ class BoundedDecimalField(serializers.DecimalField):
         super().__init__(max_digits=max_digits, decimal_places=decimal_places, min_value=low, max_value=high, **kwargs)
 
 
-def IdListField(**kwargs) -> serializers.ListField:  # noqa: N802 - a field factory reads like a field class
+def IdListField(**kwargs) -> serializers.ListField:
     """A list of ids, at most MAX_LIST of them."""
     kwargs.setdefault("max_length", MAX_LIST)
     return serializers.ListField(child=IdField(), **kwargs)
-

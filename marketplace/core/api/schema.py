@@ -64,5 +64,5 @@ def _may_be_blank(field) -> bool:
         return False
     try:
         return bool(model._meta.get_field(field.source).blank)
-    except Exception:  # noqa: BLE001 - not a model field: nothing known about blanks
+    except Exception:
         return False
