@@ -9,7 +9,7 @@ urlpatterns = [
     path("orders/<str:number>/", views.order_payment, name="order"),
     path("orders/<str:number>/pay/", views.order_pay, name="pay"),
     path("money/", views.money, name="money"),
-    path("money/<int:organisation_id>/", views.organisation_money, name="organisation-money"),
-    path("money/<int:organisation_id>/payouts/", views.payout_onboarding, name="payout-onboarding"),
+    path("money/<id:organisation_id>/", views.organisation_money, name="organisation-money"),
+    path("money/<id:organisation_id>/payouts/", views.payout_onboarding, name="payout-onboarding"),
     path("ledger/", views.ledger, name="ledger"),
 ]

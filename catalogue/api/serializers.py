@@ -260,9 +260,7 @@ class DeliveryCreateSerializer(serializers.Serializer):
     )
     commodity = IdField()
     grade = IdField(help_text="A grade of that commodity.")
-    moisture_pct = serializers.DecimalField(
-        max_digits=5, decimal_places=2, help_text="Measured moisture, 0–100 %."
-    )
+    moisture_pct = serializers.DecimalField(max_digits=5, decimal_places=2, help_text="Measured moisture, 0–100 %.")
     net_weight_kg = KilogramField(required=False, allow_null=True, help_text="Net weight in kg. Or give bags.")
     gross_weight_kg = KilogramField(
         required=False, allow_null=True, help_text="Gross weight in kg; net + packaging tare if omitted."
@@ -298,6 +296,16 @@ class DeliveryCreateSerializer(serializers.Serializer):
             "delivered_on": data.get("delivered_on"),
             "client_reference": data.get("client_reference"),
         }
+
+
+class DeliveryListQuerySerializer(serializers.Serializer):
+    farmer = IdField(required=False, help_text="Only this member farmer's deliveries.")
+    commodity = IdField(required=False, help_text="Only this commodity (an id).")
+    bulkable = serializers.BooleanField(
+        required=False, default=False, help_text="Only deliveries not yet in a lot and not reversed."
+    )
+    page = BoundedIntegerField(domain="page", required=False)
+    page_size = BoundedIntegerField(domain="page_size", required=False)
 
 
 class DeliveryReverseSerializer(serializers.Serializer):
@@ -372,6 +380,12 @@ class LotDetailSerializer(LotSerializer):
     class Meta(LotSerializer.Meta):
         fields = [*LotSerializer.Meta.fields, "shares", "parents", "children", "listings"]
         read_only_fields = fields
+
+
+class LotListQuerySerializer(serializers.Serializer):
+    status = NamedChoiceField(enum_name="LotStatusEnum", choices=Lot.Status.choices, required=False)
+    page = BoundedIntegerField(domain="page", required=False)
+    page_size = BoundedIntegerField(domain="page_size", required=False)
 
 
 class LotBulkSerializer(serializers.Serializer):
@@ -505,6 +519,12 @@ class ListingUpdateSerializer(serializers.Serializer):
         if "price" in attrs and "currency" not in attrs:
             raise serializers.ValidationError({"currency": "Give the currency with the price."})
         return attrs
+
+
+class ListingListQuerySerializer(serializers.Serializer):
+    status = NamedChoiceField(enum_name="ListingStatusEnum", choices=Listing.Status.choices, required=False)
+    page = BoundedIntegerField(domain="page", required=False)
+    page_size = BoundedIntegerField(domain="page_size", required=False)
 
 
 class ListingTransitionSerializer(serializers.Serializer):
@@ -674,6 +694,18 @@ class SupplierOfferUpdateSerializer(serializers.Serializer):
     lead_time_days = BoundedIntegerField(column=column(SupplierOffer, "lead_time_days"), domain="days", required=False)
     valid_until = serializers.DateField(required=False)
     notes = serializers.CharField(required=False, allow_blank=True)
+
+
+class OfferListQuerySerializer(serializers.Serializer):
+    status = NamedChoiceField(enum_name="SupplierOfferStatusEnum", choices=SupplierOffer.Status.choices, required=False)
+    page = BoundedIntegerField(domain="page", required=False)
+    page_size = BoundedIntegerField(domain="page_size", required=False)
+
+
+class InputProductQuerySerializer(serializers.Serializer):
+    kind = NamedChoiceField(enum_name="InputProductKindEnum", choices=InputProduct.Kind.choices, required=False)
+    page = BoundedIntegerField(domain="page", required=False)
+    page_size = BoundedIntegerField(domain="page_size", required=False)
 
 
 class SupplierOfferTransitionSerializer(serializers.Serializer):

@@ -8,7 +8,9 @@ The OpenAPI schema states the same minimum and maximum, so a client built from i
 
 from rest_framework import serializers
 
-from marketplace.core.bounds import MAX_LIST, decimal_bounds, int_bounds
+from marketplace.core.bounds import BIGINT, MAX_LIST, decimal_bounds, int_bounds
+
+ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": BIGINT[1]}  # for OpenApiParameter(type=...)
 
 
 class BoundedIntegerField(serializers.IntegerField):
