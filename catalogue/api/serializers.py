@@ -4,7 +4,6 @@ the services decide and say what to fix."""
 from decimal import Decimal
 
 from django_countries.serializer_fields import CountryField
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -462,7 +461,7 @@ class ListingSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
         read_only_fields = fields
 
-    @extend_schema_field(OpenApiTypes.DOUBLE)
+    @extend_schema_field(serializers.FloatField(allow_null=True))
     def get_distance_km(self, listing) -> float | None:
         distance = getattr(listing, "distance_km", None)
         return None if distance is None else round(distance, 1)
