@@ -160,7 +160,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": [
         "marketplace.core.api.parsers.SafeJSONParser",
         "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
+        "marketplace.core.api.parsers.SafeMultiPartParser",
     ],
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [

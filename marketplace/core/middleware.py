@@ -42,7 +42,8 @@ def _bad_percent_encoded(text: str) -> str | None:
 
 
 def _refuse(request: HttpRequest, where: str, problem: str) -> HttpResponse:
-    message = f"The request's {where} {problem}; send text in UTF-8 without NUL characters."
+    advice = "send less at a time" if "larger" in problem else "send text in UTF-8 without NUL characters"
+    message = f"The request's {where} {problem}; {advice}."
     if request.path_info.startswith("/api/"):
         return JsonResponse(error_body("malformed_request", message, {where: [message]}), status=400)
     return bad_request(request, exception=None)
@@ -59,8 +60,8 @@ class MalformedInputMiddleware:
         return self.get_response(request)
 
     def check(self, request: HttpRequest) -> tuple[str, str] | None:
-        # WSGI hands the path as latin-1 text of the raw bytes; Django re-percent-encodes invalid UTF-8 in path_info.
-        # The server has decoded %XX already; Django re-encodes bytes that are not UTF-8 as %XX in path_info.
+        # The server has decoded %XX already and hands the path as latin-1 text of the raw bytes; Django then
+        # re-encodes bytes that are not UTF-8 as %XX in path_info, so both are checked.
         problem = _bad_bytes(_wsgi_bytes(request.META.get("PATH_INFO", ""))) or _bad_bytes(
             unquote_to_bytes(request.path_info.encode("utf-8", "surrogatepass"))
         )

@@ -110,3 +110,11 @@ def test_giant_integer_literals_are_a_400_not_a_500(client_as):
     payload = '{"stock_packs": 1' + "0" * 5_000 + "}"
     response = client_as.patch("/api/v1/offers/1/", data=payload, content_type="application/json")
     assert_error_shape(response, code="parse_error")
+
+
+def test_nul_in_a_multipart_patch_is_a_400(client_as):
+    from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
+
+    body = encode_multipart(BOUNDARY, {"title": "a\x00b"})
+    response = client_as.patch("/api/v1/listings/1/", data=body, content_type=MULTIPART_CONTENT)
+    assert_error_shape(response, code="parse_error")

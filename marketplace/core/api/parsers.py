@@ -46,3 +46,17 @@ class SafeJSONParser(parsers.JSONParser):
                     stack.extend((inner, depth + 1) for inner in value)
             elif isinstance(value, str) and "\x00" in value:
                 raise ParseError("JSON keys and strings cannot contain the NUL character (\\u0000).")
+
+
+class SafeMultiPartParser(parsers.MultiPartParser):
+    """Multipart forms of any method (the middleware sees only POST's): no NUL in field names, values or file
+    names."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        parsed = super().parse(stream, media_type, parser_context)
+        for name, values in parsed.data.lists():
+            if any("\x00" in value for value in [name, *values] if isinstance(value, str)):
+                raise ParseError("Form fields cannot contain the NUL character.")
+        if any("\x00" in (upload.name or "") for upload in parsed.files.values()):
+            raise ParseError("File names cannot contain the NUL character.")
+        return parsed
