@@ -278,3 +278,9 @@ def test_a_2000_level_json_body_on_a_purchase_is_a_400(world):
     response = buyer.post("/api/v1/purchases/", body, content_type="application/json")
     assert error_of(response)["code"] == "parse_error"
     assert not Order.objects.exists()
+
+
+@pytest.mark.parametrize("levy", ["inf", "1e400", "nan", "abc", "-5"])
+def test_an_impossible_levy_on_the_payout_page_is_a_4xx(world, levy):
+    response = page_as(world.seller.admin).post("/payouts/policy/", {"levy_percent": levy})
+    assert response.status_code == 400
