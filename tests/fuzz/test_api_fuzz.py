@@ -3,11 +3,12 @@
 Every operation of the OpenAPI schema is called with data generated from its own schema, as four people: a
 cooperative's manager, a buyer's manager, an input supplier's manager and the platform operator, each with a token.
 Ids in paths are the real ids of a small marketplace built by the orders tests' factories (a lot, a listing, an
-offer, an order, a farmer and plot...), or, for one request in four, the generated value itself, so that both the
-found and the not-found branches run. Generation is derandomized: the same code gives the same requests.
+offer, orders, a payment, an invitation, a farmer and plot...), or, for one request in four, the generated value
+itself, so that both the found and the not-found branches run. Generation is derandomized: the same code gives the
+same requests.
 
 Checks: no 5xx (not_a_server_error) and every response matches the schema (response_schema_conformance).
-FUZZ_EXAMPLES sets the number of examples per operation (default 12); see docs/api.md.
+FUZZ_EXAMPLES sets the number of examples per operation (default 10); see docs/api.md.
 """
 
 import json
@@ -19,7 +20,7 @@ import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
-from django.db import close_old_connections
+from django.db import close_old_connections, transaction
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, Phase
 from hypothesis import strategies as st
@@ -27,7 +28,8 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from marketplace.organisations import services as organisation_services
-from tests.orders.factories import make_world, place
+from payments.services.payments import payment_start
+from tests.orders.factories import advance, make_world, place
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "10"))
 REPORT = os.environ.get("FUZZ_REPORT", "")  # a path: write the status codes seen per operation there (JSON lines)
@@ -37,7 +39,7 @@ schema = schemathesis.openapi.from_dict(SchemaGenerator().get_schema(request=Non
 schema.app = get_wsgi_application()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def in_test_transaction():
     """The real WSGI handler closes the database connection after each request; the test's transaction must live
     on (django.test.Client disconnects the same handlers)."""
@@ -48,11 +50,36 @@ def in_test_transaction():
         signal.connect(close_old_connections)
 
 
+@pytest.fixture(scope="module")
+def shared_world(django_db_setup, django_db_blocker, in_test_transaction):
+    """Built once per module (per xdist worker) inside a transaction that is rolled back at the end; each test's
+    own transaction (the `db` fixture) is a savepoint inside it, so every operation starts from the same data."""
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            yield build_world()
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
 @pytest.fixture
-def world(db, in_test_transaction, settings, tmp_path):
+def world(shared_world, db, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
+    return shared_world
+
+
+def build_world() -> dict:
     world = make_world()
     order = place(world)
+    accepted = advance(world, place(world, grams=1_000_000), "accepted")
+    payment = payment_start(
+        actor=world.buyer.manager, order_id=accepted.pk, amount=accepted.total_amount, currency=accepted.currency
+    )
+    invitation = organisation_services.invitation_create(
+        actor=world.seller.admin, organisation_id=world.seller.organisation.pk, email="new@example.org", role="viewer"
+    )
     people = {
         "cooperative": (world.seller.manager, world.seller.organisation),
         "buyer": (world.buyer.manager, world.buyer.organisation),
@@ -72,6 +99,8 @@ def world(db, in_test_transaction, settings, tmp_path):
         "memberships": world.seller.viewer.memberships.get().pk,
         "orders": order.number,
         "purchases": order.purchase.reference,
+        "payments": payment.pk,
+        "invitations": invitation.pk,
     }
     return {
         "tokens": {role: organisation_services.auth_token_issue(user=user) for role, (user, _) in people.items()},
