@@ -11,9 +11,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
-from catalogue.models import Certification, InputProduct, Listing, Lot, PriceUnit
+from catalogue.models import Certification, Delivery, InputProduct, Listing, Lot, PriceTier, PriceUnit, SupplierOffer
 from catalogue.selectors import LISTING_ORDERINGS
+from marketplace.core.bounds import MAX_GRAMS, MAX_UNIT_PRICE, column
 from marketplace.core.errors import DomainError
+from marketplace.core.forms import BoundedIntegerField, IdField
 from marketplace.core.quantities import to_base_units
 
 # Service field names -> form field names, so that a service's message lands next to the right input.
@@ -63,6 +65,8 @@ class KgField(forms.DecimalField):
     def __init__(self, **kwargs):
         kwargs.setdefault("max_digits", 15)
         kwargs.setdefault("decimal_places", 3)
+        kwargs.setdefault("min_value", -Decimal(MAX_GRAMS) / 1000)  # a negative mass: the service says what to fix
+        kwargs.setdefault("max_value", Decimal(MAX_GRAMS) / 1000)
         kwargs.setdefault("widget", forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.001"}))
         super().__init__(**kwargs)
 
@@ -96,14 +100,18 @@ class DeliveryStartForm(forms.Form):
 class DeliveryForm(forms.Form):
     """Step 2: weights, grade and moisture for the member found in step 1."""
 
-    farmer = forms.IntegerField(widget=forms.HiddenInput)
-    collection_point = forms.IntegerField(widget=forms.HiddenInput)
-    commodity = forms.IntegerField(widget=forms.HiddenInput)
+    farmer = IdField(widget=forms.HiddenInput)
+    collection_point = IdField(widget=forms.HiddenInput)
+    commodity = IdField(widget=forms.HiddenInput)
     client_reference = forms.UUIDField(widget=forms.HiddenInput)
     plot = forms.TypedChoiceField(label=_("Plot"), coerce=int, required=False, empty_value=None)
     grade = forms.TypedChoiceField(label=_("Grade"), coerce=int)
-    bags = forms.IntegerField(
-        label=_("Bags"), required=False, min_value=0, widget=forms.NumberInput(attrs={"inputmode": "numeric"})
+    bags = BoundedIntegerField(
+        column=column(Delivery, "bag_count"),
+        domain="bags",
+        label=_("Bags"),
+        required=False,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
     )
     packaging = forms.TypedChoiceField(label=_("Bag type"), coerce=int, required=False, empty_value=None)
     net_kg = KgField(
@@ -111,7 +119,7 @@ class DeliveryForm(forms.Form):
     )
     gross_kg = KgField(label=_("Gross weight (kg)"), required=False)
     moisture = forms.DecimalField(
-        label=_("Moisture (%)"), max_digits=6, decimal_places=2,
+        label=_("Moisture (%)"), max_digits=5, decimal_places=2,
         widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.1"}),
     )  # fmt: skip
     downgrade_to = forms.TypedChoiceField(
@@ -226,7 +234,9 @@ class ListingForm(forms.Form):
     lot = forms.TypedChoiceField(label=_("Lot"), coerce=int)
     title = forms.CharField(label=_("Title"), max_length=120)
     description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    price = forms.DecimalField(label=_("Price"), max_digits=18, decimal_places=3, min_value=Decimal(0))
+    price = forms.DecimalField(
+        label=_("Price"), max_digits=18, decimal_places=3, min_value=Decimal(0), max_value=MAX_UNIT_PRICE
+    )
     price_unit = forms.ChoiceField(label=_("Per"), choices=PriceUnit.choices, initial=PriceUnit.PER_KILOGRAM)
     quantity_kg = KgField(label=_("Quantity offered (kg)"))
     min_order_kg = KgField(label=_("Minimum order (kg)"))
@@ -358,8 +368,10 @@ class InputProductForm(forms.Form):
 class OfferForm(forms.Form):
     product = forms.TypedChoiceField(label=_("Product"), coerce=int)
     currency = forms.CharField(label=_("Currency"), max_length=3)
-    stock_packs = forms.IntegerField(label=_("Stock (packs)"), min_value=0)
-    lead_time_days = forms.IntegerField(label=_("Lead time (days)"), min_value=0, max_value=365)
+    stock_packs = BoundedIntegerField(column=column(SupplierOffer, "stock_packs"), domain="packs",
+                                      label=_("Stock (packs)"))  # fmt: skip
+    lead_time_days = BoundedIntegerField(column=column(SupplierOffer, "lead_time_days"), domain="days",
+                                         label=_("Lead time (days)"), max_value=365)  # fmt: skip
     valid_from = forms.DateField(label=_("Valid from"), widget=forms.DateInput(attrs={"type": "date"}))
     valid_until = forms.DateField(label=_("Valid until"), widget=forms.DateInput(attrs={"type": "date"}))
     country = forms.ChoiceField(label=_("Delivers in"))
@@ -376,12 +388,16 @@ class OfferForm(forms.Form):
         self.fields["country"].choices = list(countries)
         for index in range(TIER_ROWS):
             required = index == 0
-            self.fields[f"tier_{index}_min"] = forms.IntegerField(label=_("From (packs)"), required=required,
-                                                                  min_value=0)  # fmt: skip
-            self.fields[f"tier_{index}_max"] = forms.IntegerField(label=_("To (packs)"), required=False, min_value=0)
-            self.fields[f"tier_{index}_price"] = forms.DecimalField(
-                label=_("Price per pack"), required=required, max_digits=18, decimal_places=3, min_value=Decimal(0)
+            self.fields[f"tier_{index}_min"] = BoundedIntegerField(
+                column=column(PriceTier, "min_packs"), domain="packs", label=_("From (packs)"), required=required
             )
+            self.fields[f"tier_{index}_max"] = BoundedIntegerField(
+                column=column(SupplierOffer, "max_order_packs"), domain="packs", label=_("To (packs)"), required=False
+            )
+            self.fields[f"tier_{index}_price"] = forms.DecimalField(
+                label=_("Price per pack"), required=required, max_digits=18, decimal_places=3, min_value=Decimal(0),
+                max_value=MAX_UNIT_PRICE,
+            )  # fmt: skip
 
     def tier_rows(self) -> list[list]:
         return [[self[f"tier_{i}_min"], self[f"tier_{i}_max"], self[f"tier_{i}_price"]] for i in range(TIER_ROWS)]
@@ -415,7 +431,7 @@ class OfferFilterForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), required=False, choices=[("", _("Any")), *InputProduct.Kind.choices])
     country = forms.ChoiceField(label=_("Delivers in"), required=False)
     region = forms.CharField(label=_("Region"), required=False, max_length=100)
-    quantity = forms.IntegerField(label=_("Packs needed"), required=False, min_value=1)
+    quantity = BoundedIntegerField(domain="packs", min_value=1, label=_("Packs needed"), required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -423,7 +439,7 @@ class OfferFilterForm(forms.Form):
 
 
 class QuoteForm(forms.Form):
-    packs = forms.IntegerField(label=_("Packs"), min_value=1)
+    packs = BoundedIntegerField(domain="packs", min_value=1, label=_("Packs"))
 
 
 LOT_ACTION_LABELS = {

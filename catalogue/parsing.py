@@ -3,6 +3,7 @@
 from decimal import Decimal, InvalidOperation
 
 from catalogue.selectors.search import Near
+from marketplace.core.bounds import MAX_UNIT_PRICE
 from marketplace.core.errors import ValidationFailed
 from marketplace.core.money import Money, minor_unit_exponent
 from marketplace.core.quantities import to_base_units
@@ -24,7 +25,13 @@ def parse_money(value: Decimal | str | int, currency: str, *, field: str = "pric
             f"{currency} prices take {allowed}; {amount.normalize():f} has more.",
             fields={field: f"{currency} prices take {allowed}."},
         )
-    return Money.from_decimal(amount, currency)
+    money = Money.from_decimal(amount, currency)
+    if not 0 <= money.amount <= MAX_UNIT_PRICE:
+        limit = Money(MAX_UNIT_PRICE, currency).to_decimal()
+        raise ValidationFailed(
+            f"A price is between 0 and {limit:f} {currency}.", fields={field: f"At most {limit:f} {currency}."}
+        )
+    return money
 
 
 def listing_search_arguments(params: dict) -> dict:

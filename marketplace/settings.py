@@ -57,6 +57,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "marketplace.core.middleware.MalformedInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -159,6 +160,11 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "marketplace.core.api.pagination.PageNumberPagination",
+    "DEFAULT_PARSER_CLASSES": [
+        "marketplace.core.api.parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "marketplace.core.api.parsers.SafeMultiPartParser",
+    ],
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
@@ -192,6 +198,12 @@ SPECTACULAR_SETTINGS = {
         "OrganisationKindEnum": "marketplace.organisations.models.OrganisationKind",
         "DecisionKindEnum": "marketplace.decisions.models.Kind",
     },
+    # Row ids in paths (marketplace.core.converters.IdConverter): what a bigint primary key can hold.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "marketplace.core.api.schema.link_ids",
+    ],
+    "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}},
 }
 
 # --- Cache ----------------------------------------------------------------------------

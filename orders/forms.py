@@ -5,17 +5,20 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from marketplace.core.bounds import MAX_GRAMS, int_bounds
 from marketplace.core.errors import ValidationFailed
+from marketplace.core.forms import IdField
 from marketplace.core.money import Money
 from marketplace.core.quantities import to_base_units
 from marketplace.organisations.forms import PageForm
 
 
 class BasketAddForm(PageForm):
-    listing = forms.IntegerField(widget=forms.HiddenInput)
+    listing = IdField(widget=forms.HiddenInput)
     quantity_kg = forms.DecimalField(
-        label=_("Quantity (kg)"), min_value=Decimal("0.001"), max_digits=14, decimal_places=3
-    )
+        label=_("Quantity (kg)"), min_value=Decimal("0.001"), max_value=Decimal(MAX_GRAMS) / 1000, max_digits=14,
+        decimal_places=3,
+    )  # fmt: skip
 
     def grams(self) -> int:
         return to_base_units(self.cleaned_data["quantity_kg"], "KGM")
@@ -30,11 +33,28 @@ def parse_quantity(value: str, unit: str, field: str) -> int:
         raise ValidationFailed(f"{value!r} is not a number.", fields={field: "Give a number."}) from None
     if not number.is_finite():
         raise ValidationFailed(f"{value!r} is not a number.", fields={field: "Give a number."})
+    if abs(number) > MAX_GRAMS:
+        raise ValidationFailed(f"{value!r} is too large.", fields={field: f"Give at most {MAX_GRAMS:,}."})
     if unit == "H87":
         if number != number.to_integral_value():
             raise ValidationFailed("Give whole packs.", fields={field: "Whole packs only."})
-        return int(number)
-    return to_base_units(number, "KGM")
+        return _bounded(int(number), "packs", field)
+    return _bounded(to_base_units(number, "KGM"), "signed_grams", field)
+
+
+def _bounded(value: int, domain: str, field: str) -> int:
+    low, high = int_bounds(domain=domain)
+    if not low <= value <= high:
+        raise ValidationFailed(f"{value:,} is out of range.", fields={field: f"Give at most {high:,}."})
+    return value
+
+
+def grade_id(value: str) -> int:
+    """A grade id typed or chosen on a page; -1 (no such grade, which the service names) when it is not an id."""
+    try:
+        return IdField().clean(value)
+    except forms.ValidationError:
+        return -1
 
 
 def parse_amount(value: str, currency: str, field: str) -> int | None:
@@ -42,6 +62,7 @@ def parse_amount(value: str, currency: str, field: str) -> int | None:
     if not text:
         return None
     try:
-        return Money.from_decimal(Decimal(text), currency).amount
-    except InvalidOperation:
+        amount = Money.from_decimal(Decimal(text), currency).amount
+    except (InvalidOperation, ValueError):
         raise ValidationFailed(f"{value!r} is not an amount.", fields={field: "Give an amount."}) from None
+    return _bounded(amount, "amount", field)

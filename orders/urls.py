@@ -17,5 +17,5 @@ urlpatterns = [
     path("<str:number>/", views.order_detail, name="detail"),
     path("<str:number>/move/<str:to_status>/", views.order_move, name="move"),
     path("<str:number>/documents/<str:kind>.pdf", views.order_document, name="document"),
-    path("<str:number>/evidence/<int:evidence_id>/", views.dispute_evidence, name="evidence"),
+    path("<str:number>/evidence/<id:evidence_id>/", views.dispute_evidence, name="evidence"),
 ]

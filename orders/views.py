@@ -24,7 +24,7 @@ from marketplace.organisations.middleware import current_membership
 from marketplace.organisations.selectors import is_operator
 from orders import selectors, services
 from orders.documents import KINDS
-from orders.forms import BasketAddForm, parse_amount, parse_quantity
+from orders.forms import BasketAddForm, grade_id, parse_amount, parse_quantity
 from orders.models import Order
 from orders.services.pricing import amount_for
 
@@ -150,7 +150,7 @@ def _move_details(request: HttpRequest, order: Order, to_status: str) -> dict:
             if value != "":
                 entry["quantity"] = parse_quantity(value, line.quantity_unit, f"lines.{line.pk}.quantity")
             if post.get(f"grade-{line.pk}"):
-                entry["grade"] = int(post[f"grade-{line.pk}"]) if post[f"grade-{line.pk}"].isdigit() else -1
+                entry["grade"] = grade_id(post[f"grade-{line.pk}"])
             if entry:
                 received[line.pk] = entry
         return {

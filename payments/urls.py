@@ -10,7 +10,7 @@ urlpatterns = [
     path("orders/<str:number>/pay/", views.order_pay, name="pay"),
     path("orders/<str:number>/confirm-received/", views.payment_confirm_received, name="confirm-received"),
     path("money/", views.money, name="money"),
-    path("money/<int:organisation_id>/", views.organisation_money, name="organisation-money"),
-    path("money/<int:organisation_id>/payouts/", views.payout_onboarding, name="payout-onboarding"),
+    path("money/<id:organisation_id>/", views.organisation_money, name="organisation-money"),
+    path("money/<id:organisation_id>/payouts/", views.payout_onboarding, name="payout-onboarding"),
     path("ledger/", views.ledger, name="ledger"),
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from urllib.parse import quote
 
 from django.db.models import QuerySet
@@ -75,17 +75,26 @@ def parse_since(value: str | date | datetime) -> datetime:
     elif isinstance(value, date):
         moment = datetime.combine(value, time.min)
     else:
-        moment = parse_datetime(value.strip()) if "T" in value or " " in value.strip() else None
-        if moment is None:
-            day = parse_date(value.strip())
-            if day is None:
-                raise ValidationFailed(
-                    f"{value!r} is not a date (YYYY-MM-DD) or date-time (YYYY-MM-DDTHH:MM:SS+HH:MM).",
-                    fields={"since": "Use ISO 8601, for example 2026-01-31."},
-                )
-            moment = datetime.combine(day, time.min)
+        invalid = ValidationFailed(
+            f"{value!r} is not a date (YYYY-MM-DD) or date-time (YYYY-MM-DDTHH:MM:SS+HH:MM).",
+            fields={"since": "Use ISO 8601, for example 2026-01-31."},
+        )
+        try:  # well-formed but impossible (9999-99-99, 2026-02-30) raises ValueError
+            moment = parse_datetime(value.strip()) if "T" in value or " " in value.strip() else None
+            day = parse_date(value.strip()) if moment is None else None
+        except ValueError:
+            raise invalid from None
+        if moment is None and day is None:
+            raise invalid
+        moment = moment or datetime.combine(day, time.min)
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment, timezone.get_fixed_timezone(0))
+    try:
+        moment.astimezone(UTC)  # the database stores UTC: 0001-01-01T00:00+01:00 has no UTC time
+    except OverflowError:
+        raise ValidationFailed(
+            f"{value!r} is out of range.", fields={"since": "Give a date between the years 1 and 9999."}
+        ) from None
     return moment
 
 

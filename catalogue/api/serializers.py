@@ -4,7 +4,6 @@ the services decide and say what to fix."""
 from decimal import Decimal
 
 from django_countries.serializer_fields import CountryField
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -22,10 +21,13 @@ from catalogue.models import (
     LotLineage,
     OfferRegion,
     Packaging,
+    PriceTier,
     PriceUnit,
     SupplierOffer,
 )
 from catalogue.selectors import LISTING_ORDERINGS, OFFER_ORDERINGS
+from marketplace.core.api.fields import BoundedIntegerField, IdField, IdListField
+from marketplace.core.bounds import MAX_GRAMS, MAX_LIST, MAX_UNIT_PRICE, column
 from marketplace.core.money import Money
 from marketplace.core.quantities import from_base_units, to_base_units
 from marketplace.organisations.models import MemberFarmer, Organisation, Plot
@@ -65,10 +67,12 @@ class KilogramField(serializers.DecimalField):
         kwargs.setdefault("max_digits", 15)
         kwargs.setdefault("decimal_places", 3)
         kwargs.setdefault("help_text", KG_HELP)
+        kwargs.setdefault("min_value", -Decimal(MAX_GRAMS) / 1000)  # a negative mass: the service says what to fix
+        kwargs.setdefault("max_value", Decimal(MAX_GRAMS) / 1000)
         super().__init__(**kwargs)
 
 
-@extend_schema_field(OpenApiTypes.DECIMAL)
+@extend_schema_field({"type": "string", "format": "decimal", "nullable": True, "pattern": r"^-?\d+(?:\.\d{1,3})?$"})
 class GramsAsKilograms(serializers.Field):
     """Integer grams shown as a decimal string of kilograms ("187.5")."""
 
@@ -186,8 +190,12 @@ class LocationCreateSerializer(serializers.Serializer):
     is_warehouse = serializers.BooleanField(default=False)
     country = CountryField(required=False, help_text="ISO 3166-1 alpha-2; the organisation's country if omitted.")
     region = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    latitude = serializers.DecimalField(max_digits=9, decimal_places=6, required=False, allow_null=True)
-    longitude = serializers.DecimalField(max_digits=9, decimal_places=6, required=False, allow_null=True)
+    latitude = serializers.DecimalField(
+        max_digits=9, decimal_places=6, min_value=-90, max_value=90, required=False, allow_null=True
+    )
+    longitude = serializers.DecimalField(
+        max_digits=9, decimal_places=6, min_value=-180, max_value=180, required=False, allow_null=True
+    )
 
 
 class CertificationSerializer(serializers.ModelSerializer):
@@ -245,23 +253,25 @@ class DeliverySerializer(serializers.ModelSerializer):
 
 
 class DeliveryCreateSerializer(serializers.Serializer):
-    collection_point = serializers.IntegerField(help_text="Id of one of the cooperative's collection points.")
-    farmer = serializers.IntegerField(help_text="Id of the member farmer who delivers.")
-    plot = serializers.IntegerField(
+    collection_point = IdField(help_text="Id of one of the cooperative's collection points.")
+    farmer = IdField(help_text="Id of the member farmer who delivers.")
+    plot = IdField(
         required=False, allow_null=True, help_text="The member's plot; required for EUDR commodities (cocoa, coffee…)."
     )
-    commodity = serializers.IntegerField()
-    grade = serializers.IntegerField(help_text="A grade of that commodity.")
-    moisture_pct = serializers.DecimalField(max_digits=7, decimal_places=2, help_text="Measured moisture, 0–100 %.")
+    commodity = IdField()
+    grade = IdField(help_text="A grade of that commodity.")
+    moisture_pct = serializers.DecimalField(max_digits=5, decimal_places=2, help_text="Measured moisture, 0–100 %.")
     net_weight_kg = KilogramField(required=False, allow_null=True, help_text="Net weight in kg. Or give bags.")
     gross_weight_kg = KilogramField(
         required=False, allow_null=True, help_text="Gross weight in kg; net + packaging tare if omitted."
     )
-    bags = serializers.IntegerField(required=False, default=0, help_text="Number of bags.")
-    packaging = serializers.IntegerField(
+    bags = BoundedIntegerField(
+        column=column(Delivery, "bag_count"), domain="bags", required=False, default=0, help_text="Number of bags."
+    )
+    packaging = IdField(
         required=False, allow_null=True, help_text="The bags' packaging: net weight = bags × its declared net mass."
     )
-    downgrade_to = serializers.IntegerField(
+    downgrade_to = IdField(
         required=False, allow_null=True, help_text="A lower grade, when moisture is above the declared grade's limit."
     )
     delivered_on = serializers.DateField(required=False, allow_null=True, help_text="Today if omitted.")
@@ -286,6 +296,16 @@ class DeliveryCreateSerializer(serializers.Serializer):
             "delivered_on": data.get("delivered_on"),
             "client_reference": data.get("client_reference"),
         }
+
+
+class DeliveryListQuerySerializer(serializers.Serializer):
+    farmer = IdField(required=False, help_text="Only this member farmer's deliveries.")
+    commodity = IdField(required=False, help_text="Only this commodity (an id).")
+    bulkable = serializers.BooleanField(
+        required=False, default=False, help_text="Only deliveries not yet in a lot and not reversed."
+    )
+    page = BoundedIntegerField(domain="page", required=False)
+    page_size = BoundedIntegerField(domain="page_size", required=False)
 
 
 class DeliveryReverseSerializer(serializers.Serializer):
@@ -362,9 +382,15 @@ class LotDetailSerializer(LotSerializer):
         read_only_fields = fields
 
 
+class LotListQuerySerializer(serializers.Serializer):
+    status = NamedChoiceField(enum_name="LotStatusEnum", choices=Lot.Status.choices, required=False)
+    page = BoundedIntegerField(domain="page", required=False)
+    page_size = BoundedIntegerField(domain="page_size", required=False)
+
+
 class LotBulkSerializer(serializers.Serializer):
-    deliveries = serializers.ListField(child=serializers.IntegerField(), help_text="Ids of the deliveries to bulk.")
-    storage_location = serializers.IntegerField(help_text="Id of the warehouse the lot lies in.")
+    deliveries = IdListField(help_text="Ids of the deliveries to bulk.")
+    storage_location = IdField(help_text="Id of the warehouse the lot lies in.")
 
 
 class LotSplitSerializer(serializers.Serializer):
@@ -373,13 +399,13 @@ class LotSplitSerializer(serializers.Serializer):
         help_text="Sizes of the new lots in kg. If they add up to less than the lot, the rest is one more lot.",
     )
     storage_locations = serializers.ListField(
-        child=serializers.IntegerField(allow_null=True), required=False, help_text="Warehouse per part (optional)."
+        child=IdField(allow_null=True), max_length=MAX_LIST, required=False, help_text="Warehouse per part (optional)."
     )
 
 
 class LotMergeSerializer(serializers.Serializer):
-    lots = serializers.ListField(child=serializers.IntegerField(), help_text="Ids of two or more open lots.")
-    storage_location = serializers.IntegerField(required=False, allow_null=True)
+    lots = IdListField(help_text="Ids of two or more open lots.")
+    storage_location = IdField(required=False, allow_null=True)
 
 
 class LotTransitionSerializer(serializers.Serializer):
@@ -388,7 +414,7 @@ class LotTransitionSerializer(serializers.Serializer):
 
 
 class LotMoveSerializer(serializers.Serializer):
-    storage_location = serializers.IntegerField()
+    storage_location = IdField()
 
 
 # --- Listings -----------------------------------------------------------------------------
@@ -436,7 +462,7 @@ class ListingSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
         read_only_fields = fields
 
-    @extend_schema_field(OpenApiTypes.DOUBLE)
+    @extend_schema_field(serializers.FloatField(allow_null=True))
     def get_distance_km(self, listing) -> float | None:
         distance = getattr(listing, "distance_km", None)
         return None if distance is None else round(distance, 1)
@@ -452,41 +478,53 @@ class OwnListingSerializer(ListingSerializer):
 
 
 class ListingCreateSerializer(serializers.Serializer):
-    lot = serializers.IntegerField(help_text="Id of an open or listed lot of the cooperative.")
+    lot = IdField(help_text="Id of an open or listed lot of the cooperative.")
     title = serializers.CharField(max_length=120)
     description = serializers.CharField(required=False, allow_blank=True, default="")
-    price = serializers.DecimalField(max_digits=18, decimal_places=3, help_text="In major units of `currency`.")
+    price = serializers.DecimalField(
+        max_digits=18,
+        decimal_places=3,
+        min_value=0,
+        max_value=MAX_UNIT_PRICE,
+        help_text="In major units of `currency`.",
+    )
     currency = CurrencyCodeField(help_text="Must be the cooperative's currency.")
     price_unit = serializers.ChoiceField(choices=PriceUnit.choices, default=PriceUnit.PER_KILOGRAM)
     quantity_kg = KilogramField(help_text="How much of the lot to offer, in kg.")
     min_order_kg = KilogramField(help_text="The smallest order accepted, in kg.")
     delivery_terms = serializers.ChoiceField(choices=Listing.DeliveryTerms.choices)
-    pickup_location = serializers.IntegerField(
-        required=False, allow_null=True, help_text="Warehouse id, for ex-warehouse listings."
-    )
+    pickup_location = IdField(required=False, allow_null=True, help_text="Warehouse id, for ex-warehouse listings.")
     delivery_country = serializers.CharField(max_length=2, required=False, allow_blank=True, default="")
     delivery_region = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     available_from = serializers.DateField()
     valid_until = serializers.DateField()
-    certifications = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    certifications = IdListField(required=False, default=list)
     photo = serializers.FileField(required=False, allow_null=True, help_text="JPEG, PNG or WebP, at most 5 MB.")
 
 
 class ListingUpdateSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=120, required=False)
     description = serializers.CharField(required=False, allow_blank=True)
-    price = serializers.DecimalField(max_digits=18, decimal_places=3, required=False)
+    price = serializers.DecimalField(
+        max_digits=18, decimal_places=3, min_value=0, max_value=MAX_UNIT_PRICE, required=False
+    )
     currency = CurrencyCodeField(required=False, help_text="Required with `price`.")
     price_unit = serializers.ChoiceField(choices=PriceUnit.choices, required=False)
     quantity_kg = KilogramField(required=False)
     min_order_kg = KilogramField(required=False)
     valid_until = serializers.DateField(required=False)
-    certifications = serializers.ListField(child=serializers.IntegerField(), required=False)
+    certifications = IdListField(required=False)
 
     def validate(self, attrs):
         if "price" in attrs and "currency" not in attrs:
             raise serializers.ValidationError({"currency": "Give the currency with the price."})
         return attrs
+
+
+class ListingListQuerySerializer(serializers.Serializer):
+    status = NamedChoiceField(enum_name="ListingStatusEnum", choices=Listing.Status.choices, required=False)
+    page = BoundedIntegerField(domain="page", required=False)
+    page_size = BoundedIntegerField(domain="page_size", required=False)
 
 
 class ListingTransitionSerializer(serializers.Serializer):
@@ -512,8 +550,8 @@ class ListingSearchSerializer(serializers.Serializer):
     ordering = serializers.ChoiceField(
         choices=sorted(LISTING_ORDERINGS), required=False, help_text="Default: distance with a point, else newest."
     )
-    page = serializers.IntegerField(required=False, min_value=1)
-    page_size = serializers.IntegerField(required=False, min_value=1, max_value=200)
+    page = BoundedIntegerField(domain="page", required=False)
+    page_size = BoundedIntegerField(domain="page_size", required=False)
 
     def validate(self, attrs):
         point = [name for name in ("lat", "lon", "radius_km") if name in attrs]
@@ -548,8 +586,8 @@ class InputProductSerializer(serializers.ModelSerializer):
 class InputProductCreateSerializer(serializers.Serializer):
     kind = NamedChoiceField(enum_name="InputProductKindEnum", choices=InputProduct.Kind.choices)
     name = serializers.CharField(max_length=120)
-    packaging = serializers.IntegerField(help_text="Id of the packaging the product is sold in.")
-    crop = serializers.IntegerField(required=False, allow_null=True, help_text="Seed: the crop (a commodity id).")
+    packaging = IdField(help_text="Id of the packaging the product is sold in.")
+    crop = IdField(required=False, allow_null=True, help_text="Seed: the crop (a commodity id).")
     variety = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     npk = serializers.RegexField(
         r"^\d{1,3}-\d{1,3}-\d{1,3}$", required=False, allow_blank=True, default="",
@@ -620,33 +658,54 @@ class SupplierOfferSerializer(serializers.ModelSerializer):
 
 
 class PriceTierInSerializer(serializers.Serializer):
-    min_packs = serializers.IntegerField(help_text="From this many packs…")
-    max_packs = serializers.IntegerField(
-        required=False, allow_null=True, help_text="…up to this many; empty: and more."
+    min_packs = BoundedIntegerField(
+        column=column(PriceTier, "min_packs"), domain="packs", min_value=1, help_text="From this many packs…"
     )
-    unit_price = serializers.DecimalField(max_digits=18, decimal_places=3, help_text="Per pack, in major units.")
+    max_packs = BoundedIntegerField(
+        column=column(SupplierOffer, "max_order_packs"),
+        domain="packs",
+        min_value=1,
+        required=False,
+        allow_null=True,
+        help_text="…up to this many; empty: and more.",
+    )
+    unit_price = serializers.DecimalField(
+        max_digits=18, decimal_places=3, min_value=0, max_value=MAX_UNIT_PRICE, help_text="Per pack, in major units."
+    )
 
 
 class SupplierOfferCreateSerializer(serializers.Serializer):
-    product = serializers.IntegerField()
+    product = IdField()
     currency = CurrencyCodeField()
-    stock_packs = serializers.IntegerField()
+    stock_packs = BoundedIntegerField(column=column(SupplierOffer, "stock_packs"), domain="packs")
     tiers = PriceTierInSerializer(many=True, help_text="Ordered from the smallest quantity, touching, e.g. 1–99, "
                                                        "100–499, 500+.")  # fmt: skip
     regions = OfferRegionSerializer(many=True)
-    lead_time_days = serializers.IntegerField()
+    lead_time_days = BoundedIntegerField(column=column(SupplierOffer, "lead_time_days"), domain="days")
     valid_from = serializers.DateField()
     valid_until = serializers.DateField()
     notes = serializers.CharField(required=False, allow_blank=True, default="")
 
 
 class SupplierOfferUpdateSerializer(serializers.Serializer):
-    stock_packs = serializers.IntegerField(required=False)
+    stock_packs = BoundedIntegerField(column=column(SupplierOffer, "stock_packs"), domain="packs", required=False)
     tiers = PriceTierInSerializer(many=True, required=False, help_text="Replaces all tiers.")
     regions = OfferRegionSerializer(many=True, required=False, help_text="Replaces all regions.")
-    lead_time_days = serializers.IntegerField(required=False)
+    lead_time_days = BoundedIntegerField(column=column(SupplierOffer, "lead_time_days"), domain="days", required=False)
     valid_until = serializers.DateField(required=False)
     notes = serializers.CharField(required=False, allow_blank=True)
+
+
+class OfferListQuerySerializer(serializers.Serializer):
+    status = NamedChoiceField(enum_name="SupplierOfferStatusEnum", choices=SupplierOffer.Status.choices, required=False)
+    page = BoundedIntegerField(domain="page", required=False)
+    page_size = BoundedIntegerField(domain="page_size", required=False)
+
+
+class InputProductQuerySerializer(serializers.Serializer):
+    kind = NamedChoiceField(enum_name="InputProductKindEnum", choices=InputProduct.Kind.choices, required=False)
+    page = BoundedIntegerField(domain="page", required=False)
+    page_size = BoundedIntegerField(domain="page_size", required=False)
 
 
 class SupplierOfferTransitionSerializer(serializers.Serializer):
@@ -655,20 +714,20 @@ class SupplierOfferTransitionSerializer(serializers.Serializer):
 
 
 class OfferSearchSerializer(serializers.Serializer):
-    product = serializers.IntegerField(required=False)
+    product = IdField(required=False)
     kind = NamedChoiceField(enum_name="InputProductKindEnum", choices=InputProduct.Kind.choices, required=False)
     crop = serializers.SlugField(required=False, help_text="Seed for this crop (commodity code).")
     country = serializers.CharField(max_length=2, required=False, help_text="Delivers to this country…")
     region = serializers.CharField(max_length=100, required=False, help_text="…and region.")
-    quantity = serializers.IntegerField(required=False, min_value=1, help_text="Packs needed.")
+    quantity = BoundedIntegerField(domain="packs", min_value=1, required=False, help_text="Packs needed.")
     currency = CurrencyCodeField(required=False)
     ordering = serializers.ChoiceField(choices=sorted(OFFER_ORDERINGS), default="price")
-    page = serializers.IntegerField(required=False, min_value=1)
-    page_size = serializers.IntegerField(required=False, min_value=1, max_value=200)
+    page = BoundedIntegerField(domain="page", required=False)
+    page_size = BoundedIntegerField(domain="page_size", required=False)
 
 
 class OfferQuoteQuerySerializer(serializers.Serializer):
-    packs = serializers.IntegerField(min_value=1)
+    packs = BoundedIntegerField(domain="packs", min_value=1)
 
 
 class OfferQuoteSerializer(serializers.Serializer):

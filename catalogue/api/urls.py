@@ -2,7 +2,7 @@ from django.urls import path
 
 from catalogue.api import views
 
-ORG = "organisations/<int:organisation_id>"
+ORG = "organisations/<id:organisation_id>"
 
 urlpatterns = [
     path("commodities/", views.CommodityListView.as_view(), name="api-commodity-list"),
@@ -15,21 +15,21 @@ urlpatterns = [
         name="api-organisation-certifications",
     ),
     path(f"{ORG}/deliveries/", views.OrganisationDeliveriesView.as_view(), name="api-organisation-deliveries"),
-    path("deliveries/<int:pk>/", views.DeliveryDetailView.as_view(), name="api-delivery-detail"),
-    path("deliveries/<int:pk>/reverse/", views.DeliveryReverseView.as_view(), name="api-delivery-reverse"),
+    path("deliveries/<id:pk>/", views.DeliveryDetailView.as_view(), name="api-delivery-detail"),
+    path("deliveries/<id:pk>/reverse/", views.DeliveryReverseView.as_view(), name="api-delivery-reverse"),
     path(f"{ORG}/lots/", views.OrganisationLotsView.as_view(), name="api-organisation-lots"),
     path("lots/merge/", views.LotMergeView.as_view(), name="api-lot-merge"),
-    path("lots/<int:pk>/", views.LotDetailView.as_view(), name="api-lot-detail"),
-    path("lots/<int:pk>/split/", views.LotSplitView.as_view(), name="api-lot-split"),
-    path("lots/<int:pk>/transition/", views.LotTransitionView.as_view(), name="api-lot-transition"),
-    path("lots/<int:pk>/move/", views.LotMoveView.as_view(), name="api-lot-move"),
-    path("lots/<int:pk>/due-diligence/", views.LotDueDiligenceView.as_view(), name="api-lot-due-diligence"),
+    path("lots/<id:pk>/", views.LotDetailView.as_view(), name="api-lot-detail"),
+    path("lots/<id:pk>/split/", views.LotSplitView.as_view(), name="api-lot-split"),
+    path("lots/<id:pk>/transition/", views.LotTransitionView.as_view(), name="api-lot-transition"),
+    path("lots/<id:pk>/move/", views.LotMoveView.as_view(), name="api-lot-move"),
+    path("lots/<id:pk>/due-diligence/", views.LotDueDiligenceView.as_view(), name="api-lot-due-diligence"),
     path(
         "orders/<str:number>/due-diligence/",
         views.OrderDueDiligenceView.as_view(),
         name="api-order-due-diligence",
     ),
-    path("lots/<int:pk>/eudr-statement/", views.LotStatementView.as_view(), name="api-lot-eudr-statement"),
+    path("lots/<id:pk>/eudr-statement/", views.LotStatementView.as_view(), name="api-lot-eudr-statement"),
     path("orders/<str:number>/eudr-statement/", views.OrderStatementView.as_view(), name="api-order-eudr-statement"),
     path(
         "orders/<str:number>/eudr-references/",
@@ -38,8 +38,8 @@ urlpatterns = [
     ),
     path(f"{ORG}/listings/", views.OrganisationListingsView.as_view(), name="api-organisation-listings"),
     path("listings/", views.ListingSearchView.as_view(), name="api-listing-search"),
-    path("listings/<int:pk>/", views.ListingDetailView.as_view(), name="api-listing-detail"),
-    path("listings/<int:pk>/transition/", views.ListingTransitionView.as_view(), name="api-listing-transition"),
+    path("listings/<id:pk>/", views.ListingDetailView.as_view(), name="api-listing-detail"),
+    path("listings/<id:pk>/transition/", views.ListingTransitionView.as_view(), name="api-listing-transition"),
     path(
         f"{ORG}/input-products/",
         views.OrganisationInputProductsView.as_view(),
@@ -47,7 +47,7 @@ urlpatterns = [
     ),
     path(f"{ORG}/offers/", views.OrganisationOffersView.as_view(), name="api-organisation-offers"),
     path("offers/", views.OfferSearchView.as_view(), name="api-offer-search"),
-    path("offers/<int:pk>/", views.OfferDetailView.as_view(), name="api-offer-detail"),
-    path("offers/<int:pk>/transition/", views.OfferTransitionView.as_view(), name="api-offer-transition"),
-    path("offers/<int:pk>/quote/", views.OfferQuoteView.as_view(), name="api-offer-quote"),
+    path("offers/<id:pk>/", views.OfferDetailView.as_view(), name="api-offer-detail"),
+    path("offers/<id:pk>/transition/", views.OfferTransitionView.as_view(), name="api-offer-transition"),
+    path("offers/<id:pk>/quote/", views.OfferQuoteView.as_view(), name="api-offer-quote"),
 ]

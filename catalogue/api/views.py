@@ -8,7 +8,7 @@ organisation's records answer 404. Reference data, live listings and live offers
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
@@ -18,6 +18,7 @@ from catalogue.api.serializers import grams
 from catalogue.pagination import CappedPageNumberPagination
 from catalogue.parsing import listing_search_arguments, offer_search_arguments, parse_money
 from catalogue.services import RegionInput, TierInput
+from marketplace.core.api.parsers import SafeJSONParser
 from marketplace.core.api.schema import error_responses
 from marketplace.core.errors import ValidationFailed
 
@@ -85,11 +86,12 @@ class InputProductListView(CatalogueView):
 
     @extend_schema(
         summary="Input products (seed, fertiliser, crop protection, tools)",
+        parameters=[s.InputProductQuerySerializer],
         responses={200: s.InputProductSerializer(many=True)},
         tags=["catalogue: offers"],
     )
     def get(self, request):
-        kind = request.query_params.get("kind", "")
+        kind = self.query(s.InputProductQuerySerializer).get("kind", "")
         return self.page(selectors.input_product_list(viewer=request.user, kind=kind), s.InputProductSerializer)
 
 
@@ -152,17 +154,18 @@ class OrganisationDeliveriesView(CatalogueView):
     @extend_schema(
         summary="The cooperative's member deliveries and reversals, newest first",
         description="`farmer`, `commodity` and `bulkable=true` (not yet in a lot, not reversed) narrow the list.",
-        responses={200: s.DeliverySerializer(many=True), **errors(404)},
+        parameters=[s.DeliveryListQuerySerializer],
+        responses={200: s.DeliverySerializer(many=True), **errors(400, 404)},
         tags=["catalogue: deliveries"],
     )
     def get(self, request, organisation_id: int):
-        params = request.query_params
+        params = self.query(s.DeliveryListQuerySerializer)
         queryset = selectors.delivery_list(
             viewer=request.user,
             organisation_id=organisation_id,
-            farmer_id=_int_or_none(params.get("farmer")),
-            commodity_id=_int_or_none(params.get("commodity")),
-            bulkable=params.get("bulkable") in {"1", "true", "yes"},
+            farmer_id=params.get("farmer"),
+            commodity_id=params.get("commodity"),
+            bulkable=params["bulkable"],
         )
         return self.page(queryset, s.DeliverySerializer)
 
@@ -224,13 +227,13 @@ class OrganisationLotsView(CatalogueView):
     @extend_schema(
         summary="The cooperative's lots, newest first (members only)",
         description="`status` narrows the list. Unlisted lots are visible to the cooperative's members only.",
-        responses={200: s.LotSerializer(many=True), **errors(404)},
+        parameters=[s.LotListQuerySerializer],
+        responses={200: s.LotSerializer(many=True), **errors(400, 404)},
         tags=["catalogue: lots"],
     )
     def get(self, request, organisation_id: int):
-        queryset = selectors.lot_list(
-            viewer=request.user, organisation_id=organisation_id, status=request.query_params.get("status", "")
-        )
+        status_filter = self.query(s.LotListQuerySerializer).get("status", "")
+        queryset = selectors.lot_list(viewer=request.user, organisation_id=organisation_id, status=status_filter)
         return self.page(queryset, s.LotSerializer)
 
     @extend_schema(
@@ -367,16 +370,18 @@ class ListingSearchView(CatalogueView):
 
 
 class OrganisationListingsView(CatalogueView):
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [SafeJSONParser, MultiPartParser, FormParser]
 
     @extend_schema(
         summary="The cooperative's own listings in every status (members)",
-        responses={200: s.OwnListingSerializer(many=True), **errors(404)},
+        parameters=[s.ListingListQuerySerializer],
+        responses={200: s.OwnListingSerializer(many=True), **errors(400, 404)},
         tags=["catalogue: listings"],
     )
     def get(self, request, organisation_id: int):
+        status_filter = self.query(s.ListingListQuerySerializer).get("status", "")
         queryset = selectors.listing_list_for_organisation(
-            viewer=request.user, organisation_id=organisation_id, status=request.query_params.get("status", "")
+            viewer=request.user, organisation_id=organisation_id, status=status_filter
         )
         return self.page(queryset, s.OwnListingSerializer)
 
@@ -532,12 +537,14 @@ def _regions(rows: list[dict]) -> list[RegionInput]:
 class OrganisationOffersView(CatalogueView):
     @extend_schema(
         summary="The supplier's own offers in every status (members)",
-        responses={200: s.SupplierOfferSerializer(many=True), **errors(404)},
+        parameters=[s.OfferListQuerySerializer],
+        responses={200: s.SupplierOfferSerializer(many=True), **errors(400, 404)},
         tags=["catalogue: offers"],
     )
     def get(self, request, organisation_id: int):
+        status_filter = self.query(s.OfferListQuerySerializer).get("status", "")
         queryset = selectors.offer_list_for_organisation(
-            viewer=request.user, organisation_id=organisation_id, status=request.query_params.get("status", "")
+            viewer=request.user, organisation_id=organisation_id, status=status_filter
         )
         return self.page(queryset, s.SupplierOfferSerializer)
 
@@ -605,7 +612,7 @@ class OfferDetailView(PublicReadView):
         tags=["catalogue: offers"],
     )
     def patch(self, request, pk: int):
-        payload = s.SupplierOfferUpdateSerializer(data=request.data, partial=True)
+        payload = s.SupplierOfferUpdateSerializer(data=request.data)  # not partial: tiers must be whole
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
         offer = selectors.offer_get(viewer=request.user, offer_id=pk)
@@ -653,13 +660,6 @@ class OfferQuoteView(CatalogueView):
         params = self.query(s.OfferQuoteQuerySerializer)
         quote = selectors.offer_quote(viewer=request.user, offer_id=pk, packs=params["packs"])
         return Response(s.OfferQuoteSerializer(quote).data)
-
-
-def _int_or_none(value) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
 
 
 # --- EUDR due diligence ---------------------------------------------------------------------

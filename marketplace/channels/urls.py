@@ -8,5 +8,5 @@ urlpatterns = [
     path("africastalking/<str:secret>/ussd/", views.africastalking_ussd, name="at-ussd"),
     path("africastalking/<str:secret>/sms/inbound/", views.africastalking_sms_inbound, name="at-sms-inbound"),
     path("africastalking/<str:secret>/sms/delivery/", views.africastalking_sms_delivery, name="at-sms-delivery"),
-    path("members/<int:farmer_id>/", views.farmer_channel, name="farmer"),
+    path("members/<id:farmer_id>/", views.farmer_channel, name="farmer"),
 ]

@@ -6,8 +6,8 @@ app_name = "decisions"
 urlpatterns = [
     path("", views.decision_list, name="list"),
     path("new/", views.decision_new, name="new"),
-    path("<int:decision_id>/", views.decision_detail, name="detail"),
-    path("<int:decision_id>/transition/", views.decision_transition, name="transition"),
-    path("<int:decision_id>/votes/", views.vote_record, name="vote"),
-    path("<int:decision_id>/hands/", views.hands_record, name="hands"),
+    path("<id:decision_id>/", views.decision_detail, name="detail"),
+    path("<id:decision_id>/transition/", views.decision_transition, name="transition"),
+    path("<id:decision_id>/votes/", views.vote_record, name="vote"),
+    path("<id:decision_id>/hands/", views.hands_record, name="hands"),
 ]

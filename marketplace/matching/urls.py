@@ -7,9 +7,9 @@ app_name = "matching"
 urlpatterns = [
     path("", views.home, name="home"),
     path("requests/new/", views.request_new, name="request-new"),
-    path("requests/<int:pk>/", views.request_detail, name="request"),
-    path("requests/<int:pk>/edit/", views.request_edit, name="request-edit"),
-    path("requests/<int:pk>/withdraw/", views.request_withdraw, name="request-withdraw"),
-    path("proposals/<int:pk>/", views.proposal_detail, name="proposal"),
-    path("proposals/<int:pk>/<str:action>/", views.proposal_answer, name="proposal-answer"),
+    path("requests/<id:pk>/", views.request_detail, name="request"),
+    path("requests/<id:pk>/edit/", views.request_edit, name="request-edit"),
+    path("requests/<id:pk>/withdraw/", views.request_withdraw, name="request-withdraw"),
+    path("proposals/<id:pk>/", views.proposal_detail, name="proposal"),
+    path("proposals/<id:pk>/<str:action>/", views.proposal_answer, name="proposal-answer"),
 ]

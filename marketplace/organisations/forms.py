@@ -7,7 +7,9 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 from phonenumber_field.formfields import PhoneNumberField
 
+from marketplace.core.bounds import column
 from marketplace.core.errors import DomainError
+from marketplace.core.forms import BoundedIntegerField, IdField
 from marketplace.organisations.models import MemberFarmer, Organisation
 from marketplace.organisations.roles import Role
 
@@ -52,7 +54,7 @@ class EmailAuthenticationForm(AuthenticationForm):
 
 
 class OrganisationSwitchForm(PageForm):
-    organisation = forms.IntegerField(widget=forms.HiddenInput)
+    organisation = IdField(widget=forms.HiddenInput)
     next = forms.CharField(required=False, widget=forms.HiddenInput)
 
 
@@ -85,10 +87,11 @@ class MemberFarmerForm(PageForm):
     gender = forms.ChoiceField(
         label=_("Gender"), required=False, choices=[("", _("Not given")), *MemberFarmer.Gender.choices]
     )
-    birth_year = forms.IntegerField(
+    birth_year = BoundedIntegerField(
+        column=column(MemberFarmer, "birth_year"),
+        domain="year",
         label=_("Birth year"),
         required=False,
-        min_value=1900,
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
     )
     village = forms.CharField(label=_("Village"), max_length=100, required=False)

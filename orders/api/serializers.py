@@ -1,9 +1,10 @@
 """Serializers of the orders API: input shapes that the views hand to one service, and output shapes."""
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from marketplace.core.api.fields import BoundedIntegerField, IdField
+from marketplace.core.bounds import MAX_LINES, MAX_PACKS, column
 from marketplace.core.money import Money
 from orders import documents
 from orders.models import Dispatch, Dispute, DisputeEvidence, Invoice, Order, OrderEvent, OrderLine, Purchase, Receipt
@@ -12,24 +13,70 @@ from orders.models import Dispatch, Dispute, DisputeEvidence, Invoice, Order, Or
 
 
 class GradePricesField(serializers.DictField):
-    """Grade id -> unit price in minor units, in the line's price unit."""
+    """Grade id -> unit price in minor units, in the line's price unit. Keys are parsed here, as bounded ids."""
 
-    child = serializers.IntegerField(min_value=1)
+    child = BoundedIntegerField(domain="unit_price", min_value=1)
+    key_field = IdField()
+
+    def to_internal_value(self, data):
+        prices = super().to_internal_value(data)
+        parsed, errors = {}, {}
+        for key, price in prices.items():
+            try:
+                parsed[self.key_field.run_validation(key)] = price
+            except serializers.ValidationError as exc:
+                errors[key or "(empty key)"] = [f"The key must be a grade id: {exc.detail[0]}"]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return parsed
+
+
+class GradePricesByLineField(serializers.DictField):
+    """Line id -> grade prices; keys parsed as bounded ids."""
+
+    def to_internal_value(self, data):
+        by_line = super().to_internal_value(data)
+        parsed, errors = {}, {}
+        for key, prices in by_line.items():
+            try:
+                parsed[IdField().run_validation(key)] = prices
+            except serializers.ValidationError as exc:
+                errors[key or "(empty key)"] = [f"The key must be a line id: {exc.detail[0]}"]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return parsed
 
 
 class PurchaseLineInputSerializer(serializers.Serializer):
-    listing = serializers.IntegerField(required=False, help_text="A listing's id (produce, quantity in grams).")
-    offer = serializers.IntegerField(required=False, help_text="A supplier offer's id (inputs, quantity in packs).")
-    quantity = serializers.IntegerField(help_text="Grams for a listing, packs for an offer.")
+    listing = IdField(required=False, help_text="A listing's id (produce, quantity in grams).")
+    offer = IdField(required=False, help_text="A supplier offer's id (inputs, quantity in packs).")
+    quantity = BoundedIntegerField(
+        column=column(OrderLine, "quantity"),
+        domain="grams",
+        min_value=1,
+        help_text=f"Grams for a listing, packs for an offer (at most {MAX_PACKS:,} packs).",
+    )
     grade_prices = GradePricesField(
         required=False, help_text="Optional prices for other grades of the listed commodity: grade id -> minor units."
     )
 
 
 class PurchaseInputSerializer(serializers.Serializer):
-    organisation = serializers.IntegerField(help_text="The buying organisation you act for (manager or admin).")
-    lines = PurchaseLineInputSerializer(many=True, allow_empty=True)
+    organisation = IdField(help_text="The buying organisation you act for (manager or admin).")
+    lines = PurchaseLineInputSerializer(many=True, allow_empty=True, max_length=MAX_LINES)
     note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class OrderListQuerySerializer(serializers.Serializer):
+    side = serializers.ChoiceField(choices=["buying", "selling"], required=False, help_text="Orders you buy or sell.")
+    status = serializers.CharField(
+        required=False, max_length=200,
+        help_text=f"One status or several, comma-separated: {', '.join(Order.Status.values)}.",
+    )  # fmt: skip
+    organisation = IdField(required=False, help_text="Only this one of your organisations.")
+    search = serializers.CharField(
+        required=False, allow_blank=True, max_length=100, help_text="Order number, purchase reference or name."
+    )
 
 
 class ReasonInputSerializer(serializers.Serializer):
@@ -37,7 +84,7 @@ class ReasonInputSerializer(serializers.Serializer):
 
 
 class AcceptInputSerializer(ReasonInputSerializer):
-    grade_prices = serializers.DictField(
+    grade_prices = GradePricesByLineField(
         child=GradePricesField(), required=False,
         help_text="Prices agreed for other grades, per line: line id -> {grade id -> minor units}.",
     )  # fmt: skip
@@ -48,8 +95,12 @@ class PaidInputSerializer(serializers.Serializer):
 
 
 class DispatchLineInputSerializer(serializers.Serializer):
-    line = serializers.IntegerField()
-    quantity = serializers.IntegerField(help_text="Grams or packs dispatched; at most what was ordered.")
+    line = IdField()
+    quantity = BoundedIntegerField(
+        column=column(OrderLine, "quantity_dispatched"),
+        domain="signed_grams",
+        help_text="Grams or packs dispatched; at most what was ordered.",
+    )
 
 
 class DispatchInputSerializer(serializers.Serializer):
@@ -57,19 +108,25 @@ class DispatchInputSerializer(serializers.Serializer):
     document_number = serializers.CharField(allow_blank=True, help_text="Waybill or delivery document number.")
     vehicle = serializers.CharField(required=False, allow_blank=True, default="")
     driver = serializers.CharField(required=False, allow_blank=True, default="")
-    lines = DispatchLineInputSerializer(many=True, required=False, help_text="Default: every line in full.")
+    lines = DispatchLineInputSerializer(
+        many=True, required=False, max_length=MAX_LINES, help_text="Default: every line in full."
+    )
 
 
 class ReceiptLineInputSerializer(serializers.Serializer):
-    line = serializers.IntegerField()
-    quantity = serializers.IntegerField(help_text="Grams or packs received; at most what was dispatched.")
-    grade = serializers.IntegerField(required=False, allow_null=True, help_text="Grade on arrival (produce).")
+    line = IdField()
+    quantity = BoundedIntegerField(
+        column=column(OrderLine, "quantity_received"),
+        domain="signed_grams",
+        help_text="Grams or packs received; at most what was dispatched.",
+    )
+    grade = IdField(required=False, allow_null=True, help_text="Grade on arrival (produce).")
 
 
 class ReceiptInputSerializer(serializers.Serializer):
     received_on = serializers.DateField(required=False)
     inspection_notes = serializers.CharField(required=False, allow_blank=True, default="")
-    lines = ReceiptLineInputSerializer(many=True)
+    lines = ReceiptLineInputSerializer(many=True, max_length=MAX_LINES)
 
 
 class DisputeInputSerializer(serializers.Serializer):
@@ -81,7 +138,13 @@ class DisputeInputSerializer(serializers.Serializer):
 
 class ResolveInputSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=Dispute.Decision.choices)
-    refund_amount = serializers.IntegerField(required=False, allow_null=True, help_text="Minor units (partial refund).")
+    refund_amount = BoundedIntegerField(
+        column=column(Dispute, "refund_amount"),
+        domain="amount",
+        required=False,
+        allow_null=True,
+        help_text="Minor units (partial refund).",
+    )
     reason = serializers.CharField(allow_blank=True, help_text="The reasons for the decision.")
 
 
@@ -125,7 +188,7 @@ class OrderSummarySerializer(serializers.ModelSerializer):
     def get_total_display(self, order: Order) -> str:
         return money(order.total_amount, order.currency) or ""
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(serializers.CharField(allow_null=True))
     def get_amount_due_display(self, order: Order) -> str | None:
         return money(order.amount_due, order.currency)
 
@@ -174,7 +237,7 @@ class OrderEventSerializer(serializers.ModelSerializer):
         model = OrderEvent
         fields = ["from_status", "to_status", "side", "role", "actor", "reason", "details", "occurred_at"]
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(serializers.CharField(allow_null=True))
     def get_actor(self, event: OrderEvent) -> str | None:
         return None if event.actor is None else (event.actor.full_name or event.actor.email)
 

@@ -21,5 +21,5 @@ urlpatterns = [
     path(f"{NUMBER}dispute/", views.OrderDisputeView.as_view(), name="api-order-dispute"),
     path(f"{NUMBER}resolve/", views.OrderResolveView.as_view(), name="api-order-resolve"),
     path(f"{NUMBER}documents/<str:kind>/", views.OrderDocumentView.as_view(), name="api-order-document"),
-    path(f"{NUMBER}evidence/<int:evidence_id>/", views.DisputeEvidenceView.as_view(), name="api-order-evidence"),
+    path(f"{NUMBER}evidence/<id:evidence_id>/", views.DisputeEvidenceView.as_view(), name="api-order-evidence"),
 ]

@@ -9,10 +9,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from marketplace.core.api.parsers import SafeJSONParser
 from marketplace.core.api.schema import error_responses
 from orders import selectors, services
 from orders.api import serializers as s
@@ -89,14 +90,15 @@ class OrderListView(GenericAPIView):
     filter_backends: list = []
 
     def get_queryset(self):
-        params = self.request.query_params
-        statuses = [v for value in params.getlist("status") for v in value.split(",") if v]
-        organisation = params.get("organisation")
+        given = s.OrderListQuerySerializer(data=self.request.query_params)
+        given.is_valid(raise_exception=True)
+        params = given.validated_data
+        statuses = [v for value in self.request.query_params.getlist("status") for v in value.split(",") if v]
         return selectors.order_list(
             viewer=self.request.user,
             side=params.get("side", ""),
             status=statuses,
-            organisation_id=int(organisation) if organisation and organisation.isdigit() else None,
+            organisation_id=params.get("organisation"),
             search=params.get("search", ""),
         )
 
@@ -104,14 +106,7 @@ class OrderListView(GenericAPIView):
         summary="List orders",
         description="The orders of your organisations (the operator sees all), newest first, in a constant "
         "number of queries.",
-        parameters=[
-            OpenApiParameter("side", str, enum=["buying", "selling"], description="Orders you buy or sell."),
-            OpenApiParameter(
-                "status", str, description=f"One status or several, comma-separated: {', '.join(Order.Status.values)}."
-            ),
-            OpenApiParameter("organisation", int, description="Only this one of your organisations."),
-            OpenApiParameter("search", str, description="Order number, purchase reference or organisation name."),
-        ],
+        parameters=[s.OrderListQuerySerializer],
         responses={200: s.OrderSummarySerializer(many=True), **errors(400)},
         tags=["orders"],
     )
@@ -279,7 +274,7 @@ class OrderCompleteView(TransitionView):
 class OrderDisputeView(TransitionView):
     to_status = Order.Status.DISPUTED
     input_serializer = s.DisputeInputSerializer
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser, FormParser, SafeJSONParser]
 
     def details(self, data):
         details = dict(data)

@@ -59,7 +59,10 @@ def parse_day(value, field: str, errors: dict[str, str], *, default: date | None
     """A date given as a date or an ISO string, not in the future."""
     if value in (None, ""):
         return default
-    day = value if isinstance(value, date) else parse_date(str(value)) if isinstance(value, str) else None
+    try:  # a well-formed but impossible date (9999-99-99) raises ValueError
+        day = value if isinstance(value, date) else parse_date(str(value)) if isinstance(value, str) else None
+    except ValueError:
+        day = None
     if day is None:
         errors[field] = f"{value!r} is not a date; write it as YYYY-MM-DD."
         return None

@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from marketplace.core.api.fields import BoundedIntegerField
 from payments.models import Payment
 
 
@@ -20,13 +21,15 @@ class PaymentSerializer(serializers.ModelSerializer):
 
 
 class PaymentStartSerializer(serializers.Serializer):
-    order = serializers.CharField(help_text="The order's number.")
-    amount = serializers.IntegerField(help_text="The order's total in minor units (whole units for XOF, XAF, ...).")
+    order = serializers.CharField(max_length=40, help_text="The order's number.")
+    amount = BoundedIntegerField(
+        domain="amount", help_text="The order's total in minor units (whole units for XOF, XAF, ...)."
+    )
     currency = serializers.CharField(max_length=3, help_text="The order's ISO 4217 currency.")
 
 
 class RefundInputSerializer(serializers.Serializer):
-    amount = serializers.IntegerField(help_text="Minor units; at most what the escrow holds.")
+    amount = BoundedIntegerField(domain="amount", min_value=1, help_text="Minor units; at most what the escrow holds.")
     reason = serializers.CharField(max_length=300)
 
 

@@ -87,7 +87,7 @@ def policy_set(request: HttpRequest) -> HttpResponse:
     try:
         try:
             levy_bp = round(float(raw) * 100)
-        except ValueError:
+        except (ValueError, OverflowError):  # "abc", "nan"; "inf" and "1e400" overflow
             from marketplace.core.errors import ValidationFailed
 
             raise ValidationFailed(

@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from marketplace.core.api.fields import IdField
 from marketplace.core.errors import ValidationFailed
 from traceability.selectors import parse_since
 
@@ -8,9 +9,11 @@ class EPCISQuerySerializer(serializers.Serializer):
     lot = serializers.CharField(required=False, help_text="A lot URI, or a lot code when only one lot has it.")
     order = serializers.CharField(required=False, help_text="An order number (or order:<number>).")
     since = serializers.CharField(
-        required=False, help_text="A date (YYYY-MM-DD) or ISO 8601 date-time: events recorded from then on."
+        required=False,
+        max_length=40,
+        help_text="A date (YYYY-MM-DD) or ISO 8601 date-time: events recorded from then on.",
     )
-    organisation = serializers.IntegerField(
+    organisation = IdField(
         required=False, help_text="Only this organisation's events (one of yours); default: all of yours."
     )
 
@@ -29,7 +32,7 @@ class EPCISQuerySerializer(serializers.Serializer):
 class BackwardQuerySerializer(serializers.Serializer):
     lot = serializers.CharField(required=False, help_text="A lot URI, or a lot code when only one lot has it.")
     order = serializers.CharField(required=False, help_text="An order number (or order:<number>).")
-    organisation = serializers.IntegerField(required=False, help_text="Only this organisation's events.")
+    organisation = IdField(required=False, help_text="Only this organisation's events.")
 
     def validate(self, attrs):
         if bool(attrs.get("lot")) == bool(attrs.get("order")):
@@ -39,9 +42,9 @@ class BackwardQuerySerializer(serializers.Serializer):
 
 class ForwardQuerySerializer(serializers.Serializer):
     identifier = serializers.CharField(required=False, help_text="A delivery or lot URI (or a party's URI).")
-    farmer = serializers.IntegerField(required=False, help_text="A member farmer's id.")
-    plot = serializers.IntegerField(required=False, help_text="A plot's id.")
-    organisation = serializers.IntegerField(required=False, help_text="Only this organisation's events.")
+    farmer = IdField(required=False, help_text="A member farmer's id.")
+    plot = IdField(required=False, help_text="A plot's id.")
+    organisation = IdField(required=False, help_text="Only this organisation's events.")
 
     def validate(self, attrs):
         if sum(attrs.get(name) is not None for name in ("identifier", "farmer", "plot")) != 1:

@@ -2,6 +2,7 @@
 
 from collections.abc import Mapping
 
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
@@ -22,3 +23,114 @@ class ErrorSerializer(serializers.Serializer):
 def error_responses(descriptions: Mapping[int, str], *codes: int) -> dict[int, OpenApiResponse]:
     """The documented error responses of an endpoint, each described in the words of its app."""
     return {code: OpenApiResponse(ErrorSerializer, description=descriptions[code]) for code in codes}
+
+
+class BlankableEmailFieldExtension(OpenApiSerializerFieldExtension):
+    """An email field that may be blank says so: "" is not a valid `format: email`."""
+
+    target_class = serializers.EmailField
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        if not _may_be_blank(self.target):
+            return schema
+        outer = {key: value for key, value in schema.items() if key not in {"type", "format", "maxLength"}}
+        email = {key: schema[key] for key in ("type", "format", "maxLength") if key in schema}
+        return {**outer, "anyOf": [email, {"type": "string", "maxLength": 0}]}
+
+
+class BlankableChoiceFieldExtension(OpenApiSerializerFieldExtension):
+    """A read-only choice of a model field with blank=True can be "" in a response (DRF drops allow_blank from
+    read-only fields, so drf-spectacular would leave "" out of the enum)."""
+
+    target_class = serializers.ChoiceField
+    match_subclasses = False
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        field = self.target
+        if field.read_only and not field.allow_blank and _may_be_blank(field):
+            return {"oneOf": [schema, {"type": "string", "enum": [""]}]}
+        return schema
+
+
+def _may_be_blank(field) -> bool:
+    if getattr(field, "allow_blank", False):
+        return True
+    meta = getattr(getattr(field, "parent", None), "Meta", None)
+    model = getattr(meta, "model", None)
+    if model is None or not field.source or "." in field.source:
+        return False
+    try:
+        return bool(model._meta.get_field(field.source).blank)
+    except Exception:
+        return False
+
+
+# --- How ids are obtained: OpenAPI links -------------------------------------------------------------
+
+HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
+BODY_FIELD = {"number": "number", "reference": "reference"}  # any other path parameter is an `id`
+
+
+def _properties(schema: dict, components: dict) -> tuple[dict, str]:
+    """The properties of a response body and the JSON pointer prefix of one object in it."""
+    prefix = ""
+    for _ in range(4):
+        if "$ref" in schema:
+            schema = components.get(schema["$ref"].rsplit("/", 1)[-1], {})
+        elif schema.get("type") == "array":
+            schema, prefix = schema.get("items", {}), f"{prefix}/0"
+        elif "results" in schema.get("properties", {}):
+            schema, prefix = schema["properties"]["results"], f"{prefix}/results"
+        else:
+            break
+    return schema.get("properties", {}), prefix
+
+
+def _sources(paths: dict, segment: str, parameter: str, prefix: str) -> list[tuple[str, str, str]]:
+    """Operations whose response names an object of the collection `segment`: (path, method, status)."""
+    candidates = [prefix] if prefix in paths else []
+    candidates += [path for path in paths if path.endswith(f"/{segment}/") and path != prefix]
+    found = []
+    for path in candidates:
+        for method, status in (("post", "201"), ("get", "200")):
+            if status in paths[path].get(method, {}).get("responses", {}):
+                found.append((path, method, status))
+    return found
+
+
+def link_ids(result, generator, request, public):
+    """Add OpenAPI `links` from the operations that create or list objects to the operations that take their ids
+    in the path, so that a client (or a fuzzer) knows where each id comes from."""
+    paths = result.get("paths", {})
+    components = result.get("components", {}).get("schemas", {})
+    for target_path, operations in paths.items():
+        segments = [s for s in target_path.split("/") if s]
+        for position, segment in enumerate(segments):
+            if not (segment.startswith("{") and position):
+                continue
+            parameter, collection = segment[1:-1], segments[position - 1]
+            field = BODY_FIELD.get(parameter, "id")
+            prefix = "/" + "/".join(segments[:position]) + "/"
+            earlier = [s[1:-1] for s in segments[:position] if s.startswith("{")]
+            for source_path, method, status in _sources(paths, collection, parameter, prefix):
+                response = paths[source_path][method]["responses"][status]
+                schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+                properties, pointer = _properties(schema, components)
+                if field not in properties:
+                    continue
+                for target_method, operation in operations.items():
+                    if target_method not in HTTP_METHODS:
+                        continue
+                    values = {parameter: f"$response.body#{pointer}/{field}"}
+                    source_params = {s[1:-1] for s in source_path.split("/") if s.startswith("{")}
+                    values.update({name: f"$request.path.{name}" for name in earlier if name in source_params})
+                    response.setdefault("links", {})[f"{operation['operationId']}.{parameter}"] = {
+                        "operationId": operation["operationId"],
+                        "parameters": values,
+                        "description": f"`{parameter}` of {target_method.upper()} {target_path} is the `{field}` "
+                        "of an object in this response.",
+                    }
+    return result

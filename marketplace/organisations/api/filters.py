@@ -3,6 +3,7 @@
 import django_filters
 from django_countries import countries
 
+from marketplace.core.filters import IdFilter
 from marketplace.organisations.models import MemberFarmer, Organisation
 
 
@@ -17,7 +18,7 @@ class OrganisationFilter(django_filters.FilterSet):
 
 
 class MemberFarmerFilter(django_filters.FilterSet):
-    organisation = django_filters.NumberFilter(field_name="organisation_id", help_text="Organisation id.")
+    organisation = IdFilter(field_name="organisation_id", help_text="Organisation id.")
     status = django_filters.ChoiceFilter(choices=MemberFarmer.Status.choices)
     gender = django_filters.ChoiceFilter(choices=MemberFarmer.Gender.choices)
 

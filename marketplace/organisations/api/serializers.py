@@ -10,7 +10,9 @@ from drf_spectacular.utils import extend_schema_field
 from phonenumber_field.serializerfields import PhoneNumberField as BasePhoneNumberField
 from rest_framework import serializers
 
+from marketplace.core.api.fields import BoundedIntegerField, IdField
 from marketplace.core.api.schema import ErrorDetailSerializer, ErrorSerializer  # noqa: F401 (re-exported)
+from marketplace.core.bounds import column
 from marketplace.core.validators import validate_currency, validate_gln, validate_language
 from marketplace.organisations.models import Invitation, MemberFarmer, Membership, Organisation, Plot, User
 from marketplace.organisations.roles import Role
@@ -340,7 +342,7 @@ class FarmerUpdateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     phone = PhoneNumberField()
     gender = serializers.ChoiceField(choices=MemberFarmer.Gender.choices, allow_blank=True)
-    birth_year = serializers.IntegerField(min_value=1900, allow_null=True)
+    birth_year = BoundedIntegerField(column=column(MemberFarmer, "birth_year"), domain="year", allow_null=True)
     village = serializers.CharField(max_length=100, allow_blank=True)
     joined_on = serializers.DateField()
 
@@ -351,11 +353,13 @@ class FarmerUpdateSerializer(serializers.Serializer):
 
 
 class FarmerCreateSerializer(FarmerUpdateSerializer):
-    organisation = serializers.IntegerField(
+    organisation = IdField(
         required=False, help_text="The cooperative; may be omitted when you belong to exactly one cooperative."
     )
     gender = serializers.ChoiceField(choices=MemberFarmer.Gender.choices, allow_blank=True, required=False)
-    birth_year = serializers.IntegerField(min_value=1900, allow_null=True, required=False)
+    birth_year = BoundedIntegerField(
+        column=column(MemberFarmer, "birth_year"), domain="year", allow_null=True, required=False
+    )
     village = serializers.CharField(max_length=100, allow_blank=True, required=False)
     joined_on = serializers.DateField(required=False, help_text="Today if omitted.")
 
@@ -369,7 +373,7 @@ class FarmerStatusChangeSerializer(serializers.Serializer):
 
 
 class FarmerImportSerializer(serializers.Serializer):
-    organisation = serializers.IntegerField(
+    organisation = IdField(
         required=False, help_text="The cooperative; may be omitted when you belong to exactly one cooperative."
     )
     file = serializers.FileField(

@@ -1,6 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from marketplace.core.api.fields import BoundedIntegerField, IdField, IdListField
 from payments.payouts.models import PayoutBatch, PayoutLine, PayoutShare
 
 
@@ -81,9 +82,8 @@ class PayoutBatchSerializer(PayoutBatchSummarySerializer):
 
 
 class ProposeInputSerializer(serializers.Serializer):
-    organisation = serializers.IntegerField(help_text="The cooperative whose members are paid.")
-    orders = serializers.ListField(
-        child=serializers.IntegerField(),
+    organisation = IdField(help_text="The cooperative whose members are paid.")
+    orders = IdListField(
         required=False,
         allow_empty=False,
         help_text="Only these released orders (ids); by default every released order not yet in a batch.",
@@ -103,8 +103,8 @@ class CandidateSerializer(serializers.Serializer):
 
 class PolicySerializer(serializers.Serializer):
     organisation = serializers.IntegerField(read_only=True)
-    levy_bp = serializers.IntegerField(
-        min_value=0, max_value=10_000, help_text="The cooperative's levy in basis points (200 = 2 %)."
+    levy_bp = BoundedIntegerField(
+        domain="basis_points", help_text="The cooperative's levy in basis points (200 = 2 %)."
     )
     is_default = serializers.BooleanField(read_only=True, help_text="True while the platform default applies.")
 

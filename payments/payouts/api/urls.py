@@ -2,7 +2,7 @@ from django.urls import path
 
 from payments.payouts.api import views
 
-BATCH = "payout-batches/<int:pk>/"
+BATCH = "payout-batches/<id:pk>/"
 
 urlpatterns = [
     path("payout-batches/", views.PayoutBatchListView.as_view(), name="api-payout-batch-list"),
@@ -13,13 +13,13 @@ urlpatterns = [
     path(f"{BATCH}csv/", views.PayoutBatchCsvView.as_view(), name="api-payout-batch-csv"),
     path("payout-candidates/", views.PayoutCandidateListView.as_view(), name="api-payout-candidates"),
     path(
-        "organisations/<int:organisation_id>/payout-policy/",
+        "organisations/<id:organisation_id>/payout-policy/",
         views.PayoutPolicyView.as_view(),
         name="api-payout-policy",
     ),
-    path("farmers/<int:farmer_id>/statement/", views.MemberStatementView.as_view(), name="api-member-statement"),
+    path("farmers/<id:farmer_id>/statement/", views.MemberStatementView.as_view(), name="api-member-statement"),
     path(
-        "farmers/<int:farmer_id>/statement/pdf/",
+        "farmers/<id:farmer_id>/statement/pdf/",
         views.MemberStatementPdfView.as_view(),
         name="api-member-statement-pdf",
     ),

@@ -4,11 +4,12 @@ organisation answer 404 on every endpoint; clerks and viewers read but do not de
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from marketplace.core.api.fields import ID_SCHEMA, IdField
 from marketplace.core.api.schema import error_responses
 from marketplace.core.errors import ValidationFailed
 from payments.idempotency import IDEMPOTENCY_KEY, idempotent
@@ -37,9 +38,10 @@ def _organisation_param(request, *, required: bool) -> int | None:
         if required:
             raise ValidationFailed("Name the cooperative: ?organisation=<id>.", fields={"organisation": "Required."})
         return None
-    if not value.isdigit():
-        raise ValidationFailed("The organisation is an id.", fields={"organisation": "A whole number."})
-    return int(value)
+    try:
+        return IdField().run_validation(value)
+    except serializers.ValidationError as error:
+        raise ValidationFailed("The organisation is an id.", fields={"organisation": error.detail}) from None
 
 
 def batch_response(request, batch: PayoutBatch, status_code: int = status.HTTP_200_OK) -> Response:
@@ -68,7 +70,7 @@ class PayoutBatchListView(GenericAPIView):
         summary="List payout batches",
         description="The payout batches of your cooperatives, newest first.",
         parameters=[
-            OpenApiParameter("organisation", int, description="Only this one of your cooperatives."),
+            OpenApiParameter("organisation", ID_SCHEMA, description="Only this one of your cooperatives."),
             OpenApiParameter("status", str, enum=PayoutBatch.Status.values),
         ],
         responses={200: s.PayoutBatchSummarySerializer(many=True), **errors(400)},
@@ -191,7 +193,7 @@ class PayoutBatchCsvView(APIView):
 class PayoutCandidateListView(APIView):
     @extend_schema(
         summary="Released orders waiting for a payout",
-        parameters=[OpenApiParameter("organisation", int, required=True)],
+        parameters=[OpenApiParameter("organisation", ID_SCHEMA, required=True)],
         responses={200: s.CandidateSerializer(many=True), **errors(400, 404)},
         tags=TAGS,
     )
