@@ -15,6 +15,7 @@ from catalogue.models import Certification, InputProduct, Listing, Lot, PriceUni
 from catalogue.selectors import LISTING_ORDERINGS
 from marketplace.core.errors import DomainError
 from marketplace.core.quantities import to_base_units
+from marketplace.core.widgets import IsoDateInput
 
 # Service field names -> form field names, so that a service's message lands next to the right input.
 FIELD_NAMES = {
@@ -118,7 +119,7 @@ class DeliveryForm(forms.Form):
         label=_("Downgrade to"), coerce=int, required=False, empty_value=None,
         help_text=_("Only when the moisture is above the grade's limit."),
     )  # fmt: skip
-    delivered_on = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    delivered_on = forms.DateField(label=_("Date"), widget=IsoDateInput())
 
     def __init__(self, *args, plots, grades, packaging, **kwargs):
         kwargs.setdefault("initial", {})
@@ -239,8 +240,8 @@ class ListingForm(forms.Form):
     )
     delivery_country = forms.ChoiceField(label=_("Country (delivered)"), required=False)
     delivery_region = forms.CharField(label=_("Region (delivered)"), required=False, max_length=100)
-    available_from = forms.DateField(label=_("Available from"), widget=forms.DateInput(attrs={"type": "date"}))
-    valid_until = forms.DateField(label=_("Valid until"), widget=forms.DateInput(attrs={"type": "date"}))
+    available_from = forms.DateField(label=_("Available from"), widget=IsoDateInput())
+    valid_until = forms.DateField(label=_("Valid until"), widget=IsoDateInput())
     certifications = forms.TypedMultipleChoiceField(
         label=_("Certifications"), coerce=int, required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -260,6 +261,17 @@ class ListingForm(forms.Form):
             (c.pk, f"{c.get_scheme_display()} {c.certificate_number} ({c.valid_until:%d/%m/%Y})")
             for c in certifications
         ]
+
+
+# Each sort option once, in words (one label per key of LISTING_ORDERINGS).
+LISTING_ORDERING_LABELS = {
+    "newest": _("Newest first"),
+    "price": _("Price, lowest first"),
+    "-price": _("Price, highest first"),
+    "quantity": _("Largest quantity first"),
+    "available_from": _("Available soonest"),
+    "distance": _("Nearest first"),
+}
 
 
 class ListingFilterForm(forms.Form):
@@ -284,10 +296,10 @@ class ListingFilterForm(forms.Form):
         label=_("Certification"), required=False, choices=[("", _("Any")), *Certification.Scheme.choices]
     )
     available_on = forms.DateField(label=_("Available on"), required=False,
-                                   widget=forms.DateInput(attrs={"type": "date"}))  # fmt: skip
+                                   widget=IsoDateInput())  # fmt: skip
     ordering = forms.ChoiceField(
         label=_("Sort by"), required=False,
-        choices=[("", _("Best match")), *((key, key.replace("_", " ").lstrip("-")) for key in LISTING_ORDERINGS)],
+        choices=[("", _("Best match")), *((key, LISTING_ORDERING_LABELS[key]) for key in LISTING_ORDERINGS)],
     )  # fmt: skip
 
     def __init__(self, *args, commodities, **kwargs):
@@ -360,8 +372,8 @@ class OfferForm(forms.Form):
     currency = forms.CharField(label=_("Currency"), max_length=3)
     stock_packs = forms.IntegerField(label=_("Stock (packs)"), min_value=0)
     lead_time_days = forms.IntegerField(label=_("Lead time (days)"), min_value=0, max_value=365)
-    valid_from = forms.DateField(label=_("Valid from"), widget=forms.DateInput(attrs={"type": "date"}))
-    valid_until = forms.DateField(label=_("Valid until"), widget=forms.DateInput(attrs={"type": "date"}))
+    valid_from = forms.DateField(label=_("Valid from"), widget=IsoDateInput())
+    valid_until = forms.DateField(label=_("Valid until"), widget=IsoDateInput())
     country = forms.ChoiceField(label=_("Delivers in"))
     regions = forms.CharField(
         label=_("Regions"), required=False, max_length=500,

@@ -3,8 +3,8 @@
 from django import template
 from django.utils.formats import number_format
 
-from marketplace.core.money import Money, minor_unit_exponent
 from marketplace.core.quantities import from_base_units
+from marketplace.core.templatetags.formats import money
 
 register = template.Library()
 
@@ -19,17 +19,6 @@ def kg(grams: int | None) -> str:
     return number_format(value, decimal_pos=places, use_l10n=True, force_grouping=True)
 
 
-@register.filter
-def money(value: Money | None) -> str:
-    if value is None:
-        return "—"
-    amount = number_format(
-        value.to_decimal(), decimal_pos=minor_unit_exponent(value.currency), use_l10n=True, force_grouping=True
-    )
-    return f"{amount} {value.currency}"
-
-
-@register.filter
-def minor(amount: int | None, currency: str) -> str:
-    """Minor units of `currency` as money: {{ tier.unit_price_amount|minor:offer.currency }}."""
-    return "—" if amount is None else money(Money(amount, currency))
+# One money format everywhere: `{% load formats %}` (marketplace/core/templatetags/formats.py); kept as aliases.
+register.filter("money", money)
+register.filter("minor", money)

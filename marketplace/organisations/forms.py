@@ -8,6 +8,7 @@ from django_countries import countries
 from phonenumber_field.formfields import PhoneNumberField
 
 from marketplace.core.errors import DomainError
+from marketplace.core.widgets import IsoDateInput
 from marketplace.organisations.models import MemberFarmer, Organisation
 from marketplace.organisations.roles import Role
 
@@ -96,7 +97,7 @@ class MemberFarmerForm(PageForm):
         label=_("Joined on"),
         required=False,
         help_text=_("Leave empty for today."),
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=IsoDateInput(),
     )
 
     def __init__(self, *args, organisation: Organisation, **kwargs):
