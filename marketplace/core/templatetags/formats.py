@@ -100,3 +100,12 @@ def iso_date(value) -> str:
     if isinstance(value, datetime.datetime):
         value = value.date()
     return value.isoformat() if isinstance(value, datetime.date) else str(value)
+
+
+@register.filter
+def kg_input(grams) -> str:
+    """Grams as the plain kilogram figure an <input type="number"> takes: 1500 -> "1.5" in every language."""
+    if grams in (None, ""):
+        return ""
+    whole, rest = divmod(int(grams), 1000)
+    return f"{whole}" if not rest else f"{whole}.{rest:03d}".rstrip("0")
