@@ -94,6 +94,11 @@ class DeliveryStartForm(forms.Form):
         self.fields["commodity"].choices = _choices((c.pk, c.name) for c in commodities)
 
 
+class CollectionPointForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100, help_text=_("As the members call it, e.g. Gagnoa market."))
+    region = forms.CharField(label=_("Village or region (optional)"), max_length=100, required=False)
+
+
 class DeliveryForm(forms.Form):
     """Step 2: weights, grade and moisture for the member found in step 1."""
 

@@ -180,7 +180,9 @@ def delivery_new(request: HttpRequest) -> HttpResponse:
     data = request.POST if request.method == "POST" else request.GET
     start = forms.DeliveryStartForm(
         data if "member_number" in data else None, points=points, commodities=commodities,
-        initial={"collection_point": request.session.get("catalogue_collection_point")},
+        initial={"collection_point": request.session.get("catalogue_collection_point",
+                                                         points[0].pk if len(points) == 1 else None),
+                 "commodity": _usual_commodity(request, organisation, commodities)},
     )  # fmt: skip
     if not start.is_bound or not start.is_valid():
         context = {"start": start, "organisation": organisation, "points": points}
@@ -195,6 +197,7 @@ def delivery_new(request: HttpRequest) -> HttpResponse:
         context = {"start": start, "organisation": organisation, "points": points}
         return render(request, "catalogue/delivery_new.html", context, status=400)
     request.session["catalogue_collection_point"] = start.cleaned_data["collection_point"]
+    request.session["catalogue_commodity"] = start.cleaned_data["commodity"]
     commodity = next(c for c in commodities if c.pk == start.cleaned_data["commodity"])
     form_kwargs = {
         "plots": selectors.farmer_plots(viewer=request.user, farmer_id=farmer.pk),
@@ -219,6 +222,38 @@ def delivery_new(request: HttpRequest) -> HttpResponse:
         )  # fmt: skip
     context = {"start": start, "form": form, "farmer": farmer, "commodity": commodity, "organisation": organisation}
     return render(request, "catalogue/delivery_new.html", context, status=_status(request, form))
+
+
+def _only(items: list) -> int | None:
+    return items[0].pk if len(items) == 1 else None
+
+
+def _usual_commodity(request: HttpRequest, organisation: Organisation, commodities: list) -> int | None:
+    """The commodity the clerk used last, else the one of the cooperative's latest delivery, else the only one."""
+    known = {c.pk for c in commodities}
+    last = request.session.get("catalogue_commodity")
+    if last in known:
+        return last
+    latest = selectors.delivery_list(viewer=request.user, organisation_id=organisation.pk).first()
+    if latest is not None and latest.commodity_id in known:
+        return latest.commodity_id
+    return _only(commodities)
+
+
+@login_required
+def collection_point_new(request: HttpRequest) -> HttpResponse:
+    """A clerk adds a collection point from the delivery form; back to the form with it chosen."""
+    organisation = _acting(request, Capability.RECORD, COOP)
+    form = forms.CollectionPointForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        point = _write(form, services.collection_point_create, actor=request.user, organisation_id=organisation.pk,
+                       **form.cleaned_data)  # fmt: skip
+        if point is not None:
+            request.session["catalogue_collection_point"] = point.pk
+            messages.success(request, _("Collection point %(name)s added.") % {"name": point.name})
+            return redirect("catalogue-delivery-new")
+    context = {"form": form, "organisation": organisation}
+    return render(request, "catalogue/collection_point_form.html", context, status=_status(request, form))
 
 
 @login_required

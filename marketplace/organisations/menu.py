@@ -76,7 +76,7 @@ class Entry:
 
 MENU: list[Entry] = [
     Entry(_("Member register"), "member-list", MEMBERS, COOPERATIVE,
-          current=("member-detail", "member-edit", "plot-add")),
+          current=("member-detail", "member-edit", "plot-add", "plot-edit")),
     Entry(_("Add a member"), "member-add", MEMBERS, COOPERATIVE, Capability.RECORD),
     Entry(_("Record a delivery"), "catalogue-delivery-new", DELIVERIES, COOPERATIVE, Capability.RECORD,
           current=("catalogue-collection-point-new",)),
