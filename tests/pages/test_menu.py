@@ -20,20 +20,21 @@ def _sections(*, kind, role, is_operator=False, view_name=None):
     }
 
 
-def test_a_clerk_sees_members_deliveries_and_lots_only():
+def test_a_clerk_sees_members_deliveries_lots_and_cash_payouts():
     assert _sections(kind="cooperative", role=Role.CLERK) == {
         "members": ["Member register", "Add a member"],
         "deliveries": ["Record a delivery", "Deliveries"],
         "lots": ["Lots"],
         "market": ["Catalogue", "Input offers"],
         "orders": ["Basket", "Orders"],
+        "money": ["Cash payouts"],
     }
 
 
 def test_a_manager_adds_sales_and_money():
     sections = _sections(kind="cooperative", role=Role.MANAGER)
     assert sections["sales"] == ["Our listings", "Order inbox"]
-    assert sections["money"] == ["Money", "Member payouts"]
+    assert sections["money"] == ["Money", "Member payouts", "Cash payouts"]
     assert sections["organisation"] == ["Members & invitations"]
     assert "platform" not in sections
 
