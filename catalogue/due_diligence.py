@@ -26,7 +26,7 @@ from catalogue.tracing import lot_identifier
 from marketplace.organisations.models import Organisation, Plot
 from traceability import identifiers
 from traceability.epcis import kilograms
-from traceability.eudr import due_diligence_feature_collection, plot_geometry_check
+from traceability.eudr import due_diligence_feature_collection, plot_cutoff_check, plot_geometry_check
 from traceability.genealogy import Trace, trace_backward
 from traceability.selectors import Sale
 
@@ -187,7 +187,7 @@ def _build(
         )  # fmt: skip
     cattle = any(item.commodity.eudr_commodity == Commodity.Eudr.CATTLE for item in commodities)
     for plot in plots:
-        for issue in plot_geometry_check(plot, cattle=cattle):
+        for issue in [*plot_geometry_check(plot, cattle=cattle), *plot_cutoff_check(plot)]:
             missing.append(
                 Missing(
                     rule=issue.rule,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from catalogue import views
+from catalogue import eudr_views, views
 
 urlpatterns = [
     path("", views.listing_search, name="catalogue-listings"),
@@ -20,6 +20,13 @@ urlpatterns = [
     path("trace/<uuid:public_id>/", views.lot_trace_public, name="catalogue-lot-trace"),
     path("trace-settings/", views.trace_settings, name="catalogue-trace-settings"),
     path("lots/<int:lot_id>/eudr.json", views.lot_due_diligence, name="catalogue-lot-due-diligence"),
+    path("lots/<int:lot_id>/eudr-statement.json", eudr_views.lot_statement, name="catalogue-lot-eudr-statement"),
+    path("eudr/orders/<str:number>/", eudr_views.order_eudr, name="catalogue-order-eudr"),
+    path(
+        "eudr/orders/<str:number>/statement.json",
+        eudr_views.order_statement,
+        name="catalogue-order-eudr-statement",
+    ),
     path("lots/<int:lot_id>/split/", views.lot_split, name="catalogue-lot-split"),
     path("lots/<int:lot_id>/move/", views.lot_move, name="catalogue-lot-move"),
     path("lots/<int:lot_id>/transition/", views.lot_transition, name="catalogue-lot-transition"),

@@ -208,6 +208,10 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {
+    "core-outbox-sweep": {
+        "task": "marketplace.core.tasks.outbox_sweep",
+        "schedule": 60.0,
+    },
     "orders-expire-unaccepted": {
         "task": "orders.tasks.expire_unaccepted_orders",
         "schedule": crontab(minute="*/15"),
@@ -271,7 +275,7 @@ ORDER_ACCEPTANCE_HOURS = env.int("ORDER_ACCEPTANCE_HOURS", default=48)
 ORDER_DISPUTE_WINDOW_HOURS = env.int("ORDER_DISPUTE_WINDOW_HOURS", default=72)
 ORDER_WEIGHT_TOLERANCE_BP = env.int("ORDER_WEIGHT_TOLERANCE_BP", default=50)
 PAYOUT_DEFAULT_LEVY_BP = env.int("PAYOUT_DEFAULT_LEVY_BP", default=200)  # cooperative levy on member payouts
-# Celery tasks (by name) that receive the id of every order event on commit; each must be idempotent.
+# Celery tasks (dotted paths, imported) that receive the id of every order event, through the outbox; idempotent.
 # This is how payments follows orders without orders importing payments.
 ORDER_EVENT_SUBSCRIBERS: list[str] = ["payments.tasks.order_event_received"]
 

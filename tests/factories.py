@@ -70,3 +70,4 @@ class PlotFactory(DjangoModelFactory):
     area_hectares = "1.5000"
     country = "CI"
     geometry = None
+    established_on = datetime.date(2009, 4, 1)

@@ -33,6 +33,7 @@ coordinates as the Commission's system will store them (truncated to 6 decimals)
 
 from __future__ import annotations
 
+import datetime
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -380,6 +381,36 @@ def plot_geometry_check(
         geometry, area=float(plot.area_hectares), area_given=True, cattle=cattle, area_tolerance=area_tolerance
     )
     return [GeoIssue(rule, message, None, str(plot.pk)) for rule, message in pairs]
+
+
+EUDR_CUTOFF = datetime.date(2020, 12, 31)
+
+
+def plot_cutoff_check(plot) -> list[GeoIssue]:
+    """The EUDR cut-off rule: produce must come from land not deforested after 31 December 2020, so a plot must
+    say when it was established or last cleared, and that day must be on or before the cut-off."""
+    day = getattr(plot, "established_on", None)
+    if day is None:
+        return [
+            GeoIssue(
+                "CUTOFF_EVIDENCE_MISSING",
+                f"Plot {plot.name} does not say when it was established or last cleared; record the day, "
+                f"with evidence, to show it was not deforested after {EUDR_CUTOFF:%d %B %Y}.",
+                None,
+                str(plot.pk),
+            )
+        ]
+    if day > EUDR_CUTOFF:
+        return [
+            GeoIssue(
+                "CLEARED_AFTER_CUTOFF",
+                f"Plot {plot.name} was established or cleared on {day:%d %B %Y}, after the EUDR cut-off of "
+                f"{EUDR_CUTOFF:%d %B %Y}; its produce cannot be placed on the EU market.",
+                None,
+                str(plot.pk),
+            )
+        ]
+    return []
 
 
 def due_diligence_feature_collection(plots: Iterable, *, cattle: bool = False) -> dict:

@@ -166,3 +166,35 @@ class ChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation_id}: #{self.last_sequence} {self.last_hash[:12]}"
+
+
+class StatementReference(models.Model):
+    """An upstream due-diligence statement an organisation received for a lot or an order (its reference and
+    verification numbers in the EU Information System), to be named by the statements it exports for it."""
+
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.PROTECT, related_name="+", verbose_name=_("organisation")
+    )
+    subject = models.CharField(_("lot or order"), max_length=300, help_text=_("The lot URI or order:<number>."))
+    reference_number = models.CharField(_("reference number"), max_length=14)
+    verification_number = models.CharField(_("verification number"), max_length=35)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["recorded_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "subject", "reference_number"], name="statement_reference_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(verification_number__regex=r"^.{5,35}$"), name="statement_verification_length"
+            ),
+        ]
+        verbose_name = _("upstream statement reference")
+        verbose_name_plural = _("upstream statement references")
+
+    def __str__(self) -> str:
+        return f"{self.reference_number} / {self.verification_number}"

@@ -71,10 +71,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from marketplace.core.errors import Conflict, NotFound, ValidationFailed
+from marketplace.core.services import audit_record
 from marketplace.organisations.models import MemberFarmer, Organisation, Plot, User
 from traceability import identifiers
 from traceability.chain import event_hash
-from traceability.models import Action, ChainHead, Event, EventLot, EventType, LotRole
+from traceability.models import Action, ChainHead, Event, EventLot, EventType, LotRole, StatementReference
 
 LotQuantity = tuple[str, int | None]
 Party = tuple[str, str]
@@ -989,3 +990,44 @@ def error_declared(
     if spec is not None:
         corrective_event = _append(actor=actor, organisation=organisation, fields=spec.fields, lots=spec.lots)
     return ErrorCorrection(declaration=declaration, corrective=corrective_event)
+
+
+# --- Upstream due-diligence statements ----------------------------------------------------------
+
+STATEMENT_REFERENCE = re.compile(r"^[A-Za-z0-9-]{1,14}$")
+
+
+@transaction.atomic
+def statement_reference_add(
+    *, actor: User, organisation_id: int, subject: str, reference_number: str, verification_number: str
+) -> StatementReference:
+    """Record an upstream statement's reference and verification numbers for a lot or order of the organisation.
+
+    The caller has checked that the organisation may see `subject`. Recording the same reference again returns
+    the first record unchanged (a double submit does nothing)."""
+    reference_number = (reference_number or "").strip().upper()
+    verification_number = (verification_number or "").strip()
+    errors: dict[str, str] = {}
+    if not STATEMENT_REFERENCE.match(reference_number):
+        errors["reference_number"] = "Give the statement's reference number: 1 to 14 letters, digits or dashes."
+    if not 5 <= len(verification_number) <= 35 or "\x00" in verification_number:
+        errors["verification_number"] = "Give the statement's verification number: 5 to 35 characters."
+    if errors:
+        raise ValidationFailed(" ".join(errors.values()), fields=errors)
+    reference, created = StatementReference.objects.get_or_create(
+        organisation_id=organisation_id,
+        subject=subject,
+        reference_number=reference_number,
+        defaults={"verification_number": verification_number, "recorded_by": actor},
+    )
+    if not created and reference.verification_number != verification_number:
+        raise Conflict(
+            f"Statement {reference_number} is already recorded with another verification number.",
+            fields={"verification_number": "Differs from the one recorded."},
+        )
+    if created:
+        audit_record(
+            actor=actor, action="statement_reference.added", subject=reference, organisation_id=organisation_id,
+            data={"subject": subject, "reference_number": reference_number},
+        )  # fmt: skip
+    return reference

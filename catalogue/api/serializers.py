@@ -29,6 +29,7 @@ from catalogue.selectors import LISTING_ORDERINGS, OFFER_ORDERINGS
 from marketplace.core.money import Money
 from marketplace.core.quantities import from_base_units, to_base_units
 from marketplace.organisations.models import MemberFarmer, Organisation, Plot
+from traceability.dds import EU_COUNTRIES
 
 KG_HELP = "Kilograms; up to 3 decimals (grams)."
 
@@ -735,3 +736,48 @@ class DueDiligenceSerializer(serializers.Serializer):
         help_text="A GeoJSON FeatureCollection, one Feature per plot with the properties ProducerName, "
         "ProducerCountry, ProductionPlace and Area (ha); null until the package is ready.",
     )
+
+
+class StatementQuerySerializer(serializers.Serializer):
+    """How the statement is made: the activity, whether the geolocation is confidential, and the EU countries."""
+
+    activity_type = serializers.ChoiceField(
+        choices=["IMPORT", "EXPORT", "DOMESTIC"],
+        required=False,
+        help_text="Default: EXPORT for the selling cooperative, IMPORT for a buyer.",
+    )
+    confidential = serializers.BooleanField(
+        required=False, default=True, help_text="geoLocationConfidential: hide the plots from downstream operators."
+    )
+    country_of_activity = serializers.ChoiceField(
+        choices=sorted(EU_COUNTRIES), required=False, help_text="EU Member State where the activity takes place."
+    )
+    border_cross_country = serializers.ChoiceField(
+        choices=sorted(EU_COUNTRIES), required=False, help_text="EU country of entry (import) or exit (export)."
+    )
+
+
+class StatementSetSerializer(serializers.Serializer):
+    """One or more submitDds requests (EU Information System DDS V3) as JSON, each with the operator's details."""
+
+    format = serializers.CharField()
+    subject = serializers.CharField(help_text="The lot URI or order URI the statement covers.")
+    activity_type = serializers.ChoiceField(choices=["IMPORT", "EXPORT", "DOMESTIC"])
+    split = serializers.BooleanField(help_text="True when the EU limits forced more than one statement.")
+    notes = serializers.ListField(child=serializers.CharField())
+    valid = serializers.BooleanField(help_text="True when every part passes the EU field rules checked here.")
+    errors = serializers.ListField(child=serializers.CharField())
+    statements = serializers.ListField(
+        child=serializers.JSONField(),
+        help_text="Each: {operatorRole, operator (EconomicOperatorIdentificationType), statement "
+        "(DueDiligenceStatementBaseType: internalReferenceNumber, activityType, commodities[descriptors, hsHeading, "
+        "producers[country, name, geometryGeojson (base64 GeoJSON)]], geoLocationConfidential, groupedDeclarations)}.",
+    )
+
+
+class StatementReferenceSerializer(serializers.Serializer):
+    reference_number = serializers.RegexField(
+        r"^[A-Za-z0-9-]{1,14}$", max_length=14, help_text="The upstream statement's reference number (EU IS)."
+    )
+    verification_number = serializers.CharField(min_length=5, max_length=35)
+    recorded_at = serializers.DateTimeField(read_only=True)

@@ -29,6 +29,13 @@ urlpatterns = [
         views.OrderDueDiligenceView.as_view(),
         name="api-order-due-diligence",
     ),
+    path("lots/<int:pk>/eudr-statement/", views.LotStatementView.as_view(), name="api-lot-eudr-statement"),
+    path("orders/<str:number>/eudr-statement/", views.OrderStatementView.as_view(), name="api-order-eudr-statement"),
+    path(
+        "orders/<str:number>/eudr-references/",
+        views.OrderStatementReferencesView.as_view(),
+        name="api-order-eudr-references",
+    ),
     path(f"{ORG}/listings/", views.OrganisationListingsView.as_view(), name="api-organisation-listings"),
     path("listings/", views.ListingSearchView.as_view(), name="api-listing-search"),
     path("listings/<int:pk>/", views.ListingDetailView.as_view(), name="api-listing-detail"),

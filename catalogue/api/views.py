@@ -703,3 +703,86 @@ class OrderDueDiligenceView(CatalogueView):
     )
     def get(self, request, number: str):
         return _package_response(selectors.order_due_diligence(viewer=request.user, order_number=number))
+
+
+STATEMENT_DESCRIPTION = (
+    "The due-diligence statement in the structure of the EU Information System's submitDds request (DDS V3), as "
+    "JSON: the operator is your organisation (the selling cooperative, or the buyer of an order), one commodity "
+    "entry per commodity with its HS heading and net weight, one producer per member farmer with the base64 "
+    "GeoJSON of that member's contributing plots, and the upstream statements your organisation recorded. Split "
+    "into parts when the EU limits (1,000 producers per commodity, 10,000 per statement, 25 MB) are exceeded. "
+    "409 `not_eudr_ready` with what is missing until every contributing plot has a valid geometry and evidence "
+    "that it was not cleared after 31 December 2020."
+)
+
+
+def _statement_options(request) -> dict:
+    query = s.StatementQuerySerializer(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    return dict(query.validated_data)
+
+
+def _statement_response(statements) -> Response:
+    response = Response(s.StatementSetSerializer(statements.as_json()).data)
+    safe = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in statements.subject.rsplit("/", 1)[-1])
+    response["Content-Disposition"] = f'inline; filename="eudr-statement-{safe}.json"'
+    return response
+
+
+class LotStatementView(CatalogueView):
+    pagination_class = None
+
+    @extend_schema(
+        summary="The EU due-diligence statement of a lot",
+        description=STATEMENT_DESCRIPTION,
+        parameters=[s.StatementQuerySerializer],
+        responses={200: s.StatementSetSerializer, **errors(400, 404, 409)},
+        tags=["catalogue: lots"],
+    )
+    def get(self, request, pk: int):
+        options = _statement_options(request)
+        return _statement_response(selectors.lot_statement(viewer=request.user, lot_id=pk, **options))
+
+
+class OrderStatementView(CatalogueView):
+    pagination_class = None
+
+    @extend_schema(
+        summary="The EU due-diligence statement of an order",
+        description=STATEMENT_DESCRIPTION,
+        parameters=[s.StatementQuerySerializer],
+        responses={200: s.StatementSetSerializer, **errors(400, 404, 409)},
+        tags=["catalogue: lots"],
+    )
+    def get(self, request, number: str):
+        options = _statement_options(request)
+        return _statement_response(selectors.order_statement(viewer=request.user, order_number=number, **options))
+
+
+class OrderStatementReferencesView(CatalogueView):
+    pagination_class = None
+
+    @extend_schema(
+        summary="Upstream statements recorded for an order",
+        description="The reference and verification numbers of the upstream due-diligence statements your "
+        "organisation received for this order; its own statements for the order name them.",
+        responses={200: s.StatementReferenceSerializer(many=True), **errors(404)},
+        tags=["catalogue: lots"],
+    )
+    def get(self, request, number: str):
+        _, _, references = selectors.statement_references(viewer=request.user, order_number=number)
+        return Response(s.StatementReferenceSerializer(references, many=True).data)
+
+    @extend_schema(
+        summary="Record an upstream statement for an order",
+        request=s.StatementReferenceSerializer,
+        responses={201: s.StatementReferenceSerializer, **errors(400, 403, 404, 409)},
+        tags=["catalogue: lots"],
+    )
+    def post(self, request, number: str):
+        data = s.StatementReferenceSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        reference = services.order_statement_reference_add(
+            actor=request.user, order_number=number, **data.validated_data
+        )
+        return Response(s.StatementReferenceSerializer(reference).data, status=status.HTTP_201_CREATED)

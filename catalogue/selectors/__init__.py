@@ -1,6 +1,12 @@
 """Reads for the catalogue; every selector takes the viewer (house rule 2)."""
 
-from catalogue.selectors.due_diligence import lot_due_diligence, order_due_diligence
+from catalogue.selectors.due_diligence import (
+    lot_due_diligence,
+    lot_statement,
+    order_due_diligence,
+    order_statement,
+    statement_references,
+)
 from catalogue.selectors.public_trace import lot_public_trace
 from catalogue.selectors.records import (
     certification_list,
@@ -59,14 +65,17 @@ __all__ = [
     "lot_list",
     "lot_member_shares",
     "lot_public_trace",
+    "lot_statement",
     "member_stock_totals",
     "offer_get",
     "offer_list_for_organisation",
     "offer_quote",
     "offer_search",
     "order_due_diligence",
+    "order_statement",
     "organisation_prefix_get",
     "packaging_list",
     "price_for_quantity",
+    "statement_references",
     "trace_settings_get",
 ]

@@ -2,11 +2,13 @@
 the buyer of an order of it. Anyone else is told "not found", never that the lot or order exists."""
 
 from catalogue.due_diligence import Package, lot_package, order_package
+from catalogue.eudr_statement import StatementSet, build_statements
 from catalogue.models import Commodity, Lot
 from catalogue.tracing import lot_identifier
 from marketplace.core.errors import NotFound, ValidationFailed
 from marketplace.organisations.models import Organisation, User
 from traceability import identifiers
+from traceability.models import StatementReference
 from traceability.selectors import Sale, sales_in, visible_organisation_ids
 
 
@@ -56,3 +58,37 @@ def order_due_diligence(*, viewer: User, order_number: str) -> Package:
     package = order_package(visible[0])
     _covered([item.commodity for item in package.commodities])
     return package
+
+
+def _operator_for(viewer: User, package: Package, sales: list[Sale] | None = None) -> Organisation:
+    """The viewer's organisation that makes the statement: the selling cooperative, or else the buyer."""
+    ids, _ = _viewer_parties(viewer)
+    if package.cooperative.pk in ids:
+        return package.cooperative
+    for organisation in Organisation.objects.filter(pk__in=ids).order_by("pk"):
+        if identifiers.organisation_uri(organisation) in {buyer for sale in sales or [] for buyer in sale.buyers}:
+            return organisation
+    raise NotFound("No such lot or order.")
+
+
+def lot_statement(*, viewer: User, lot_id: int, **options) -> StatementSet:
+    """The EU-format due-diligence statement of a lot, made by the viewer's organisation."""
+    package = lot_due_diligence(viewer=viewer, lot_id=lot_id)
+    lot = Lot.objects.get(pk=lot_id)
+    operator = _operator_for(viewer, package, sales_in(lot_uri=lot_identifier(lot)))
+    return build_statements(package, operator=operator, **options)
+
+
+def order_statement(*, viewer: User, order_number: str, **options) -> StatementSet:
+    """The EU-format due-diligence statement of an order, made by the viewer's organisation."""
+    package = order_due_diligence(viewer=viewer, order_number=order_number)
+    operator = _operator_for(viewer, package, sales_in(order_number=package.reference))
+    return build_statements(package, operator=operator, **options)
+
+
+def statement_references(*, viewer: User, order_number: str) -> tuple[Package, Organisation, list]:
+    """The upstream statements the viewer's organisation recorded for an order (it must see the order)."""
+    package = order_due_diligence(viewer=viewer, order_number=order_number)
+    operator = _operator_for(viewer, package, sales_in(order_number=package.reference))
+    references = list(StatementReference.objects.filter(organisation=operator, subject=package.identifier))
+    return package, operator, references

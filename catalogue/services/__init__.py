@@ -1,6 +1,7 @@
 """Writes for the catalogue (house rule 1). Every write is a keyword-only service taking the acting user."""
 
 from catalogue.services.deliveries import delivery_receipt_sms_send, delivery_record, delivery_reverse
+from catalogue.services.eudr import order_statement_reference_add
 from catalogue.services.listings import (
     LISTING_TRANSITIONS,
     listing_commit_sale,
@@ -66,6 +67,7 @@ __all__ = [
     "lot_move",
     "lot_split",
     "lot_status_transition",
+    "order_statement_reference_add",
     "organisation_code_set",
     "split_shares",
     "supplier_offer_create",

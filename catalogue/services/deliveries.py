@@ -19,6 +19,7 @@ from catalogue.services._common import (
     organisation_prefix,
 )
 from catalogue.tracing import delivery_reversal_traced, delivery_traced
+from marketplace.core import outbox
 from marketplace.core.errors import Conflict, NotFound
 from marketplace.core.services import audit_record
 from marketplace.core.sms import send_sms
@@ -248,7 +249,7 @@ def _replay(organisation: Organisation, client_reference: uuid.UUID, farmer_id: 
 def _schedule_receipt_sms(delivery_id: int) -> None:
     from catalogue.tasks import send_delivery_receipt_sms
 
-    transaction.on_commit(lambda: send_delivery_receipt_sms.delay(delivery_id))
+    outbox.enqueue(send_delivery_receipt_sms, args=[delivery_id], key=f"delivery-receipt-sms:{delivery_id}")
 
 
 @transaction.atomic

@@ -16,9 +16,10 @@ from django_countries import countries
 from catalogue.models import Certification, Listing, Lot, PriceUnit
 from catalogue.services._common import acting_organisation, fail, full_clean, kg, location_of, require_verified
 from catalogue.services.lots import OPEN_LISTING_STATUSES, lot_transition_locked
-from marketplace.core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from marketplace.core.errors import Conflict, NotFound, ValidationFailed
 from marketplace.core.money import Money
 from marketplace.core.services import audit_record
+from marketplace.core.transitions import TransitionTable, transition_locked
 from marketplace.organisations.models import Organisation, User
 from marketplace.organisations.roles import Capability
 
@@ -26,11 +27,14 @@ MAX_PHOTO_BYTES = 5 * 1024 * 1024
 PHOTO_SIGNATURES = {b"\xff\xd8\xff": "jpeg", b"\x89PNG\r\n\x1a\n": "png"}
 
 LS = Listing.Status
-LISTING_TRANSITIONS: dict[str, set[str]] = {
-    LS.ACTIVE: {LS.PAUSED, LS.WITHDRAWN},
-    LS.PAUSED: {LS.ACTIVE, LS.WITHDRAWN},
-    LS.WITHDRAWN: set(),
-}
+LISTING_TRANSITIONS = TransitionTable(
+    "listing",
+    {
+        LS.ACTIVE: {LS.PAUSED, LS.WITHDRAWN},
+        LS.PAUSED: {LS.ACTIVE, LS.WITHDRAWN},
+        LS.WITHDRAWN: set(),
+    },
+)
 
 
 def committed_on_lot(lot_id: int, *, exclude_listing_id: int | None = None) -> int:
@@ -309,23 +313,16 @@ def listing_status_transition(*, actor: User, listing_id: int, to_status: str, r
         raise NotFound("No such listing.")
     lot = Lot.objects.select_for_update().filter(pk=listing.lot_id).first()
     listing, organisation = _lock_listing(actor, listing_id)
-    from_status = listing.status
-    allowed = LISTING_TRANSITIONS.get(from_status, set())
-    if to_status not in allowed:
-        names = ", ".join(sorted(allowed)) or "none"
-        raise InvalidTransition(
-            f"A listing cannot go from {from_status} to {to_status}. Allowed: {names}.",
-            fields={"status": f"Choose one of: {names}."},
-        )
-    if to_status == LS.WITHDRAWN and listing.quantity_reserved_grams > 0:
-        raise Conflict(
-            f"{kg(listing.quantity_reserved_grams)} of this listing are reserved by orders; settle them first."
-        )
-    listing.status = to_status
-    listing.save(update_fields=["status", "updated_at"])
-    audit_record(
-        actor=actor, action="listing.status", subject=listing, organisation_id=organisation.pk,
-        from_status=from_status, to_status=to_status, reason=reason,
+
+    def nothing_reserved(locked: Listing) -> None:
+        if to_status == LS.WITHDRAWN and locked.quantity_reserved_grams > 0:
+            raise Conflict(
+                f"{kg(locked.quantity_reserved_grams)} of this listing are reserved by orders; settle them first."
+            )
+
+    transition_locked(
+        obj=listing, table=LISTING_TRANSITIONS, to_status=to_status, actor=actor, reason=reason,
+        organisation_id=organisation.pk, apply=nothing_reserved, update_fields=[], label="The listing",
     )  # fmt: skip
     if (
         to_status == LS.WITHDRAWN

@@ -20,21 +20,25 @@ from catalogue.services._common import (
     organisation_prefix,
 )
 from catalogue.tracing import delivery_identifier, lot_identifier, storage_traced, transformation_traced
-from marketplace.core.errors import Conflict, InvalidTransition, NotFound
+from marketplace.core.errors import Conflict, NotFound
 from marketplace.core.money import allocate_largest_remainder
 from marketplace.core.services import audit_record
+from marketplace.core.transitions import TransitionTable, transition_locked
 from marketplace.organisations.models import Organisation, User
 from marketplace.organisations.roles import Capability
 
 S = Lot.Status
-LOT_TRANSITIONS: dict[str, set[str]] = {
-    S.OPEN: {S.LISTED, S.CLOSED},
-    S.LISTED: {S.OPEN, S.RESERVED, S.SOLD},
-    S.RESERVED: {S.LISTED, S.SOLD},
-    S.SOLD: {S.DISPATCHED},
-    S.DISPATCHED: {S.CLOSED},
-    S.CLOSED: set(),
-}
+LOT_TRANSITIONS = TransitionTable(
+    "lot",
+    {
+        S.OPEN: {S.LISTED, S.CLOSED},
+        S.LISTED: {S.OPEN, S.RESERVED, S.SOLD},
+        S.RESERVED: {S.LISTED, S.SOLD},
+        S.SOLD: {S.DISPATCHED},
+        S.DISPATCHED: {S.CLOSED},
+        S.CLOSED: set(),
+    },
+)
 OPEN_LISTING_STATUSES = (Listing.Status.ACTIVE, Listing.Status.PAUSED)
 
 
@@ -102,30 +106,21 @@ def _storage(organisation: Organisation, location_id: int | None, field: str) ->
 
 def lot_transition_locked(*, actor: User | None, lot: Lot, to_status: str, reason: str = "") -> Lot:
     """Change the status of a lot the caller has locked; checks the transition table and writes the audit."""
-    from_status = lot.status
-    allowed = LOT_TRANSITIONS.get(from_status, set())
-    if to_status not in allowed:
-        names = ", ".join(sorted(allowed)) or "none"
-        raise InvalidTransition(
-            f"Lot {lot.code} cannot go from {from_status} to {to_status}. Allowed: {names}.",
-            fields={"status": f"Choose one of: {names}."},
-        )
-    open_listings = Listing.objects.filter(lot=lot, status__in=OPEN_LISTING_STATUSES)
-    if to_status == S.LISTED and not open_listings.exists():
-        raise Conflict(f"Lot {lot.code} has no active listing; create a listing to list it.")
-    if to_status == S.OPEN and open_listings.exists():
-        raise Conflict(f"Lot {lot.code} still has open listings; withdraw them first.")
-    lot.status = to_status
-    update_fields = ["status", "updated_at"]
-    if to_status == S.CLOSED:
-        lot.closed_at = timezone.now()
-        update_fields.append("closed_at")
-    lot.save(update_fields=update_fields)
-    audit_record(
-        actor=actor, action="lot.status", subject=lot, organisation_id=lot.organisation_id,
-        from_status=from_status, to_status=to_status, reason=reason,
+
+    def check_listings(locked: Lot) -> None:
+        open_listings = Listing.objects.filter(lot=locked, status__in=OPEN_LISTING_STATUSES)
+        if to_status == S.LISTED and not open_listings.exists():
+            raise Conflict(f"Lot {locked.code} has no active listing; create a listing to list it.")
+        if to_status == S.OPEN and open_listings.exists():
+            raise Conflict(f"Lot {locked.code} still has open listings; withdraw them first.")
+        if to_status == S.CLOSED:
+            locked.closed_at = timezone.now()
+
+    return transition_locked(
+        obj=lot, table=LOT_TRANSITIONS, to_status=to_status, actor=actor, reason=reason,
+        organisation_id=lot.organisation_id, apply=check_listings, update_fields=["closed_at"],
+        label=f"Lot {lot.code}",
     )  # fmt: skip
-    return lot
 
 
 @transaction.atomic

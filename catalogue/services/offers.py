@@ -11,9 +11,10 @@ from django_countries import countries
 
 from catalogue.models import Commodity, InputProduct, OfferRegion, Packaging, PriceTier, SupplierOffer
 from catalogue.services._common import acting_organisation, fail, full_clean, require_verified
-from marketplace.core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from marketplace.core.errors import Conflict, NotFound, ValidationFailed
 from marketplace.core.money import Money
 from marketplace.core.services import audit_record
+from marketplace.core.transitions import TransitionTable, transition_locked
 from marketplace.core.validators import validate_currency
 from marketplace.organisations.models import Organisation, User
 from marketplace.organisations.roles import Capability
@@ -299,31 +300,23 @@ def supplier_offer_update(
 
 
 OS = SupplierOffer.Status
-OFFER_TRANSITIONS: dict[str, set[str]] = {
-    OS.ACTIVE: {OS.PAUSED, OS.WITHDRAWN},
-    OS.PAUSED: {OS.ACTIVE, OS.WITHDRAWN},
-    OS.WITHDRAWN: set(),
-}
+OFFER_TRANSITIONS = TransitionTable(
+    "supplier_offer",
+    {
+        OS.ACTIVE: {OS.PAUSED, OS.WITHDRAWN},
+        OS.PAUSED: {OS.ACTIVE, OS.WITHDRAWN},
+        OS.WITHDRAWN: set(),
+    },
+)
 
 
 @transaction.atomic
 def supplier_offer_status_transition(*, actor: User, offer_id: int, to_status: str, reason: str = "") -> SupplierOffer:
     offer, organisation = _lock_offer(actor, offer_id)
-    from_status = offer.status
-    allowed = OFFER_TRANSITIONS.get(from_status, set())
-    if to_status not in allowed:
-        names = ", ".join(sorted(allowed)) or "none"
-        raise InvalidTransition(
-            f"An offer cannot go from {from_status} to {to_status}. Allowed: {names}.",
-            fields={"status": f"Choose one of: {names}."},
-        )
-    offer.status = to_status
-    offer.save(update_fields=["status", "updated_at"])
-    audit_record(
-        actor=actor, action="supplier_offer.status", subject=offer, organisation_id=organisation.pk,
-        from_status=from_status, to_status=to_status, reason=reason,
+    return transition_locked(
+        obj=offer, table=OFFER_TRANSITIONS, to_status=to_status, actor=actor, reason=reason,
+        organisation_id=organisation.pk, update_fields=[], label="The offer",
     )  # fmt: skip
-    return offer
 
 
 @transaction.atomic

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from marketplace.core.models import AuditEvent
+from marketplace.core.models import AuditEvent, OutboxMessage
 
 
 @admin.register(AuditEvent)
@@ -16,6 +16,17 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(admin.ModelAdmin):
+    list_display = ["pk", "created_at", "task_name", "sent_at", "attempts", "last_error"]
+    list_filter = ["task_name"]
+    search_fields = ["task_name", "key"]
+    readonly_fields = [field.name for field in OutboxMessage._meta.fields]
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -44,3 +44,29 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.subject_type}:{self.subject_id}"
+
+
+class OutboxMessage(models.Model):
+    """A task to run once the transaction that wrote it has committed (see `marketplace.core.outbox`)."""
+
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    task_name = models.CharField(_("task"), max_length=200)
+    args = models.JSONField(_("arguments"), default=list, blank=True)
+    kwargs = models.JSONField(_("keyword arguments"), default=dict, blank=True)
+    countdown = models.PositiveIntegerField(_("delay in seconds"), null=True, blank=True)
+    key = models.CharField(_("idempotency key"), max_length=200, null=True, blank=True, unique=True)
+    claimed_until = models.DateTimeField(_("claimed until"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        indexes = [
+            models.Index(fields=["created_at"], name="core_outbox_unsent_idx", condition=models.Q(sent_at__isnull=True))
+        ]
+        verbose_name = _("outbox message")
+        verbose_name_plural = _("outbox messages")
+
+    def __str__(self) -> str:
+        return f"{self.task_name}{tuple(self.args)}"

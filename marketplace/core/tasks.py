@@ -1,6 +1,8 @@
 from celery import shared_task
 from django.db import connection
 
+from marketplace.core import outbox
+
 
 @shared_task
 def database_ping() -> str:
@@ -8,3 +10,9 @@ def database_ping() -> str:
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_database()")
         return cursor.fetchone()[0]
+
+
+@shared_task
+def outbox_sweep() -> int:
+    """Send the outbox messages that were not sent on commit (the broker was down, or the process died)."""
+    return outbox.sweep()

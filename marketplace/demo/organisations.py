@@ -285,6 +285,7 @@ class PlotPlan:
     name: str
     area_hectares: Decimal
     geometry: dict | None
+    established_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -520,8 +521,14 @@ def farmer_plans(key: str) -> list[FarmerPlan]:
                 lon = lon0 + (column - columns / 2 + rng.uniform(-0.05, 0.05)) * spacing
                 lat = lat0 + (row - 4 + rng.uniform(-0.05, 0.05)) * spacing
                 geometry, area = plot_polygon(rng, lon=lon, lat=lat, hectares=hectares)
+            # Established long before the EUDR cut-off (derived from the index, so the random draws stay as they were).
+            established_on = date(1990 + plot_index % 25, 1 + plot_index % 12, 1)
             plot_index += 1
-            plots.append(PlotPlan(name=f"{plan.plot_word} {p}", area_hectares=area, geometry=geometry))
+            plots.append(
+                PlotPlan(
+                    name=f"{plan.plot_word} {p}", area_hectares=area, geometry=geometry, established_on=established_on
+                )
+            )
         farmers.append(
             FarmerPlan(
                 member_number=f"{plan.member_prefix}-{i + 1:04d}",
@@ -673,7 +680,7 @@ def _seed_members(key: str, *, clerk: User, manager: User, counter: _Counter) ->
             if plot.name not in plot_names:
                 services.plot_create(
                     actor=clerk, farmer_id=farmer.pk, name=plot.name, area_hectares=plot.area_hectares,
-                    geometry=plot.geometry,
+                    geometry=plot.geometry, established_on=plot.established_on,
                 )  # fmt: skip
                 counter.add("plots")
 

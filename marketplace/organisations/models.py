@@ -219,6 +219,13 @@ class Plot(TimeStampedModel):
     area_hectares = models.DecimalField(_("area (ha)"), max_digits=10, decimal_places=4)
     country = CountryField(_("country"))
     geometry = models.JSONField(_("GeoJSON geometry"), null=True, blank=True)
+    # EUDR cut-off evidence: the day the plot was established or last cleared (31 December 2020 is the cut-off).
+    established_on = models.DateField(
+        _("established or last cleared on"),
+        null=True,
+        blank=True,
+        help_text=_("When the land was first planted or last cleared; the EUDR cut-off is 31 December 2020."),
+    )
 
     class Meta:
         ordering = ["farmer", "name"]

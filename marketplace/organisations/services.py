@@ -12,6 +12,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from marketplace.core import outbox
 from marketplace.core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from marketplace.core.services import audit_record
 from marketplace.organisations.csv_import import MemberRegisterRejected, read_member_register
@@ -297,7 +298,7 @@ def _invitation_open(*, actor: User, organisation: Organisation, email: str, rol
     )  # fmt: skip
     from marketplace.organisations.tasks import send_invitation_email
 
-    transaction.on_commit(lambda: send_invitation_email.delay(invitation.pk))
+    outbox.enqueue(send_invitation_email, args=[invitation.pk], key=f"invitation-email:{invitation.pk}")
     return invitation
 
 
@@ -558,7 +559,7 @@ def member_farmer_status_transition(*, actor: User, farmer_id: int, to_status: s
     return farmer
 
 
-PLOT_FIELDS = {"name", "area_hectares", "country", "geometry"}
+PLOT_FIELDS = {"name", "area_hectares", "country", "geometry", "established_on"}
 GEOMETRY_TYPES = {"Point", "MultiPoint", "Polygon", "MultiPolygon"}
 
 

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from marketplace.core import outbox
 from marketplace.core.money import Money
 from marketplace.core.sms import send_sms
 from marketplace.organisations.models import Membership
@@ -36,14 +37,9 @@ def queue_notifications(*, order: Order, event: OrderEvent) -> int:
                 )
             )  # fmt: skip
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    event_id = event.pk
+    from orders.tasks import send_order_notifications
 
-    def schedule() -> None:
-        from orders.tasks import send_order_notifications
-
-        send_order_notifications.delay(event_id)
-
-    transaction.on_commit(schedule)
+    outbox.enqueue(send_order_notifications, args=[event.pk], key=f"order-notifications:{event.pk}")
     return len(rows)
 
 

@@ -12,7 +12,9 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
+from marketplace.core import outbox
 from marketplace.core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from marketplace.core.services import audit_record
 from marketplace.organisations.models import User
@@ -168,15 +170,13 @@ def order_transition(*, actor: User | None, order_id: int, to_status: str, reaso
 
 
 def _publish_on_commit(event: OrderEvent) -> None:
-    """Schedule the tasks that follow order events in higher layers (settings.ORDER_EVENT_SUBSCRIBERS).
+    """Put the tasks that follow order events in higher layers (settings.ORDER_EVENT_SUBSCRIBERS) in the outbox.
 
-    Orders never imports payments: the project's settings name the tasks, which take the event id and
-    must be idempotent.
+    Orders never imports payments: the project's settings name the tasks by dotted path, imported here; each takes
+    the event id and must be idempotent.
     """
-    from celery import current_app
-
-    for task_name in settings.ORDER_EVENT_SUBSCRIBERS:
-        transaction.on_commit(lambda name=task_name: current_app.tasks[name].delay(event.pk))
+    for path in settings.ORDER_EVENT_SUBSCRIBERS:
+        outbox.enqueue(import_string(path), args=[event.pk], key=f"order-event:{event.pk}:{path}")
 
 
 def order_mark_paid(*, actor: User | None, order_id: int, payment_reference: str) -> Order:

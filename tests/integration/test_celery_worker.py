@@ -183,3 +183,36 @@ def test_invitation_email_is_sent_by_the_worker_exactly_once(transactional_db, b
     invitation.refresh_from_db()
     assert invitation.sent_at == sent_at
     assert worker.log().count("succeeded in") >= 2
+
+
+def test_an_invitation_committed_while_the_broker_is_down_is_sent_by_the_sweeper(
+    transactional_db, broker_settings, worker, make_member
+):
+    """The outbox: the intent commits with the invitation; the sweeper hands it to the broker once it is back."""
+    from datetime import timedelta
+
+    from marketplace.core import outbox
+    from marketplace.core.models import OutboxMessage
+
+    manager = make_member(Role.MANAGER)
+    organisation_id = manager.memberships.get().organisation_id
+    celery_app.conf.update(broker_url="redis://127.0.0.1:9/0", broker_connection_timeout=1)
+    _reset_broker_pools()
+    try:
+        invitation = services.invitation_create(
+            actor=manager, organisation_id=organisation_id, email="late.clerk@example.org", role=Role.CLERK
+        )
+    finally:
+        celery_app.conf.update(broker_url=BROKER_URL)
+        _reset_broker_pools()
+    message = OutboxMessage.objects.get(key=f"invitation-email:{invitation.pk}")
+    assert message.sent_at is None and message.last_error, "the broker was down: the intent must wait"
+    assert Invitation.objects.get(pk=invitation.pk).sent_at is None
+
+    OutboxMessage.objects.filter(pk=message.pk).update(created_at=message.created_at - timedelta(minutes=1))
+    assert outbox.sweep() == 1
+    worker.wait_for(
+        lambda: Invitation.objects.filter(pk=invitation.pk).values_list("sent_at", flat=True).first(),
+        "the worker to send the swept invitation",
+    )
+    assert outbox.sweep() == 0

@@ -18,7 +18,7 @@ def remember_order_event(event_id: int) -> None:
 
 @pytest.fixture
 def subscribed(settings):
-    settings.ORDER_EVENT_SUBSCRIBERS = ["tests.orders.remember_order_event"]
+    settings.ORDER_EVENT_SUBSCRIBERS = ["tests.orders.test_event_subscribers.remember_order_event"]
     RECEIVED.clear()
     yield RECEIVED
     RECEIVED.clear()

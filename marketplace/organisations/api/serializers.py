@@ -419,6 +419,7 @@ class PlotSerializer(serializers.ModelSerializer):
             "area_hectares",
             "country",
             "geometry",
+            "established_on",
             "created_at",
             "updated_at",
         ]
@@ -430,6 +431,18 @@ class PlotUpdateSerializer(serializers.Serializer):
     area_hectares = serializers.DecimalField(max_digits=10, decimal_places=4, min_value=0, rounding=ROUND_HALF_EVEN)
     country = CountryField()
     geometry = GeometryField(allow_null=True)
+    established_on = serializers.DateField(
+        required=False,
+        allow_null=True,
+        help_text="When the plot was established or last cleared (EUDR cut-off evidence: 31 December 2020).",
+    )
+
+    def validate_established_on(self, value):
+        if value is not None and value > timezone.localdate():
+            raise serializers.ValidationError(
+                "This day is in the future; give the day the land was planted or cleared."
+            )
+        return value
 
     def validate_area_hectares(self, value):
         if value <= 0:
