@@ -15,6 +15,7 @@ from catalogue.models import Certification, InputProduct, Listing, Lot, PriceUni
 from catalogue.selectors import LISTING_ORDERINGS
 from marketplace.core.errors import DomainError
 from marketplace.core.quantities import to_base_units
+from marketplace.core.templatetags.formats import day
 from marketplace.core.widgets import IsoDateInput
 
 # Service field names -> form field names, so that a service's message lands next to the right input.
@@ -251,6 +252,10 @@ class ListingForm(forms.Form):
         label=_("Certifications"), coerce=int, required=False, widget=forms.CheckboxSelectMultiple
     )
     photo = forms.FileField(label=_("Photo"), required=False, help_text=_("JPEG, PNG or WebP, at most 5 MB."))
+    eudr_acknowledged = forms.BooleanField(
+        label=_("List it although it is not EUDR-ready (buyers in the EU cannot import it until it is)"),
+        required=False, widget=forms.HiddenInput,
+    )  # fmt: skip
 
     def __init__(self, *args, lots, warehouses, certifications, currency: str, **kwargs):
         super().__init__(*args, **kwargs)
@@ -263,8 +268,7 @@ class ListingForm(forms.Form):
         self.fields["pickup_location"].choices = _choices(((w.pk, w.name) for w in warehouses), blank=_("—"))
         self.fields["delivery_country"].choices = [("", _("—")), *countries]
         self.fields["certifications"].choices = [
-            (c.pk, f"{c.get_scheme_display()} {c.certificate_number} ({c.valid_until:%d/%m/%Y})")
-            for c in certifications
+            (c.pk, f"{c.get_scheme_display()} {c.certificate_number} ({day(c.valid_until)})") for c in certifications
         ]
 
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import segno
+from django import forms as django_forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -495,6 +496,15 @@ def lot_transition(request: HttpRequest, lot_id: int) -> HttpResponse:
 # --- A cooperative's listings ---------------------------------------------------------------
 
 
+def _eudr_gap(request: HttpRequest, lots: list, chosen) -> Any | None:
+    """The due-diligence package of the chosen lot when its commodity falls under the EUDR and it is not ready."""
+    lot = next((lot for lot in lots if str(lot.pk) == str(chosen)), None)
+    if lot is None or not lot.commodity.eudr_relevant:
+        return None
+    package = _read(selectors.lot_due_diligence, viewer=request.user, lot_id=lot.pk)
+    return None if package.ready else package
+
+
 @login_required
 def listing_new(request: HttpRequest) -> HttpResponse:
     organisation = _acting(request, Capability.DECIDE, COOP)
@@ -507,6 +517,18 @@ def listing_new(request: HttpRequest) -> HttpResponse:
         request.POST or None, request.FILES or None, lots=lots, warehouses=warehouses, certifications=certifications,
         currency=organisation.currency, initial={"lot": request.GET.get("lot")},
     )  # fmt: skip
+    chosen = request.POST.get("lot") or request.GET.get("lot")
+    eudr_gap = _eudr_gap(request, lots, chosen)
+    if eudr_gap is not None:
+        form.fields["eudr_acknowledged"].widget = django_forms.CheckboxInput()
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and eudr_gap is not None
+        and not form.cleaned_data["eudr_acknowledged"]
+    ):
+        form.add_error("eudr_acknowledged", _("This lot is not EUDR-ready: fix what is listed above, or tick the box "
+                                              "to list it anyway."))  # fmt: skip
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -526,7 +548,7 @@ def listing_new(request: HttpRequest) -> HttpResponse:
             if listing is not None:
                 messages.success(request, _("The listing “%(title)s” is published.") % {"title": listing.title})
                 return redirect("catalogue-listing-detail", listing_id=listing.pk)
-    context = {"organisation": organisation, "form": form, "has_lots": bool(lots)}
+    context = {"organisation": organisation, "form": form, "has_lots": bool(lots), "eudr": eudr_gap}
     return render(request, "catalogue/listing_form.html", context, status=_status(request, form))
 
 

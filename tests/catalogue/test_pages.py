@@ -245,6 +245,7 @@ def test_create_a_listing_on_the_page(login, manager, make_lot, warehouse, fairt
         "available_from": TODAY.isoformat(),
         "valid_until": (TODAY + datetime.timedelta(days=30)).isoformat(),
         "certifications": [fairtrade.pk],
+        "eudr_acknowledged": "on",  # the lot's plots have no geometry: not EUDR-ready
         "photo": SimpleUploadedFile("lot.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 32, content_type="image/png"),
     }
     response = client.post("/catalogue/my-listings/new/", form)
@@ -276,6 +277,7 @@ def test_listing_form_refuses_bad_input(login, manager, make_lot, warehouse, cha
         "pickup_location": warehouse.pk,
         "available_from": TODAY.isoformat(),
         "valid_until": (TODAY + datetime.timedelta(days=30)).isoformat(),
+        "eudr_acknowledged": "on",  # the lot's plots have no geometry: not EUDR-ready
         **changes,
     }
     response = login(manager).post("/catalogue/my-listings/new/", form)
