@@ -6,6 +6,7 @@ import datetime
 import pytest
 from django.conf import settings
 from django.test import Client
+from playwright.sync_api import expect
 
 from catalogue.models import Delivery, Listing
 from tests.catalogue.conftest import LOGIN_BACKEND, ensure_reference_data
