@@ -29,7 +29,7 @@ seed: migrate
 # When the development server stops (Ctrl-C), the embedded PostgreSQL stops too (nothing to stop with DATABASE_URL).
 demo: seed
 	@echo "CoopMarket is at $(SITE_BASE_URL) (API docs: /api/docs/, admin: /admin/)"
-	trap '$(PY) -m marketplace.embedded_postgres stop' EXIT; \
+	trap '$(PY) -m marketplace.embedded_postgres stop' EXIT; trap 'exit 130' INT TERM; \
 	DEBUG=$${DEBUG:-true} $(PY) manage.py runserver $(HOST):$(PORT)
 
 run: install
