@@ -18,7 +18,7 @@ from playwright.sync_api import Page, expect
 from marketplace.organisations.models import MemberFarmer
 from orders.models import Order
 from tests.factories import PASSWORD
-from tests.orders.factories import TONNE, make_world, place
+from tests.orders.factories import TONNE, make_lot, make_world, place
 from tests.payouts.factories import released_order
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser"), pytest.mark.django_db(transaction=True)]
@@ -218,14 +218,16 @@ def test_the_manager_lists_a_lot_accepts_an_order_and_pays_members_in_cash(phone
     world = make_world(lot_grams=10 * TONNE)
     released_order(world)
     order = place(world, 1 * TONNE)
+    new_lot = make_lot(world.seller, grams=3 * TONNE, grade=world.grade_1, warehouse=world.warehouse,
+                       collection_point=world.extra["collection_point"])  # fmt: skip
     MemberFarmer.objects.filter(organisation=world.seller.organisation).update(phone="")
     manager = phone(world.seller.manager, language)
     page = manager.page
 
     manager.menu("Lots")
-    page.locator("table a").first.click()
+    page.get_by_role("link", name=new_lot.code).first.click()
     manager.check()
-    manager.click("link", "Offer more of this lot")
+    manager.click("link", "Offer this lot")
     page.get_by_label(manager.t("Title")).fill("Cocoa, second listing")
     page.get_by_label(manager.t("Price (%(currency)s)", currency="XOF")).fill("1500")
     page.get_by_label(manager.t("Quantity offered (kg)")).fill("500")
