@@ -16,13 +16,20 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
+JOURNEYS = "tests/browser/test_journeys.py"
+ENGLISH = [
+    "test_the_buyer_goes_from_search_to_confirmed_receipt",
+    "test_the_clerk_registers_edits_a_member_records_a_delivery_and_opens_a_lot",
+    "test_the_manager_lists_a_lot_accepts_an_order_and_pays_members_in_cash",
+    "test_the_supplier_finds_its_offers_group_orders_and_money",
+]
 
 
 def main() -> int:
     extra = sys.argv[sys.argv.index("--") + 1 :] if "--" in sys.argv else []
     env = {**os.environ, "COOPMARKET_SCREENSHOTS": str(HERE)}
-    command = [sys.executable, "-m", "pytest", "-n", "0", "-q", "-p", "no:randomly",
-               "tests/browser/test_journeys.py", "-k", "not fr", *extra]  # fmt: skip
+    journeys = [f"{JOURNEYS}::{name}[en]" for name in ENGLISH]
+    command = [sys.executable, "-m", "pytest", "-n", "0", "-q", "-p", "no:randomly", *journeys, *extra]
     result = subprocess.run(command, cwd=ROOT, env=env, check=False)  # noqa: S603 (our own test run)
     for shot in sorted(HERE.glob("*-phone.png")) + sorted(HERE.glob("*-laptop.png")):
         print(shot.relative_to(ROOT))
