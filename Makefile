@@ -4,8 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed-stamp
+# `make demo HOST=0.0.0.0 PORT=8080`: links, QR codes, e-mails and SMS point at the address served.
+HOST ?= 127.0.0.1
+PORT ?= 8000
+SITE_BASE_URL ?= http://$(if $(filter 0.0.0.0,$(HOST)),127.0.0.1,$(HOST)):$(PORT)
+export SITE_BASE_URL
 
-.PHONY: install demo run migrate seed test test-fast lint fmt messages schema clean
+.PHONY: install demo run stop migrate seed test test-fast lint fmt messages schema clean
 
 install: $(STAMP)
 
@@ -21,12 +26,18 @@ migrate: install
 seed: migrate
 	DEBUG=$${DEBUG:-true} $(PY) manage.py seed_demo
 
+# When the development server stops (Ctrl-C), the embedded PostgreSQL stops too (nothing to stop with DATABASE_URL).
 demo: seed
-	@echo "CoopMarket is at http://127.0.0.1:8000 (API docs: /api/docs/, admin: /admin/)"
-	DEBUG=$${DEBUG:-true} $(PY) manage.py runserver 127.0.0.1:8000
+	@echo "CoopMarket is at $(SITE_BASE_URL) (API docs: /api/docs/, admin: /admin/)"
+	trap '$(PY) -m marketplace.embedded_postgres stop' EXIT; trap 'exit 130' INT TERM; \
+	DEBUG=$${DEBUG:-true} $(PY) manage.py runserver $(HOST):$(PORT)
 
 run: install
-	DEBUG=$${DEBUG:-true} $(PY) manage.py runserver 127.0.0.1:8000
+	DEBUG=$${DEBUG:-true} $(PY) manage.py runserver $(HOST):$(PORT)
+
+# Stop the embedded PostgreSQL if it was left running (after `make seed`, `make test` or `make run`).
+stop:
+	$(PY) -m marketplace.embedded_postgres stop
 
 test: install
 	$(BIN)/pytest -n $${PYTEST_WORKERS:-auto} --dist loadgroup $(PYTEST_ARGS)

@@ -17,6 +17,8 @@ from marketplace.core.bounds import MAX_GRAMS, MAX_UNIT_PRICE, column
 from marketplace.core.errors import DomainError
 from marketplace.core.forms import BoundedIntegerField, IdField
 from marketplace.core.quantities import to_base_units
+from marketplace.core.templatetags.formats import day
+from marketplace.core.widgets import IsoDateInput
 
 # Service field names -> form field names, so that a service's message lands next to the right input.
 FIELD_NAMES = {
@@ -97,6 +99,11 @@ class DeliveryStartForm(forms.Form):
         self.fields["commodity"].choices = _choices((c.pk, c.name) for c in commodities)
 
 
+class CollectionPointForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100, help_text=_("As the members call it, e.g. Gagnoa market."))
+    region = forms.CharField(label=_("Village or region (optional)"), max_length=100, required=False)
+
+
 class DeliveryForm(forms.Form):
     """Step 2: weights, grade and moisture for the member found in step 1."""
 
@@ -126,7 +133,7 @@ class DeliveryForm(forms.Form):
         label=_("Downgrade to"), coerce=int, required=False, empty_value=None,
         help_text=_("Only when the moisture is above the grade's limit."),
     )  # fmt: skip
-    delivered_on = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    delivered_on = forms.DateField(label=_("Date"), widget=IsoDateInput())
 
     def __init__(self, *args, plots, grades, packaging, **kwargs):
         kwargs.setdefault("initial", {})
@@ -249,12 +256,16 @@ class ListingForm(forms.Form):
     )
     delivery_country = forms.ChoiceField(label=_("Country (delivered)"), required=False)
     delivery_region = forms.CharField(label=_("Region (delivered)"), required=False, max_length=100)
-    available_from = forms.DateField(label=_("Available from"), widget=forms.DateInput(attrs={"type": "date"}))
-    valid_until = forms.DateField(label=_("Valid until"), widget=forms.DateInput(attrs={"type": "date"}))
+    available_from = forms.DateField(label=_("Available from"), widget=IsoDateInput())
+    valid_until = forms.DateField(label=_("Valid until"), widget=IsoDateInput())
     certifications = forms.TypedMultipleChoiceField(
         label=_("Certifications"), coerce=int, required=False, widget=forms.CheckboxSelectMultiple
     )
     photo = forms.FileField(label=_("Photo"), required=False, help_text=_("JPEG, PNG or WebP, at most 5 MB."))
+    eudr_acknowledged = forms.BooleanField(
+        label=_("List it although it is not EUDR-ready (buyers in the EU cannot import it until it is)"),
+        required=False, widget=forms.HiddenInput,
+    )  # fmt: skip
 
     def __init__(self, *args, lots, warehouses, certifications, currency: str, **kwargs):
         super().__init__(*args, **kwargs)
@@ -267,9 +278,19 @@ class ListingForm(forms.Form):
         self.fields["pickup_location"].choices = _choices(((w.pk, w.name) for w in warehouses), blank=_("—"))
         self.fields["delivery_country"].choices = [("", _("—")), *countries]
         self.fields["certifications"].choices = [
-            (c.pk, f"{c.get_scheme_display()} {c.certificate_number} ({c.valid_until:%d/%m/%Y})")
-            for c in certifications
+            (c.pk, f"{c.get_scheme_display()} {c.certificate_number} ({day(c.valid_until)})") for c in certifications
         ]
+
+
+# Each sort option once, in words (one label per key of LISTING_ORDERINGS).
+LISTING_ORDERING_LABELS = {
+    "newest": _("Newest first"),
+    "price": _("Price, lowest first"),
+    "-price": _("Price, highest first"),
+    "quantity": _("Largest quantity first"),
+    "available_from": _("Available soonest"),
+    "distance": _("Nearest first"),
+}
 
 
 class ListingFilterForm(forms.Form):
@@ -294,10 +315,10 @@ class ListingFilterForm(forms.Form):
         label=_("Certification"), required=False, choices=[("", _("Any")), *Certification.Scheme.choices]
     )
     available_on = forms.DateField(label=_("Available on"), required=False,
-                                   widget=forms.DateInput(attrs={"type": "date"}))  # fmt: skip
+                                   widget=IsoDateInput())  # fmt: skip
     ordering = forms.ChoiceField(
         label=_("Sort by"), required=False,
-        choices=[("", _("Best match")), *((key, key.replace("_", " ").lstrip("-")) for key in LISTING_ORDERINGS)],
+        choices=[("", _("Best match")), *((key, LISTING_ORDERING_LABELS[key]) for key in LISTING_ORDERINGS)],
     )  # fmt: skip
 
     def __init__(self, *args, commodities, **kwargs):
@@ -372,8 +393,8 @@ class OfferForm(forms.Form):
                                       label=_("Stock (packs)"))  # fmt: skip
     lead_time_days = BoundedIntegerField(column=column(SupplierOffer, "lead_time_days"), domain="days",
                                          label=_("Lead time (days)"), max_value=365)  # fmt: skip
-    valid_from = forms.DateField(label=_("Valid from"), widget=forms.DateInput(attrs={"type": "date"}))
-    valid_until = forms.DateField(label=_("Valid until"), widget=forms.DateInput(attrs={"type": "date"}))
+    valid_from = forms.DateField(label=_("Valid from"), widget=IsoDateInput())
+    valid_until = forms.DateField(label=_("Valid until"), widget=IsoDateInput())
     country = forms.ChoiceField(label=_("Delivers in"))
     regions = forms.CharField(
         label=_("Regions"), required=False, max_length=500,

@@ -9,6 +9,7 @@ urlpatterns = [
     path("offers/<id:offer_id>/", views.offer_detail, name="catalogue-offer-detail"),
     path("deliveries/", views.delivery_list, name="catalogue-deliveries"),
     path("deliveries/new/", views.delivery_new, name="catalogue-delivery-new"),
+    path("collection-points/new/", views.collection_point_new, name="catalogue-collection-point-new"),
     path("deliveries/<id:delivery_id>/", views.delivery_detail, name="catalogue-delivery-detail"),
     path("deliveries/<id:delivery_id>/reverse/", views.delivery_reverse, name="catalogue-delivery-reverse"),
     path("lots/", views.lot_list, name="catalogue-lots"),

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import segno
+from django import forms as django_forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -181,7 +182,9 @@ def delivery_new(request: HttpRequest) -> HttpResponse:
     data = request.POST if request.method == "POST" else request.GET
     start = forms.DeliveryStartForm(
         data if "member_number" in data else None, points=points, commodities=commodities,
-        initial={"collection_point": request.session.get("catalogue_collection_point")},
+        initial={"collection_point": request.session.get("catalogue_collection_point",
+                                                         points[0].pk if len(points) == 1 else None),
+                 "commodity": _usual_commodity(request, organisation, commodities)},
     )  # fmt: skip
     if not start.is_bound or not start.is_valid():
         context = {"start": start, "organisation": organisation, "points": points}
@@ -196,6 +199,7 @@ def delivery_new(request: HttpRequest) -> HttpResponse:
         context = {"start": start, "organisation": organisation, "points": points}
         return render(request, "catalogue/delivery_new.html", context, status=400)
     request.session["catalogue_collection_point"] = start.cleaned_data["collection_point"]
+    request.session["catalogue_commodity"] = start.cleaned_data["commodity"]
     commodity = next(c for c in commodities if c.pk == start.cleaned_data["commodity"])
     form_kwargs = {
         "plots": selectors.farmer_plots(viewer=request.user, farmer_id=farmer.pk),
@@ -220,6 +224,38 @@ def delivery_new(request: HttpRequest) -> HttpResponse:
         )  # fmt: skip
     context = {"start": start, "form": form, "farmer": farmer, "commodity": commodity, "organisation": organisation}
     return render(request, "catalogue/delivery_new.html", context, status=_status(request, form))
+
+
+def _only(items: list) -> int | None:
+    return items[0].pk if len(items) == 1 else None
+
+
+def _usual_commodity(request: HttpRequest, organisation: Organisation, commodities: list) -> int | None:
+    """The commodity the clerk used last, else the one of the cooperative's latest delivery, else the only one."""
+    known = {c.pk for c in commodities}
+    last = request.session.get("catalogue_commodity")
+    if last in known:
+        return last
+    latest = selectors.delivery_list(viewer=request.user, organisation_id=organisation.pk).first()
+    if latest is not None and latest.commodity_id in known:
+        return latest.commodity_id
+    return _only(commodities)
+
+
+@login_required
+def collection_point_new(request: HttpRequest) -> HttpResponse:
+    """A clerk adds a collection point from the delivery form; back to the form with it chosen."""
+    organisation = _acting(request, Capability.RECORD, COOP)
+    form = forms.CollectionPointForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        point = _write(form, services.collection_point_create, actor=request.user, organisation_id=organisation.pk,
+                       **form.cleaned_data)  # fmt: skip
+        if point is not None:
+            request.session["catalogue_collection_point"] = point.pk
+            messages.success(request, _("Collection point %(name)s added.") % {"name": point.name})
+            return redirect("catalogue-delivery-new")
+    context = {"form": form, "organisation": organisation}
+    return render(request, "catalogue/collection_point_form.html", context, status=_status(request, form))
 
 
 @login_required
@@ -484,6 +520,15 @@ def lot_transition(request: HttpRequest, lot_id: int) -> HttpResponse:
 # --- A cooperative's listings ---------------------------------------------------------------
 
 
+def _eudr_gap(request: HttpRequest, lots: list, chosen) -> Any | None:
+    """The due-diligence package of the chosen lot when its commodity falls under the EUDR and it is not ready."""
+    lot = next((lot for lot in lots if str(lot.pk) == str(chosen)), None)
+    if lot is None or not lot.commodity.eudr_relevant:
+        return None
+    package = _read(selectors.lot_due_diligence, viewer=request.user, lot_id=lot.pk)
+    return None if package.ready else package
+
+
 @login_required
 def listing_new(request: HttpRequest) -> HttpResponse:
     organisation = _acting(request, Capability.DECIDE, COOP)
@@ -496,6 +541,18 @@ def listing_new(request: HttpRequest) -> HttpResponse:
         request.POST or None, request.FILES or None, lots=lots, warehouses=warehouses, certifications=certifications,
         currency=organisation.currency, initial={"lot": request.GET.get("lot")},
     )  # fmt: skip
+    chosen = request.POST.get("lot") or request.GET.get("lot")
+    eudr_gap = _eudr_gap(request, lots, chosen)
+    if eudr_gap is not None:
+        form.fields["eudr_acknowledged"].widget = django_forms.CheckboxInput()
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and eudr_gap is not None
+        and not form.cleaned_data["eudr_acknowledged"]
+    ):
+        form.add_error("eudr_acknowledged", _("This lot is not EUDR-ready: fix what is listed above, or tick the box "
+                                              "to list it anyway."))  # fmt: skip
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -515,7 +572,7 @@ def listing_new(request: HttpRequest) -> HttpResponse:
             if listing is not None:
                 messages.success(request, _("The listing “%(title)s” is published.") % {"title": listing.title})
                 return redirect("catalogue-listing-detail", listing_id=listing.pk)
-    context = {"organisation": organisation, "form": form, "has_lots": bool(lots)}
+    context = {"organisation": organisation, "form": form, "has_lots": bool(lots), "eudr": eudr_gap}
     return render(request, "catalogue/listing_form.html", context, status=_status(request, form))
 
 

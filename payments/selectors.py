@@ -340,3 +340,40 @@ def ledger_overview(*, viewer, limit: int = 50, page: int | str | None = 1, per_
         "checked_at": last_check.checked_at if last_check else None,
         "last_check": last_check,
     }
+
+
+def organisation_purchases_money(*, viewer, organisation_id, limit: int = 50) -> dict:
+    """A buyer's side of the money: what it paid, what escrow still holds for its orders, and refunds, per currency."""
+    from marketplace.organisations.roles import Capability
+    from marketplace.organisations.selectors import organisation_for
+    from orders.models import Order
+    from payments.models import Payment, Refund
+
+    organisation = organisation_for(viewer=viewer, organisation_id=organisation_id, capability=Capability.VIEW)
+    bought = Order.objects.filter(buyer=organisation).values("pk")
+    totals: dict[str, dict[str, int]] = {}
+
+    def add(currency: str, key: str, amount: int) -> None:
+        totals.setdefault(currency, {"paid": 0, "held": 0, "refunded": 0})[key] += amount
+
+    for row in (
+        Payment.objects.filter(order_id__in=bought, status=Payment.Status.SUCCEEDED)
+        .values("currency")
+        .annotate(total=Sum("amount"))
+    ):
+        add(row["currency"], "paid", row["total"])
+    for currency, balance in Account.objects.filter(kind=Account.Kind.ORDER_ESCROW, order_id__in=bought).values_list(
+        "currency", "balance"
+    ):
+        add(currency, "held", balance)
+    refunds = Refund.objects.filter(order_id__in=bought).exclude(status=Refund.Status.FAILED)
+    for row in refunds.values("currency").annotate(total=Sum("amount")):
+        add(row["currency"], "refunded", row["total"])
+    payments = Payment.objects.filter(order_id__in=bought).select_related("order").order_by("-created_at", "-pk")
+    escrow = dict(
+        Account.objects.filter(kind=Account.Kind.ORDER_ESCROW, order_id__in=bought).values_list("order_id", "balance")
+    )
+    return {
+        "purchase_totals": dict(sorted(totals.items())),
+        "payments_made": [(payment, escrow.get(payment.order_id, 0)) for payment in payments[:limit]],
+    }

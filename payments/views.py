@@ -118,6 +118,7 @@ def money(request: HttpRequest) -> HttpResponse:
 def organisation_money(request: HttpRequest, organisation_id: int) -> HttpResponse:
     try:
         context = selectors.organisation_money(viewer=request.user, organisation_id=organisation_id)
+        context |= selectors.organisation_purchases_money(viewer=request.user, organisation_id=organisation_id)
     except NotFound:
         raise Http404(_("No such organisation.")) from None
     except PermissionDenied as error:

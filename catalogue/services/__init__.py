@@ -34,6 +34,7 @@ from catalogue.services.offers import (
 )
 from catalogue.services.reference import (
     certification_create,
+    collection_point_create,
     location_create,
     location_update,
     organisation_code_set,
@@ -48,6 +49,7 @@ __all__ = [
     "TierInput",
     "certification_create",
     "check_tiers",
+    "collection_point_create",
     "delivery_receipt_sms_send",
     "delivery_record",
     "delivery_reverse",

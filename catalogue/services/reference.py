@@ -47,6 +47,28 @@ def location_create(*, actor: User, organisation_id: int, code: str, name: str, 
 
 
 @transaction.atomic
+def collection_point_create(*, actor: User, organisation_id: int, name: str, region: str = "") -> Location:
+    """A collection point added at the delivery form (clerks too): its code comes from its name."""
+    from django.utils.text import slugify
+
+    organisation = acting_organisation(actor, organisation_id, Capability.RECORD)
+    name = (name or "").strip()
+    if not name:
+        fail({"name": "Give the collection point a name."})
+    base = slugify(name)[:34] or "point"
+    taken = set(
+        Location.objects.filter(organisation=organisation, code__startswith=base).values_list("code", flat=True)
+    )
+    code = base if base not in taken else next(f"{base}-{n}" for n in range(2, 10_000) if f"{base}-{n}" not in taken)
+    location = Location(organisation=organisation, code=code, name=name, region=region.strip(),
+                        country=organisation.country, is_collection_point=True)  # fmt: skip
+    full_clean(location, exclude=["organisation"])
+    location.save()
+    audit_record(actor=actor, action="location.created", subject=location, organisation_id=organisation.pk)
+    return location
+
+
+@transaction.atomic
 def location_update(*, actor: User, location_id: int, **fields) -> Location:
     location = Location.objects.select_for_update().filter(pk=location_id).first()
     if location is None:

@@ -1,55 +1,40 @@
-"""Capture the README screenshots from a running demo (`make demo` in another terminal).
+"""Regenerate the README screenshots from the browser journeys (tests/browser/test_journeys.py).
 
-    .venv/bin/python docs/screenshots/capture.py [--base-url http://127.0.0.1:8000]
+    .venv/bin/python docs/screenshots/capture.py
 
-Uses Debian's Chromium ($CHROMIUM_PATH, default /usr/bin/chromium) through Playwright; downloads nothing.
+Runs the English journeys with COOPMARKET_SCREENSHOTS set, so each journey saves its main pages twice: on a
+360 px phone (`<page>-phone.png`) and on a 1280 px laptop (`<page>-laptop.png`), into docs/screenshots/. The
+journeys build their own data in the test database, so no demo server is needed; they drive Debian's Chromium
+($CHROMIUM_PATH, default /usr/bin/chromium) through Playwright and download nothing. Pass pytest options after
+`--`, e.g. `capture.py -- -k buyer`.
 """
 
-import argparse
 import os
+import subprocess
+import sys
 from pathlib import Path
 
-from playwright.sync_api import sync_playwright
-
 HERE = Path(__file__).resolve().parent
-PASSWORD = "harvest-2026"  # noqa: S105 (the published demo password)
-# (file name, account, path, viewport width)
-SHOTS = [
-    ("dashboard.png", "manager@cocoa-nawa.demo", "/", 412),
-    ("members.png", "manager@cocoa-nawa.demo", "/members/", 412),
-    ("delivery.png", "clerk@cocoa-nawa.demo", "/catalogue/deliveries/new/", 412),
-    ("lots.png", "manager@cocoa-nawa.demo", "/catalogue/lots/", 1100),
-    ("catalogue.png", "manager@amstel-origins.demo", "/catalogue/", 1100),
-    ("orders.png", "manager@amstel-origins.demo", "/orders/", 1100),
-    ("payouts.png", "manager@cocoa-nawa.demo", "/payouts/", 1100),
+ROOT = HERE.parents[1]
+JOURNEYS = "tests/browser/test_journeys.py"
+ENGLISH = [
+    "test_the_buyer_goes_from_search_to_confirmed_receipt",
+    "test_the_clerk_registers_edits_a_member_records_a_delivery_and_opens_a_lot",
+    "test_the_manager_lists_a_lot_accepts_an_order_and_pays_members_in_cash",
+    "test_the_supplier_finds_its_offers_group_orders_and_money",
 ]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--base-url", default="http://127.0.0.1:8000")
-    args = parser.parse_args()
-    executable = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=executable,
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
-        )
-        for name, email, path, width in SHOTS:
-            context = browser.new_context(base_url=args.base_url, viewport={"width": width, "height": 900})
-            page = context.new_page()
-            page.goto("/accounts/login/")
-            page.fill("input[name=username]", email)
-            page.fill("input[name=password]", PASSWORD)
-            page.click("button[type=submit]")
-            page.wait_for_load_state("networkidle")
-            page.goto(path)
-            page.screenshot(path=str(HERE / name), full_page=False)
-            print(f"{name}: {email} {path}")
-            context.close()
-        browser.close()
+def main() -> int:
+    extra = sys.argv[sys.argv.index("--") + 1 :] if "--" in sys.argv else []
+    env = {**os.environ, "COOPMARKET_SCREENSHOTS": str(HERE)}
+    journeys = [f"{JOURNEYS}::{name}[en]" for name in ENGLISH]
+    command = [sys.executable, "-m", "pytest", "-n", "0", "-q", "-p", "no:randomly", *journeys, *extra]
+    result = subprocess.run(command, cwd=ROOT, env=env, check=False)  # noqa: S603 (our own test run)
+    for shot in sorted(HERE.glob("*-phone.png")) + sorted(HERE.glob("*-laptop.png")):
+        print(shot.relative_to(ROOT))
+    return result.returncode
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,6 +1,7 @@
 """Forms for the pages: they parse and check input; the services decide and write."""
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -10,6 +11,7 @@ from phonenumber_field.formfields import PhoneNumberField
 from marketplace.core.bounds import column
 from marketplace.core.errors import DomainError
 from marketplace.core.forms import BoundedIntegerField, IdField
+from marketplace.core.widgets import IsoDateInput
 from marketplace.organisations.models import MemberFarmer, Organisation
 from marketplace.organisations.roles import Role
 
@@ -99,7 +101,7 @@ class MemberFarmerForm(PageForm):
         label=_("Joined on"),
         required=False,
         help_text=_("Leave empty for today."),
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=IsoDateInput(),
     )
 
     def __init__(self, *args, organisation: Organisation, **kwargs):
@@ -114,6 +116,26 @@ class MemberFarmerForm(PageForm):
         if not data.get("joined_on"):
             data.pop("joined_on", None)
         data["phone"] = data.get("phone") or ""
+        return data
+
+
+class MemberEditForm(MemberFarmerForm):
+    """Change a member's details after registration; the language shows once the register records one."""
+
+    def __init__(self, *args, organisation: Organisation, **kwargs):
+        super().__init__(*args, organisation=organisation, **kwargs)
+        del self.fields["joined_on"]
+        names = {field.name for field in MemberFarmer._meta.get_fields()}
+        if "language" in names:
+            model_field = MemberFarmer._meta.get_field("language")
+            self.fields["language"] = forms.ChoiceField(
+                label=_("Language for SMS"), required=False,
+                choices=[("", _("The cooperative's language")), *(model_field.choices or settings.LANGUAGES)],
+            )  # fmt: skip
+
+    def service_fields(self) -> dict:
+        data = super().service_fields()
+        data.pop("joined_on", None)
         return data
 
 

@@ -28,6 +28,7 @@ from marketplace.organisations import selectors, services
 from marketplace.organisations.forms import (
     InvitationAcceptForm,
     InvitationForm,
+    MemberEditForm,
     MemberFarmerForm,
     MemberSearchForm,
     MembershipRoleForm,
@@ -222,6 +223,50 @@ def member_add(request: HttpRequest) -> HttpResponse:
         {"form": form, "organisation": organisation},
         status=_form_status(request, form),
     )
+
+
+@login_required
+def member_edit(request: HttpRequest, farmer_id: int) -> HttpResponse:
+    farmer = _farmer_for(request, farmer_id)
+    organisation = _organisation_in(request, farmer.organisation_id, Capability.RECORD)
+    initial = {name: getattr(farmer, name, "") for name in ("member_number", "name", "phone", "gender", "birth_year",
+                                                            "village", "language")}  # fmt: skip
+    form = MemberEditForm(request.POST or None, organisation=organisation, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        changed = {name: value for name, value in form.service_fields().items() if name in form.changed_data}
+        updated = _call(form, services.member_farmer_update, actor=request.user, farmer_id=farmer.pk, **changed)
+        if updated is not None:
+            messages.success(request, _("%(name)s was updated.") % {"name": updated.name})
+            return redirect("member-detail", farmer_id=farmer.pk)
+    context = {"form": form, "farmer": farmer}
+    return render(request, "organisations/member_edit.html", context, status=_form_status(request, form))
+
+
+@login_required
+def plot_edit(request: HttpRequest, farmer_id: int, plot_id: int) -> HttpResponse:
+    farmer = _farmer_for(request, farmer_id)
+    _organisation_in(request, farmer.organisation_id, Capability.RECORD)
+    plot = selectors.plot_list(viewer=request.user, farmer_id=farmer.pk).filter(pk=plot_id).first()
+    if plot is None:
+        raise Http404(_("No such plot."))
+    initial = {"name": plot.name, "area_hectares": plot.area_hectares, "country": plot.country.code,
+               "geometry": plot.geometry}  # fmt: skip
+    form = PlotForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        changed = {name: value for name, value in form.service_fields().items() if name in form.changed_data}
+        updated = _call(form, services.plot_update, actor=request.user, plot_id=plot.pk, **changed)
+        if updated is not None:
+            messages.success(request, _("Plot %(name)s was updated.") % {"name": updated.name})
+            return redirect("member-detail", farmer_id=farmer.pk)
+    context = {"form": form, "farmer": farmer, "plot": plot}
+    return render(request, "organisations/plot_form.html", context, status=_form_status(request, form))
+
+
+def _organisation_in(request: HttpRequest, organisation_id: int, capability: Capability) -> Organisation:
+    try:
+        return selectors.organisation_for(viewer=request.user, organisation_id=organisation_id, capability=capability)
+    except DomainError as error:
+        raise _http_error(error) from None
 
 
 @login_required

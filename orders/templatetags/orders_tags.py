@@ -2,18 +2,14 @@
 
 from django import template
 
-from marketplace.core.money import Money
+from marketplace.core.templatetags.formats import money
 from orders.services.pricing import describe_price, describe_quantity
 
 register = template.Library()
 
 
-@register.filter
-def money(amount, currency: str) -> str:
-    """`{{ order.total_amount|money:order.currency }}` -> "3,000,000 XOF"."""
-    if amount is None or amount == "":
-        return "—"
-    return str(Money(int(amount), currency))
+# One money format everywhere: `{% load formats %}` (marketplace/core/templatetags/formats.py); kept as an alias.
+register.filter("money", money)
 
 
 @register.filter

@@ -224,3 +224,21 @@ class PayoutSms(models.Model):
 
     def __str__(self) -> str:
         return f"{self.line_id}: {self.outcome}"
+
+
+class CashHandover(models.Model):
+    """A member without a phone was paid in cash: who handed the money over, when, after confirming on the page.
+    Written once per payout line (`payments.payouts.services.cash.cash_handover_record`)."""
+
+    line = models.OneToOneField(PayoutLine, on_delete=models.PROTECT, related_name="cash_handover")
+    handed_over_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    handed_over_at = models.DateTimeField(_("handed over at"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-handed_over_at", "-id"]
+        verbose_name = _("cash handover")
+        verbose_name_plural = _("cash handovers")
+
+    def __str__(self) -> str:
+        return f"cash {self.line_id} by {self.handed_over_by_id}"

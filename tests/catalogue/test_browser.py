@@ -6,6 +6,7 @@ import datetime
 import pytest
 from django.conf import settings
 from django.test import Client
+from playwright.sync_api import expect
 
 from catalogue.models import Delivery, Listing
 from tests.catalogue.conftest import LOGIN_BACKEND, ensure_reference_data
@@ -98,6 +99,9 @@ def test_a_manager_publishes_a_listing(browser, live_server, manager, make_lot, 
     page.get_by_label("Valid until").fill((datetime.date.today() + datetime.timedelta(days=30)).isoformat())
     page.get_by_label(f"Fairtrade {fairtrade.certificate_number}", exact=False).check()
     page.get_by_label("Photo").set_input_files(str(photo))
+    # The lot's plots have no geometry: the form warns, and the manager lists it anyway.
+    expect(page.locator("#eudr-warning")).to_contain_text("no boundary or centre point recorded")
+    page.get_by_label("List it although it is not EUDR-ready", exact=False).check()
     page.get_by_role("button", name="Publish the listing").click()
     page.wait_for_url("**/catalogue/listings/*/")
     listing = Listing.objects.get()

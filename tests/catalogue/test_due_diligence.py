@@ -192,8 +192,9 @@ def test_the_lot_page_says_why_a_lot_is_not_ready(login, manager, record, coop, 
     html = login(manager).get(f"/catalogue/lots/{lot.pk}/").content.decode()
     assert 'data-testid="eudr-badge">Not EUDR-ready<' in html
     plot = farmers[0].plots.get()
-    assert f"{plot.name} of member {farmers[0].member_number}" in html
-    assert "GEOMETRY_MISSING" in html
+    assert f"Plot {plot.name} of member {farmers[0].member_number}" in html
+    assert "no boundary or centre point recorded" in html and "GEOMETRY_MISSING" not in html
+    assert f'href="/members/{farmers[0].pk}/plots/{plot.pk}/edit/"' in html
 
 
 def test_the_lot_page_has_no_badge_for_maize(login, manager, record, coop, warehouse, farmers, maize, maize_grade_1):

@@ -17,6 +17,7 @@ from marketplace.organisations.middleware import SESSION_KEY
 from marketplace.organisations.roles import Role
 from tests.catalogue.factories import LocationFactory, PackagingFactory
 from tests.factories import MembershipFactory, OrganisationFactory
+from tests.formats import shown
 
 pytestmark = pytest.mark.django_db
 TODAY = datetime.date.today()
@@ -244,6 +245,7 @@ def test_create_a_listing_on_the_page(login, manager, make_lot, warehouse, fairt
         "available_from": TODAY.isoformat(),
         "valid_until": (TODAY + datetime.timedelta(days=30)).isoformat(),
         "certifications": [fairtrade.pk],
+        "eudr_acknowledged": "on",  # the lot's plots have no geometry: not EUDR-ready
         "photo": SimpleUploadedFile("lot.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 32, content_type="image/png"),
     }
     response = client.post("/catalogue/my-listings/new/", form)
@@ -275,6 +277,7 @@ def test_listing_form_refuses_bad_input(login, manager, make_lot, warehouse, cha
         "pickup_location": warehouse.pk,
         "available_from": TODAY.isoformat(),
         "valid_until": (TODAY + datetime.timedelta(days=30)).isoformat(),
+        "eudr_acknowledged": "on",  # the lot's plots have no geometry: not EUDR-ready
         **changes,
     }
     response = login(manager).post("/catalogue/my-listings/new/", form)
@@ -339,7 +342,7 @@ def test_public_offer_pages(client, offer):
     found = client.get("/catalogue/offers/", {"country": "KE", "quantity": "120"})
     assert found.status_code == 200 and "Maize H614D" in found.content.decode()
     detail = client.get(f"/catalogue/offers/{offer.pk}/", {"packs": "100"})
-    assert "100 packs at 900.00 KES each: 90,000.00 KES" in detail.content.decode()
+    assert f"100 packs at {shown(90_000, 'KES')} each: {shown(9_000_000, 'KES')}" in detail.content.decode()
     assert client.get(f"/catalogue/offers/{offer.pk}/", {"packs": "0"}).status_code == 400
 
 

@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from orders.models import Order
+from tests.formats import shown
 from tests.orders.factories import TONNE, advance, make_world, place
 from tests.payments.conftest import batch_of, onboard
 
@@ -26,10 +27,10 @@ def test_offline_payment_from_an_accepted_order_to_release(browser_as, settings)
     buyer = browser_as(world.buyer.manager)
     buyer.goto(f"/payments/orders/{order.number}/")
     expect(buyer.get_by_role("heading", level=1)).to_have_text(f"Payment of order {order.number}")
-    buyer.get_by_role("button", name="Pay 3,000,000 XOF (demo)").click()
+    buyer.get_by_role("button", name=f"Pay {shown(3_000_000)} (demo)").click()
     expect(buyer.get_by_text("Paid. The money is held in escrow")).to_be_visible()
     expect(buyer.locator(".page-head .badge")).to_have_text("Paid")
-    expect(buyer.locator("#held")).to_have_text("3,000,000 XOF")
+    expect(buyer.locator("#held")).to_have_text(f"{shown(3_000_000)}")
     assert Order.objects.get(pk=order.pk).status == "paid"
 
     advance(world, order, "completed")  # dispatch, receipt, completion by the people of the orders pages
@@ -38,11 +39,11 @@ def test_offline_payment_from_an_accepted_order_to_release(browser_as, settings)
     seller = browser_as(world.seller.manager)
     seller.goto("/payments/money/")
     row = seller.locator("tr[data-currency='XOF']")
-    expect(row.locator(".released")).to_have_text("3,000,000 XOF")
-    expect(row.locator(".fees")).to_have_text("90,000 XOF")
-    expect(row.locator(".owed")).to_have_text("2,910,000 XOF")
-    expect(row.locator(".sent")).to_have_text("0 XOF")
-    expect(row.locator(".held")).to_have_text("0 XOF")
+    expect(row.locator(".released")).to_have_text(f"{shown(3_000_000)}")
+    expect(row.locator(".fees")).to_have_text(f"{shown(90_000)}")
+    expect(row.locator(".owed")).to_have_text(f"{shown(2_910_000)}")
+    expect(row.locator(".sent")).to_have_text(f"{shown(0)}")
+    expect(row.locator(".held")).to_have_text(f"{shown(0)}")
 
     # The manager approves and executes it: the members have their net, the levy goes to the cooperative.
     batch = batch_of(order)
@@ -52,13 +53,13 @@ def test_offline_payment_from_an_accepted_order_to_release(browser_as, settings)
     seller.get_by_role("button", name="Execute the payouts").click()
     expect(seller.locator(".page-head .badge")).to_have_text("Executed")
     seller.goto("/payments/money/")
-    expect(row.locator(".owed")).to_have_text("0 XOF")
-    expect(row.locator(".sent")).to_have_text("58,200 XOF")
+    expect(row.locator(".owed")).to_have_text(f"{shown(0)}")
+    expect(row.locator(".sent")).to_have_text(f"{shown(58_200)}")
 
     buyer.goto(f"/payments/orders/{order.number}/")
-    expect(buyer.locator("#held")).to_have_text("0 XOF")
-    expect(buyer.locator("#released")).to_have_text("3,000,000 XOF")
-    expect(buyer.locator("#transfer")).to_have_text(re.compile("58,200 XOF"))
+    expect(buyer.locator("#held")).to_have_text(f"{shown(0)}")
+    expect(buyer.locator("#released")).to_have_text(f"{shown(3_000_000)}")
+    expect(buyer.locator("#transfer")).to_have_text(re.compile(f"{shown(58_200)}"))
 
     operator = browser_as(world.operator.manager)
     operator.goto("/payments/ledger/")

@@ -6,6 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from payments.models import Entry, LedgerTransaction, OfflinePaymentConfirmation, Payment
+from tests.formats import shown
 from tests.orders.factories import advance, place
 from tests.payments.conftest import batch_of, move, onboard, paid_order, pay_members
 
@@ -24,7 +25,7 @@ def test_the_buyer_pays_on_the_page_without_script(world, run_commits, settings)
     order = advance(world, place(world), "accepted")
     buyer = signed_in(world.buyer.manager)
     page = buyer.get(f"/payments/orders/{order.number}/")
-    assert page.status_code == 200 and "Pay 3,000,000 XOF (demo)" in page.text and "Stripe(" not in page.text
+    assert page.status_code == 200 and f"Pay {shown(3_000_000)} (demo)" in page.text and "Stripe(" not in page.text
     with run_commits():
         answer = buyer.post(
             f"/payments/orders/{order.number}/pay/", {"amount": "3000000", "currency": "XOF", "demo": "1"}
@@ -33,7 +34,7 @@ def test_the_buyer_pays_on_the_page_without_script(world, run_commits, settings)
     order.refresh_from_db()
     assert order.status == "paid"
     page = buyer.get(f"/payments/orders/{order.number}/")
-    assert 'id="held">3,000,000 XOF' in page.text and "(demo)" not in page.text
+    assert f'id="held">{shown(3_000_000)}' in page.text and "(demo)" not in page.text
 
 
 def test_a_wrong_amount_on_the_page_is_refused_and_nothing_is_written(world):
@@ -61,18 +62,18 @@ def test_the_cooperatives_money_page_shows_held_released_and_fees(world, run_com
     url = f"/payments/money/{world.seller.organisation.pk}/"
     text = signed_in(world.seller.viewer).get(url).text
     # Released to the cooperative, waiting for its payout batch: owed, nothing sent yet.
-    assert 'class="num held">3,000,000 XOF' in text and 'class="num released">3,000,000 XOF' in text
-    assert 'class="num fees">90,000 XOF' in text and 'class="num owed">2,910,000 XOF' in text
-    assert 'class="num sent">0 XOF' in text
+    assert f'class="num held">{shown(3_000_000)}' in text and f'class="num released">{shown(3_000_000)}' in text
+    assert f'class="num fees">{shown(90_000)}' in text and f'class="num owed">{shown(2_910_000)}' in text
+    assert f'class="num sent">{shown(0)}' in text
     with run_commits():
         pay_members(world, batch_of(released))
     page = signed_in(world.seller.viewer).get(url)
     assert page.status_code == 200
     text = page.text
     # The members have their net; the levy is what was sent to the cooperative's own account.
-    assert 'class="num held">3,000,000 XOF' in text and 'class="num released">3,000,000 XOF' in text
-    assert 'class="num fees">90,000 XOF' in text and 'class="num owed">0 XOF' in text
-    assert 'class="num sent">58,200 XOF' in text
+    assert f'class="num held">{shown(3_000_000)}' in text and f'class="num released">{shown(3_000_000)}' in text
+    assert f'class="num fees">{shown(90_000)}' in text and f'class="num owed">{shown(0)}' in text
+    assert f'class="num sent">{shown(58_200)}' in text
     assert held.number in text
     assert signed_in(world.seller.manager).get("/payments/money/").status_code == 302
 

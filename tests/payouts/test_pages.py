@@ -7,6 +7,7 @@ from django.test import Client
 from payments.models import LedgerTransaction
 from payments.payouts import services
 from payments.payouts.models import CooperativePayoutPolicy, PayoutBatch
+from tests.formats import shown
 from tests.orders.factories import make_side
 from tests.payouts.factories import released_order
 
@@ -34,7 +35,7 @@ def test_a_manager_proposes_approves_and_executes_from_the_pages(world, django_c
     batch = PayoutBatch.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/payouts/{batch.pk}/"
     detail = client.get(f"/payouts/{batch.pk}/").content.decode()
-    assert "Approve the payout batch" in detail and "950,600 XOF" in detail
+    assert "Approve the payout batch" in detail and f"{shown(950_600)}" in detail
     assert client.post(f"/payouts/{batch.pk}/move/approved/").status_code == 302
     with django_capture_on_commit_callbacks(execute=True):
         assert client.post(f"/payouts/{batch.pk}/move/executed/").status_code == 302
@@ -84,7 +85,7 @@ def test_the_statement_page_and_pdf(world, batch):
     page = client.get(f"/payouts/members/{line.farmer_id}/statement/")
     text = page.content.decode()
     assert page.status_code == 200
-    assert line.farmer.name in text and "970,000 XOF" in text and "19,400 XOF" in text
+    assert line.farmer.name in text and f"{shown(970_000)}" in text and f"{shown(19_400)}" in text
     assert world.listing.lot.code in text
     pdf = client.get(f"/payouts/members/{line.farmer_id}/statement.pdf")
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
