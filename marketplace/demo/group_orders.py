@@ -29,7 +29,15 @@ from orders.services.group_orders import (
     group_order_transition,
     window_place_orders,
 )
-from payments.services.payments import payment_offline_pay, payment_start
+from payments.services.payments import payment_offline_confirm, payment_start
+
+
+def _confirm(payment, order) -> None:
+    """The operator confirms the (demo) transfer was received, as an offline payment is confirmed in production."""
+    from marketplace.demo.orders import OPERATOR
+    from marketplace.demo.organisations import account
+
+    payment_offline_confirm(actor=account(OPERATOR), payment_id=payment.pk, transfer_reference=f"DEMO-{order.number}")
 
 
 def _user(org: Organisation, capability: Capability = Capability.DECIDE, role: str | None = None):
@@ -87,7 +95,7 @@ def _complete(window, manager, clerk, supplier_user, *, short_bags: int = 0) -> 
         group_order = group_order_transition(actor=supplier_user, group_order_id=group_order.pk, to_status="accepted")
         order = group_order.order
         payment = payment_start(actor=manager, order_id=order.pk, amount=order.total_amount, currency=order.currency)
-        payment_offline_pay(actor=manager, payment_id=payment.pk)
+        _confirm(payment, order)
         # The order's paid event reaches the group order through the outbox after the commit; the demo runs in one
         # transaction, so it follows the event here (the service is idempotent).
         event = OrderEvent.objects.filter(order=order, to_status=Order.Status.PAID).latest("pk")
@@ -120,7 +128,7 @@ def _harvest_sale_paid_out(coop: Organisation, listing) -> str:
     order = purchase.orders.get()
     order_transition(actor=manager, order_id=order.pk, to_status="accepted")
     payment = payment_start(actor=buyer_manager, order_id=order.pk, amount=order.total_amount, currency=order.currency)
-    payment_offline_pay(actor=buyer_manager, payment_id=payment.pk)
+    _confirm(payment, order)
     order_transition(actor=clerk, order_id=order.pk, to_status="dispatched", document_number=f"DN-{order.number[-6:]}")
     line = order.lines.get()
     order_transition(actor=buyer_manager, order_id=order.pk, to_status="delivered",

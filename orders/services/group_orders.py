@@ -258,12 +258,11 @@ def _escrow_order(group_order: GroupOrder, placed_by: User, accepted_by: User) -
     supplier (whose acceptance, or counter-offer, the agreed terms are)."""
     from catalogue.services import supplier_offer_take_stock
     from orders.services.notifications import queue_notifications
-    from orders.services.placement import _next_number
     from orders.services.transitions import order_transition
 
     now = timezone.now()
     order = Order.objects.create(
-        number=_next_number("orders_order_number_seq", "PO"), kind=Order.Kind.GROUP_INPUTS,
+        kind=Order.Kind.GROUP_INPUTS,  # the number comes back from the INSERT (a database default)
         buyer_id=group_order.buyer_id, seller_id=group_order.supplier_id, placed_by=placed_by,
         currency=group_order.currency, total_amount=group_order.total_amount,
         accept_by=now + timedelta(hours=settings.ORDER_ACCEPTANCE_HOURS),

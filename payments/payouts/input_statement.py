@@ -30,7 +30,8 @@ def member_inputs(farmer, payout_lines, outstanding: list[Money]) -> tuple[list,
             summary.setdefault(allocation.group_order.currency, CreditSummary(allocation.group_order.currency))
             summary[allocation.group_order.currency].owed += allocation.amount
     for line in payout_lines:
-        if line.credit_amount:
+        # Only a paid-out batch has recovered anything; a proposed or approved one may still be cancelled.
+        if line.credit_amount and line.batch.status == "executed":
             summary.setdefault(line.batch.currency, CreditSummary(line.batch.currency)).recovered += line.credit_amount
     for money in outstanding:
         summary.setdefault(money.currency, CreditSummary(money.currency)).left = money.amount
