@@ -2,13 +2,15 @@
 
 from rest_framework import serializers
 
+from marketplace.core.api.fields import BoundedIntegerField, IdField, IdListField
+from marketplace.core.bounds import column
 from orders.group_models import MemberRequest, OrderingWindow, RequestChange
 
 # --- Input ------------------------------------------------------------------------------------
 
 
 class WindowInputSerializer(serializers.Serializer):
-    organisation = serializers.IntegerField(help_text="The cooperative you act for (manager or admin).")
+    organisation = IdField(help_text="The cooperative you act for (manager or admin).")
     name = serializers.CharField(max_length=120)
     opens_at = serializers.DateTimeField()
     closes_at = serializers.DateTimeField()
@@ -16,9 +18,10 @@ class WindowInputSerializer(serializers.Serializer):
     allocation_rule = serializers.ChoiceField(OrderingWindow.Allocation.choices, default="first_come")
     on_credit = serializers.BooleanField(default=False)
     moq_action = serializers.ChoiceField(OrderingWindow.MoqAction.choices, default="extend")
-    extend_days = serializers.IntegerField(default=7, min_value=1, max_value=90)
-    products = serializers.ListField(child=serializers.IntegerField(min_value=1), allow_empty=False,
-                                     help_text="Input product ids the window collects requests for.")  # fmt: skip
+    extend_days = BoundedIntegerField(
+        column=column(OrderingWindow, "extend_days"), domain="days", default=7, min_value=1, max_value=90
+    )
+    products = IdListField(allow_empty=False, help_text="Input product ids the window collects requests for.")
 
 
 class WindowMoveInputSerializer(serializers.Serializer):
@@ -28,15 +31,19 @@ class WindowMoveInputSerializer(serializers.Serializer):
 
 class RequestChangeInputSerializer(serializers.Serializer):
     member_number = serializers.CharField(max_length=32, help_text="The member farmer's number in the cooperative.")
-    product = serializers.IntegerField(help_text="An input product the window collects.")
-    quantity_delta = serializers.IntegerField(
-        default=0, help_text="Quantity to add (> 0) or remove (< 0), in the packaging's base unit (g, ml or pieces)."
-    )
-    tolerance_delta = serializers.IntegerField(default=0, help_text="Tolerance to add or remove, same unit.")
+    product = IdField(help_text="An input product the window collects.")
+    quantity_delta = BoundedIntegerField(
+        column=column(RequestChange, "quantity_delta"), domain="signed_grams", default=0,
+        help_text="Quantity to add (> 0) or remove (< 0), in the packaging's base unit (g, ml or pieces).",
+    )  # fmt: skip
+    tolerance_delta = BoundedIntegerField(
+        column=column(RequestChange, "tolerance_delta"), domain="signed_grams", default=0,
+        help_text="Tolerance to add or remove, same unit.",
+    )  # fmt: skip
 
 
 class OfferChoiceInputSerializer(serializers.Serializer):
-    offer = serializers.IntegerField(allow_null=True, help_text="A supplier offer id, or null for the plan's choice.")
+    offer = IdField(allow_null=True, help_text="A supplier offer id, or null for the plan's choice.")
 
 
 # --- Output -----------------------------------------------------------------------------------

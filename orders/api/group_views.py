@@ -2,11 +2,13 @@
 service, render. A window of another cooperative answers 404 on every endpoint."""
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from marketplace.core.api.fields import ID_SCHEMA, IdField
 from marketplace.core.api.schema import error_responses
+from marketplace.core.errors import ValidationFailed
 from orders import group_selectors as selectors
 from orders.api import group_serializers as s
 from orders.group_models import RequestChange
@@ -29,10 +31,20 @@ def _window(request, window_id, status_code=status.HTTP_200_OK) -> Response:
     return Response(s.WindowSerializer(window).data, status=status_code)
 
 
+def _window_param(request) -> int | None:
+    value = request.query_params.get("window", "")
+    if not value:
+        return None
+    try:
+        return IdField().run_validation(value)
+    except serializers.ValidationError as error:
+        raise ValidationFailed("The window is an id.", fields={"window": error.detail}) from None
+
+
 class WindowListView(APIView):
     @extend_schema(
         summary="List a cooperative's ordering windows",
-        parameters=[OpenApiParameter("organisation", int, required=True, description="Your cooperative.")],
+        parameters=[OpenApiParameter("organisation", ID_SCHEMA, required=True, description="Your cooperative.")],
         responses={200: s.WindowSerializer(many=True), **errors(404)},
         tags=["group orders"],
     )
@@ -203,15 +215,14 @@ class GroupOrderListView(APIView):
         "sent), newest first.",
         parameters=[
             OpenApiParameter("side", str, enum=["buying", "selling"]),
-            OpenApiParameter("window", int, description="Only this window's orders."),
+            OpenApiParameter("window", ID_SCHEMA, description="Only this window's orders."),
         ],
-        responses={200: s.GroupOrderSummarySerializer(many=True)},
+        responses={200: s.GroupOrderSummarySerializer(many=True), **errors(400)},
         tags=["group orders"],
     )
     def get(self, request):
-        window = request.query_params.get("window")
         rows = selectors.group_order_list(viewer=request.user, side=request.query_params.get("side", ""),
-                                          window_id=int(window) if window and window.isdigit() else None)  # fmt: skip
+                                          window_id=_window_param(request))  # fmt: skip
         return Response(s.GroupOrderSummarySerializer(rows, many=True).data)
 
 

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from marketplace.core.api.schema import error_responses
+from marketplace.core.bounds import DOMAINS
 from marketplace.core.errors import NotFound
 from marketplace.organisations.selectors import is_operator
 from orders.selectors import order_get
@@ -191,7 +192,13 @@ class LedgerView(APIView):
         summary="The ledger's accounts and problems (operator)",
         description="One page (50) of the accounts with a balance, and what the last stored ledger check (the "
         "nightly task or `manage.py ledger_check`) found, with when it ran.",
-        parameters=[OpenApiParameter("page", int, description="Page of the accounts, from 1.")],
+        parameters=[
+            OpenApiParameter(
+                "page",
+                {"type": "integer", "minimum": 1, "maximum": DOMAINS["page"][1]},
+                description="Page of the accounts, from 1.",
+            )
+        ],
         responses={200: s.LedgerSerializer, **errors(404)},
         tags=["payments"],
     )

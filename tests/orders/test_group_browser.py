@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from marketplace.organisations.models import MemberFarmer
 from orders.group_models import GroupOrder, MemberAllocation, OrderingWindow
+from tests.formats import shown
 from tests.orders.factories import TONNE, advance, make_world, place
 from tests.orders.group_factories import make_group_world
 from tests.payments.conftest import batch_of
@@ -18,6 +19,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser"), pytest.ma
 
 
 def test_the_buy_inputs_loop_in_the_browser(browser_as, settings):
+    settings.DEBUG = True  # the demo's own "Pay (demo)" button: the journey of `make demo`
     settings.PLATFORM_FEE_BP = 300
     world = make_world(lot_grams=10 * TONNE)
     members = list(MemberFarmer.objects.filter(pk__in=world.listing.lot.contributions.values("farmer_id")))
@@ -47,7 +49,7 @@ def test_the_buy_inputs_loop_in_the_browser(browser_as, settings):
         expect(clerk.get_by_text(re.compile(f"Recorded: {re.escape(farmer.name)}"))).to_be_visible()
 
     manager.goto(f"/orders/group/windows/{window.pk}/plan/")
-    expect(manager.locator("#plan-cost")).to_contain_text("XOF")
+    expect(manager.locator("#plan-cost")).to_contain_text("F CFA")
     manager.goto(f"/orders/group/windows/{window.pk}/")
     manager.get_by_role("button", name="Close the window").click()
     manager.get_by_role("button", name="Prepare the group orders").click()
@@ -109,5 +111,5 @@ def test_the_buy_inputs_loop_in_the_browser(browser_as, settings):
     manager.goto(f"/payouts/members/{first.farmer_id}/statement/")
     expect(manager.locator("#statement-inputs")).to_contain_text(first.receipt_number)
     recovered = batch.lines.get(farmer_id=first.farmer_id).credit_amount
-    expect(manager.locator("#statement-input-credit")).to_contain_text(f"{recovered:,} XOF")
-    expect(manager.locator("[data-credit-left]")).to_have_text(f"{first.amount - recovered:,} XOF")
+    expect(manager.locator("#statement-input-credit")).to_contain_text(shown(recovered))
+    expect(manager.locator("[data-credit-left]")).to_have_text(shown(first.amount - recovered))

@@ -22,16 +22,19 @@ def _sections(*, kind, role, is_operator=False, view_name=None):
 
 def test_a_clerk_sees_members_deliveries_lots_and_cash_payouts():
     assert _sections(kind="cooperative", role=Role.CLERK) == {
-        "members": ["Member register", "Add a member"],
+        "members": ["Member register", "Add a member", "Member decisions"],
         "deliveries": ["Record a delivery", "Deliveries"],
         "lots": ["Lots"],
+        "orders": ["Input ordering windows"],
         "money": ["Cash payouts"],
+        "reports": ["Market prices", "Our prices"],
     }
 
 
 def test_a_manager_adds_sales_and_money():
     sections = _sections(kind="cooperative", role=Role.MANAGER)
-    assert sections["sales"] == ["Our listings", "Order inbox"]
+    assert sections["sales"] == ["Our listings", "Order inbox", "Requests we could serve"]
+    assert sections["reports"] == ["Market prices", "Our prices", "Price alerts", "Reports"]
     assert sections["money"] == ["Money", "Member payouts", "Cash payouts"]
     assert sections["organisation"] == ["Members & invitations"]
     assert "platform" not in sections
@@ -39,16 +42,17 @@ def test_a_manager_adds_sales_and_money():
 
 def test_a_buyer_sees_market_basket_orders_and_money():
     assert _sections(kind="buyer", role=Role.MANAGER) == {
-        "market": ["Catalogue", "Input offers"],
+        "market": ["Buyer requests and proposals", "Catalogue", "Input offers"],
         "orders": ["Basket", "Orders"],
         "money": ["Money"],
+        "reports": ["Market prices", "Price alerts", "Reports"],
         "organisation": ["Members & invitations"],
     }
 
 
 def test_a_supplier_sees_offers_group_orders_and_money():
     sections = _sections(kind="input_supplier", role=Role.MANAGER)
-    assert sections["offers"] == ["Our offers", "Group orders"]
+    assert sections["offers"] == ["Our offers", "Group orders", "Group input orders"]
     assert sections["money"] == ["Money"]
     assert "members" not in sections and "orders" not in sections
 

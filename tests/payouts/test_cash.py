@@ -19,12 +19,16 @@ def client_for(user) -> Client:
 
 
 @pytest.fixture
-def cash_line(world):
+def cash_line(world, django_capture_on_commit_callbacks):
     released_order(world)
     MemberFarmer.objects.filter(organisation=world.seller.organisation).update(phone="")
     batch = services.payout_batch_propose(actor=world.seller.manager, organisation_id=world.seller.organisation.pk)
-    for status in ("approved", "executed"):
-        services.payout_batch_transition(actor=world.seller.manager, batch_id=batch.pk, to_status=status)
+    services.payout_batch_approve(actor=world.seller.manager, batch_id=batch.pk)
+    # Executing records the attempt; the payout task (run on commit) pays the lines and marks the batch executed.
+    with django_capture_on_commit_callbacks(execute=True):
+        services.payout_batch_execute(actor=world.seller.manager, batch_id=batch.pk)
+    batch.refresh_from_db()
+    assert batch.status == "executed"
     return PayoutLine.objects.filter(batch=batch, net_amount__gt=0).order_by("pk").first()
 
 
@@ -58,6 +62,20 @@ def test_a_viewer_or_another_organisation_cannot_hand_over(world, cash_line):
     assert stranger.get(f"/payouts/cash/{cash_line.pk}/").status_code == 404
     assert stranger.post(f"/payouts/cash/{cash_line.pk}/").status_code == 404
     assert stranger.get(f"/payouts/cash/{cash_line.pk}/receipt/").status_code == 404
+    assert not CashHandover.objects.exists()
+
+
+def test_cash_waits_for_the_payout_to_be_executed(world, django_capture_on_commit_callbacks):
+    """A batch still executing (the provider has not answered) lists nothing to hand over and refuses a handover."""
+    released_order(world)
+    MemberFarmer.objects.filter(organisation=world.seller.organisation).update(phone="")
+    batch = services.payout_batch_propose(actor=world.seller.manager, organisation_id=world.seller.organisation.pk)
+    services.payout_batch_approve(actor=world.seller.manager, batch_id=batch.pk)
+    services.payout_batch_execute(actor=world.seller.manager, batch_id=batch.pk)  # its task has not run
+    line = PayoutLine.objects.filter(batch=batch, net_amount__gt=0).order_by("pk").first()
+    clerk = client_for(world.seller.clerk)
+    assert f"/payouts/cash/{line.pk}/" not in clerk.get("/payouts/cash/").content.decode()
+    assert clerk.post(f"/payouts/cash/{line.pk}/").status_code == 409
     assert not CashHandover.objects.exists()
 
 

@@ -72,6 +72,8 @@ def _may_be_blank(field) -> bool:
 
 HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
 BODY_FIELD = {"number": "number", "reference": "reference"}  # any other path parameter is an `id`
+# Collections with no list of their own: their objects come nested, under a property, in another collection's.
+NESTED_IN = {"/api/v1/matching/parts/": ("/api/v1/matching/proposals/", "parts")}
 
 
 def _properties(schema: dict, components: dict) -> tuple[dict, str]:
@@ -115,10 +117,18 @@ def link_ids(result, generator, request, public):
             field = BODY_FIELD.get(parameter, "id")
             prefix = "/" + "/".join(segments[:position]) + "/"
             earlier = [s[1:-1] for s in segments[:position] if s.startswith("{")]
+            if prefix in NESTED_IN:  # the objects come under a property of another collection's
+                prefix, nested = NESTED_IN[prefix]
+                collection = prefix.rstrip("/").rsplit("/", 1)[-1]
+            else:
+                nested = ""
             for source_path, method, status in _sources(paths, collection, parameter, prefix):
                 response = paths[source_path][method]["responses"][status]
                 schema = response.get("content", {}).get("application/json", {}).get("schema", {})
                 properties, pointer = _properties(schema, components)
+                if nested:
+                    properties, inner = _properties(properties.get(nested, {}), components)
+                    pointer = f"{pointer}/{nested}{inner}"
                 if field not in properties:
                     continue
                 for target_method, operation in operations.items():

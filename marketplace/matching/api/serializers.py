@@ -1,19 +1,24 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalogue.models import Certification
+from marketplace.core.api.fields import BoundedIntegerField, IdField
+from marketplace.core.bounds import column
 from marketplace.matching.models import BuyerRequest, Proposal, ProposalPart
 
 
 class BuyerRequestInputSerializer(serializers.Serializer):
-    organisation = serializers.IntegerField(
-        help_text="The buying organisation you act for (on create).", required=False
+    organisation = IdField(help_text="The buying organisation you act for (on create).", required=False)
+    commodity = IdField()
+    min_grade = IdField(required=False, allow_null=True, help_text="Lowest grade accepted.")
+    quantity_grams = BoundedIntegerField(column=column(BuyerRequest, "quantity_grams"), domain="grams", min_value=1)
+    min_fill_grams = BoundedIntegerField(column=column(BuyerRequest, "min_fill_grams"), domain="grams", default=0)
+    min_truckload_grams = BoundedIntegerField(
+        column=column(BuyerRequest, "min_truckload_grams"), domain="grams", default=5_000_000
     )
-    commodity = serializers.IntegerField()
-    min_grade = serializers.IntegerField(required=False, allow_null=True, help_text="Lowest grade accepted.")
-    quantity_grams = serializers.IntegerField(min_value=1)
-    min_fill_grams = serializers.IntegerField(min_value=0, default=0)
-    min_truckload_grams = serializers.IntegerField(min_value=0, default=5_000_000)
-    max_price_per_tonne_minor = serializers.IntegerField(min_value=1)
+    max_price_per_tonne_minor = BoundedIntegerField(
+        column=column(BuyerRequest, "max_price_per_tonne_minor"), domain="unit_price", min_value=1
+    )
     currency = serializers.CharField(max_length=3)
     delivery_place = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
     delivery_latitude = serializers.DecimalField(max_digits=9, decimal_places=6, min_value=-90, max_value=90)
@@ -94,6 +99,7 @@ class ProposalSerializer(serializers.ModelSerializer):
             "reason", "parts", "explanation", "purchase", "created_at",
         ]  # fmt: skip
 
+    @extend_schema_field(ProposalPartSerializer(many=True))
     def get_parts(self, obj) -> list[dict]:
         parts = self.context["parts"](obj)
         return ProposalPartSerializer(parts, many=True).data
@@ -111,8 +117,8 @@ class ProposalSerializer(serializers.ModelSerializer):
 
 
 class CounterInputSerializer(serializers.Serializer):
-    grams = serializers.IntegerField(min_value=1)
-    part = serializers.IntegerField(required=False, help_text="The part to change (buyer only).")
+    grams = BoundedIntegerField(column=column(ProposalPart, "grams"), domain="grams", min_value=1)
+    part = IdField(required=False, help_text="The part to change (buyer only).")
 
 
 class MatchingReasonInputSerializer(serializers.Serializer):

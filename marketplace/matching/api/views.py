@@ -7,6 +7,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from marketplace.core.api.fields import ID_SCHEMA
 from marketplace.core.api.schema import error_responses
 from marketplace.core.errors import ValidationFailed
 from marketplace.matching import selectors, services
@@ -142,7 +143,7 @@ class OpenRequestListView(APIView):
         summary="Open requests your listings could serve",
         description="For one of your cooperatives: the open requests that at least one of its live listings fits "
         "(commodity, currency, grade, distance, certifications, price above ask plus transport).",
-        parameters=[OpenApiParameter("organisation", int, required=True, description="Your cooperative.")],
+        parameters=[OpenApiParameter("organisation", ID_SCHEMA, required=True, description="Your cooperative.")],
         responses={200: s.OpenRequestSerializer(many=True), **errors(403, 404)},
         tags=TAGS,
     )
@@ -168,7 +169,7 @@ class ProposalListView(GenericAPIView):
         summary="Proposals to you or naming your listings",
         description="A buyer sees every part of its proposals and the alternatives considered; a cooperative sees "
         "only its own parts.",
-        parameters=[OpenApiParameter("request", int, description="Only the proposals for this request.")],
+        parameters=[OpenApiParameter("request", ID_SCHEMA, description="Only the proposals for this request.")],
         responses={200: s.ProposalSerializer(many=True)},
         tags=TAGS,
     )

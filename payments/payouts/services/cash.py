@@ -1,6 +1,8 @@
 """Cash payouts: a member without a phone number is paid by hand at the cooperative. The batch's execution
-records the payment (the ledger and the line's `paid_at`); this records the handover itself — the clerk who
-gave the cash and when — once, after the clerk confirmed it on the page, so a receipt can be printed and signed."""
+records the payment: asking for it posts the ledger and leaves the batch "executing"; the payout task then sets
+each line's `paid_at` and marks the batch "executed". Only then is there cash to hand over. This records the
+handover itself — the clerk who gave the cash and when — once, after the clerk confirmed it on the page, so a
+receipt can be printed and signed."""
 
 from __future__ import annotations
 
