@@ -254,12 +254,12 @@ def test_completion_releases_to_the_seller_less_the_fee_and_pays_the_transfer(wo
     assert ledger_problems() == [] and reconcile_differences() == []
 
 
-def test_a_cooperatives_orders_reach_its_members_through_a_batch_and_only_the_levy_is_transferred(
+def test_a_cooperatives_orders_reach_its_members_through_a_batch_and_the_rest_is_transferred(
     world, run_commits, settings
 ):
-    """End to end over two orders and a member with input credit: no transfer at release, batches proposed
-    automatically; one batch for both orders pays the members their net, recovers the credit, and transfers the
-    levy shared over the orders; the cooperative's payable ends at 0."""
+    """End to end over two orders and a member with input credit the cooperative advanced: no transfer at release,
+    batches proposed automatically; one batch for both orders pays the members their net, recovers the credit, and
+    transfers the levy and the credit recovered, shared over the orders; the cooperative's payable ends at 0."""
     settings.PLATFORM_FEE_BP = 300
     settings.PAYOUT_DEFAULT_LEVY_BP = 200
     onboard(world)
@@ -271,7 +271,7 @@ def test_a_cooperatives_orders_reach_its_members_through_a_batch_and_only_the_le
         move(world, first, "completed")
         move(world, second, "completed")
     assert not Transfer.objects.exists()
-    assert balance(K.ORGANISATION_PAYABLE, organisation_id=seller) == 2_910_000 + 1_455_000
+    assert balance(K.ORGANISATION_PAYABLE, organisation_id=seller) == 2_910_000 + 1_455_000 + 50_000
     proposed = [batch_of(first), batch_of(second)]
     assert [b.status for b in proposed] == ["proposed", "proposed"] and proposed[0].pk != proposed[1].pk
     # The manager pays both orders in one batch.
@@ -285,12 +285,12 @@ def test_a_cooperatives_orders_reach_its_members_through_a_batch_and_only_the_le
     _members_paid(batch)
     assert batch.net_amount == 4_365_000 - 87_300 - 50_000
     assert balance(K.MEMBER_INPUT_CREDIT, farmer_id=farmer_id) == 0
-    # The levy, shared over the orders in proportion to what each brought in.
+    # The levy and the credit recovered, shared over the orders in proportion to what each brought in.
     transfers = {t.order_id: t for t in Transfer.objects.all()}
     assert {k: (t.amount, t.status) for k, t in transfers.items()} == {
-        first.pk: (58_200, "paid"), second.pk: (29_100, "paid")
+        first.pk: (91_533, "paid"), second.pk: (45_767, "paid")
     }  # fmt: skip
-    assert sum(t.amount for t in transfers.values()) == batch.levy_amount
+    assert sum(t.amount for t in transfers.values()) == batch.levy_amount + batch.credit_amount
     assert balance(K.ORGANISATION_PAYABLE, organisation_id=seller) == 0
     assert ledger_problems() == [] and reconcile_differences() == []
 

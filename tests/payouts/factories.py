@@ -2,11 +2,12 @@
 here), the order moves to completed (or resolved), and the escrow's own settlement (`escrow_settle`) posts the
 release, with the platform's fee as production computes it.
 
-`give_input_credit` remains a stand-in: nothing in production posts member input credit yet (group input orders
-bought on credit are planned), so the tests post it directly, as the design describes it."""
+`give_input_credit` posts a member's input credit as production does when inputs bought on credit are handed over
+(`payments.input_credit`): the member owes it, and the cooperative, which advanced the inputs, is owed it."""
 
 from django.db.models import Sum
 
+from marketplace.organisations.models import MemberFarmer
 from orders.models import Order
 from payments.models import Account, Entry
 from payments.services.escrow import escrow_settle
@@ -43,9 +44,10 @@ def released_order(world: World, grams: int = 2 * TONNE, *, to: str = "completed
 
 
 def give_input_credit(farmer_id: int, amount: int, currency: str = "XOF"):
-    """The member took inputs on credit: the platform paid the supplier for them (see the module's note)."""
+    """The member collected inputs on credit that the cooperative advanced (the posting of `payments.input_credit`)."""
+    organisation_id = MemberFarmer.objects.values_list("organisation_id", flat=True).get(pk=farmer_id)
     credit = account_get_or_create(kind=K.MEMBER_INPUT_CREDIT, currency=currency, farmer_id=farmer_id)
-    clearing = account_get_or_create(kind=K.PROVIDER_CLEARING, currency=currency)
+    payable = account_get_or_create(kind=K.ORGANISATION_PAYABLE, currency=currency, organisation_id=organisation_id)
     ledger_post(actor=None, kind="input_credit", idempotency_key=f"test-input-credit:{farmer_id}:{amount}",
-                lines=[(credit, amount), (clearing, -amount)])  # fmt: skip
+                lines=[(credit, amount), (payable, -amount)])  # fmt: skip
     return credit

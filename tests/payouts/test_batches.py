@@ -91,9 +91,9 @@ def test_only_the_cooperatives_managers_propose(world, who):
 def test_approval_posts_the_allocation_and_records_who(world):
     _order, net = released_order(world)
     farmers = sorted(world.listing.lot.contributions.values_list("farmer_id", flat=True).distinct())
-    give_input_credit(farmers[0], 100_000)
+    give_input_credit(farmers[0], 100_000)  # the cooperative advanced these inputs: its payable is owed them too
     batch = propose(world)
-    assert balance(K.ORGANISATION_PAYABLE, organisation_id=world.seller.organisation.pk) == net
+    assert balance(K.ORGANISATION_PAYABLE, organisation_id=world.seller.organisation.pk) == net + 100_000
     batch = services.payout_batch_approve(actor=world.seller.manager, batch_id=batch.pk)  # the proposer may approve
     assert batch.status == S.APPROVED
     assert batch.approved_by == batch.proposed_by == world.seller.manager and batch.approved_at
@@ -104,8 +104,8 @@ def test_approval_posts_the_allocation_and_records_who(world):
     assert amounts[(K.MEMBER_INPUT_CREDIT, farmers[0])] == -100_000
     assert amounts[(K.MEMBER_PAYABLE, farmers[0])] == -(950_600 - 100_000)
     assert amounts[(K.MEMBER_PAYABLE, farmers[1])] == -950_600
-    # The levy stays in the cooperative's payable.
-    assert balance(K.ORGANISATION_PAYABLE, organisation_id=world.seller.organisation.pk) == batch.levy_amount
+    # The levy and the credit recovered stay in the cooperative's payable until the batch is executed.
+    assert balance(K.ORGANISATION_PAYABLE, organisation_id=world.seller.organisation.pk) == batch.levy_amount + 100_000
     assert balance(K.MEMBER_INPUT_CREDIT, farmer_id=farmers[0]) == 0
     assert ledger_unbalanced_transactions() == [] and ledger_balance_mismatches() == [] and not negative_accounts()
 

@@ -588,9 +588,10 @@ def _send_refused(batch_id: int, message: str) -> str:
 
 
 def _transfer_cooperative_part(batch: PayoutBatch) -> None:
-    """What the members did not get (the levy) is the cooperative's: send it to its payout account, shared
-    over the batch's orders in proportion to their proceeds, one transfer per order (each names its charge)."""
-    retained = batch.proceeds_amount - batch.net_amount - batch.credit_amount
+    """What the members did not get is the cooperative's: the levy, and the input credit the batch recovered (the
+    cooperative advanced those inputs; their posting credited its payable, see `payments.input_credit`). Send it to
+    its payout account, shared over the batch's orders in proportion to their proceeds, one transfer per order."""
+    retained = batch.proceeds_amount - batch.net_amount
     if retained <= 0:
         return
     batch_orders = list(batch.orders.order_by("order_id"))
