@@ -22,7 +22,7 @@ from payments.providers import ProviderError, ProviderRefused, ProviderUnavailab
 from payments.services import escrow
 from payments.services.alerts import operator_alert
 from payments.services.events import provider_event_process, provider_event_receive, provider_for
-from payments.services.transitions import refund_transition, transfer_transition
+from payments.services.transitions import payment_transition, refund_transition, transfer_transition
 
 
 def _buyer_order(actor: User, order_id: int) -> Order:
@@ -64,27 +64,43 @@ def payment_start(*, actor: User, order_id: int, amount, currency: str) -> Payme
         )
     with transaction.atomic():
         escrow._lock_escrow(order)  # one payment start at a time per order
-        waiting = Payment.objects.filter(order=order, provider=provider.name, status=Payment.Status.PENDING).first()
-        if waiting is not None:
-            return waiting
-        if Payment.objects.filter(order=order, status=Payment.Status.SUCCEEDED).exists():
-            raise Conflict(f"Order {order.number} is already paid.")
-        payment = Payment.objects.create(
-            order=order, provider=provider.name, amount=order.total_amount, currency=order.currency, created_by=actor
-        )
-        try:
-            result = provider.collect(payment=payment, order=order, idempotency_key=f"payment:{payment.pk}")
-        except ProviderError as error:
-            raise Conflict(f"The payment provider refused the payment: {error}", code="provider_error") from error
-        payment.reference = result.reference
-        payment.client_secret = result.client_secret
-        payment.save(update_fields=["reference", "client_secret", "updated_at"])
-        audit_record(
-            actor=actor, action="payment.started", subject=payment, organisation_id=order.buyer_id,
-            data={"order": order.number, "amount": payment.amount, "currency": payment.currency,
-                  "provider": provider.name},
-        )  # fmt: skip
-    return payment
+        payment = Payment.objects.filter(order=order, provider=provider.name, status=Payment.Status.PENDING).first()
+        if payment is not None and payment.reference:
+            return payment
+        if payment is None:
+            if Payment.objects.filter(order=order, status=Payment.Status.SUCCEEDED).exists():
+                raise Conflict(f"Order {order.number} is already paid.")
+            payment = Payment.objects.create(
+                order=order, provider=provider.name, amount=order.total_amount, currency=order.currency,
+                created_by=actor,
+            )  # fmt: skip
+            audit_record(
+                actor=actor, action="payment.started", subject=payment, organisation_id=order.buyer_id,
+                data={"order": order.number, "amount": payment.amount, "currency": payment.currency,
+                      "provider": provider.name},
+            )  # fmt: skip
+    # The attempt is recorded; the provider is called with no lock held, keyed by our payment's id, so a repeat (a
+    # retry after no answer) gets the same intent back from the provider rather than a second one.
+    return _collect(provider, payment, order)
+
+
+def _collect(provider, payment: Payment, order: Order) -> Payment:
+    try:
+        result = provider.collect(payment=payment, order=order, idempotency_key=f"payment:{payment.pk}")
+    except ProviderUnavailable as error:  # no definite answer: the payment stays pending; asking again retries it
+        raise Conflict(
+            f"The payment provider did not answer ({error}); try again in a moment.", code="provider_unavailable"
+        ) from error
+    except ProviderError as error:
+        payment_transition(payment_id=payment.pk, to_status=Payment.Status.FAILED, reason=str(error)[:500])
+        raise Conflict(f"The payment provider refused the payment: {error}", code="provider_error") from error
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        if not locked.reference:
+            locked.reference = result.reference
+            locked.client_secret = result.client_secret
+            locked.save(update_fields=["reference", "client_secret", "updated_at"])
+    return locked
 
 
 def payment_offline_pay(*, actor: User, payment_id: int, succeed: bool = True) -> Payment:
