@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from marketplace.core.errors import NotFound
-from marketplace.decisions.models import Decision, Eligibility, Participation, Vote
+from marketplace.decisions.models import Decision, Eligibility, Participation, SecretBallot, ShowOfHands, Vote
 from marketplace.organisations.models import Organisation, User
 from marketplace.organisations.roles import ROLE_CAPABILITIES, Capability
 
@@ -41,6 +41,17 @@ def decision_get(*, viewer: User, decision_id) -> Decision:
     return decision
 
 
+def tally(decision: Decision) -> Counter:
+    """Votes per option id: individual votes (or secret ballots) plus hands counted at the meeting."""
+    counts: Counter = Counter()
+    source = SecretBallot if decision.anonymous else Vote
+    for option_id in source.objects.filter(decision=decision).values_list("option_id", flat=True):
+        counts[option_id] += 1
+    for option_id, count in ShowOfHands.objects.filter(decision=decision).values_list("option_id", "count"):
+        counts[option_id] += count
+    return counts
+
+
 def age_group(birth_year: int | None, year: int) -> str:
     if not birth_year:
         return "unknown"
@@ -63,8 +74,6 @@ def decision_results(*, viewer: User, decision_id) -> Results:
     """Counts and turnout by gender and age group, for the cooperative's staff; before closing only when the
     decision shows results early. An anonymous decision shows choices in total only, never per member group."""
     decision = decision_get(viewer=viewer, decision_id=decision_id)
-    from marketplace.decisions.services import tally
-
     closed = decision.status == Decision.Status.CLOSED
     visible = closed or decision.results_before_close
     year = timezone.now().year

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -31,6 +30,7 @@ from marketplace.decisions.models import (
     ShowOfHands,
     Vote,
 )
+from marketplace.decisions.selectors import organisation_ids_with, tally
 from marketplace.organisations.models import MemberFarmer, Organisation, User
 from marketplace.organisations.roles import Capability
 from marketplace.organisations.selectors import organisation_for
@@ -151,8 +151,6 @@ def _scoped(actor: User | None, capability: Capability):
     """The decisions the actor may act on (the system: all)."""
     if actor is None:
         return Decision.objects.all()
-    from marketplace.decisions.selectors import organisation_ids_with
-
     return Decision.objects.filter(organisation_id__in=organisation_ids_with(actor, capability))
 
 
@@ -277,17 +275,6 @@ def show_of_hands_record(*, actor: User, decision_id: int, counts: dict[int, int
     recorded = {str(option_id): count for option_id, count in counts.items()}
     audit_record(actor=actor, action="decision.show_of_hands", subject=decision,
                  organisation_id=decision.organisation_id, data={"counts": recorded})  # fmt: skip
-
-
-def tally(decision: Decision) -> Counter:
-    """Votes per option id: individual votes (or secret ballots) plus hands counted at the meeting."""
-    counts: Counter = Counter()
-    source = SecretBallot if decision.anonymous else Vote
-    for option_id in source.objects.filter(decision=decision).values_list("option_id", flat=True):
-        counts[option_id] += 1
-    for option_id, count in ShowOfHands.objects.filter(decision=decision).values_list("option_id", "count"):
-        counts[option_id] += count
-    return counts
 
 
 def _close(decision: Decision) -> dict:
