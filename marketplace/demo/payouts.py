@@ -1,9 +1,9 @@
 """Demo member payouts: for each cooperative whose orders the payments demo released, one executed payout batch
-(so member statements show deliveries, lots, sales, levy, credit and payments) and, when there is more than one
-released order, a second batch proposed and waiting for approval.
+(so member statements show deliveries, lots, sales, levy, credit and payments); the other batches the releases
+proposed stay waiting for the manager's approval.
 
-Everything goes through `payments.payouts.services`. A cooperative that already has a payout batch is left as it
-is, so running the seeder twice changes nothing. Without release transactions (the payments demo has not run, or
+Everything goes through `payments.payouts.services`. A cooperative that already has a batch past proposal is left as
+it is, so running the seeder twice changes nothing. Without release transactions (the payments demo has not run, or
 released nothing) there is nothing to do.
 """
 
@@ -33,25 +33,39 @@ def seed(*, stdout: TextIO) -> None:
     if not LedgerTransaction.objects.filter(kind="release").exists():
         stdout.write("payouts: no released order to pay out yet, nothing to do\n")
         return
-    cooperatives = Organisation.objects.filter(kind=Organisation.Kind.COOPERATIVE).order_by("pk")
-    waiting = {coop: released_unbatched(organisation_id=coop.pk) for coop in cooperatives}
-    waiting = {coop: rows for coop, rows in waiting.items() if rows}
     made = []
-    for coop, rows in waiting.items():
-        if PayoutBatch.objects.filter(organisation=coop).exists():
-            continue
-        manager = _decider(coop)
-        if manager is None:
-            continue
-        order_ids = sorted(release.order_id for release, _amount, _currency in rows)
+    for coop in Organisation.objects.filter(kind=Organisation.Kind.COOPERATIVE).order_by("pk"):
         try:
-            batch = payout_batch_propose(actor=manager, organisation_id=coop.pk, order_ids=order_ids[:1])
-            payout_batch_approve(actor=manager, batch_id=batch.pk)
-            payout_batch_execute(actor=manager, batch_id=batch.pk)
-            made.append(f"{batch.reference} executed ({coop.display_name or coop.legal_name})")
-            if len(order_ids) > 1:
-                pending = payout_batch_propose(actor=manager, organisation_id=coop.pk, order_ids=order_ids[1:])
-                made.append(f"{pending.reference} proposed ({coop.display_name or coop.legal_name})")
+            made.extend(_seed_cooperative(coop))
         except (ValidationFailed, Conflict) as error:
             stdout.write(f"payouts: {coop.legal_name}: {error.message}\n")
     stdout.write(f"payouts: {', '.join(made)}\n" if made else "payouts: nothing new\n")
+
+
+def _seed_cooperative(coop: Organisation) -> list[str]:
+    """Pay one batch out so member statements show a payment; leave the rest proposed for the manager to approve.
+
+    Releases propose their batch on commit, so by now a cooperative usually has proposed batches and the seeder
+    executes the oldest; a cooperative with released orders and no batch at all gets them proposed first.
+    """
+    batches = PayoutBatch.objects.filter(organisation=coop)
+    if batches.exclude(status__in=[PayoutBatch.Status.PROPOSED, PayoutBatch.Status.CANCELLED]).exists():
+        return []
+    manager = _decider(coop)
+    if manager is None:
+        return []
+    name = coop.display_name or coop.legal_name
+    made = []
+    oldest = batches.filter(status=PayoutBatch.Status.PROPOSED).order_by("pk").first()
+    if oldest is None:
+        rows = released_unbatched(organisation_id=coop.pk)
+        if not rows:
+            return []
+        order_ids = sorted(release.order_id for release, _amount, _currency in rows)
+        oldest = payout_batch_propose(actor=manager, organisation_id=coop.pk, order_ids=order_ids[:1])
+        if len(order_ids) > 1:
+            pending = payout_batch_propose(actor=manager, organisation_id=coop.pk, order_ids=order_ids[1:])
+            made.append(f"{pending.reference} proposed ({name})")
+    payout_batch_approve(actor=manager, batch_id=oldest.pk)
+    payout_batch_execute(actor=manager, batch_id=oldest.pk)
+    return [f"{oldest.reference} executed ({name})", *made]
