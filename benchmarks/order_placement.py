@@ -17,6 +17,9 @@ one hot listing, the clients spread over several listings, and a scarce listing 
 asked for (exactly that many must succeed, the rest get a 409). After each run the listings are checked against
 the order lines: nothing oversold, every reservation reflected.
 
+With --client wrk the load comes from `wrk` and a Lua script (benchmarks/order_placement_wrk.py): timed runs of
+--seconds each, the clients costing the server almost no CPU.
+
 With --in-process the clients are processes calling `purchase_place` directly (no HTTP), as before.
 """
 
@@ -61,7 +64,15 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes (HTTP)")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (HTTP)")
     parser.add_argument("--port", type=int, default=8765, help="loopback port for gunicorn (HTTP)")
-    parser.add_argument("--seconds", type=float, default=120, help="give up a run after this long (HTTP)")
+    parser.add_argument("--seconds", type=float, default=120, help="give up a run after this long (HTTP); with "
+                        "--client wrk, the length of each timed run")  # fmt: skip
+    parser.add_argument(
+        "--client",
+        choices=["python", "wrk"],
+        default="python",
+        help="HTTP load generator: Python threads, or wrk with a Lua script (apt-get install wrk)",
+    )
+    parser.add_argument("--wrk-threads", type=int, default=1, help="wrk threads (--client wrk)")
     args = parser.parse_args()
 
     source = os.environ.get("DATABASE_URL")
@@ -78,6 +89,10 @@ def main() -> None:
     try:
         if args.in_process:
             run(args)
+        elif args.client == "wrk":
+            from benchmarks.order_placement_wrk import run_wrk
+
+            run_wrk(args, url)
         else:
             from benchmarks.order_placement_http import run_http
 

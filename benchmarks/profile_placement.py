@@ -99,7 +99,7 @@ def run(args) -> None:
         print(f"\n{label}: {cpu * 1000:.1f} ms CPU of {wall * 1000:.1f} ms wall per request in the web process "
               f"(profiler on); {len(statements)} SQL statements")  # fmt: skip
         out = io.StringIO()
-        pstats.Stats(profile, stream=out).sort_stats("cumulative").print_stats(25)
+        pstats.Stats(profile, stream=out).sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(25)
         print("\n".join(line for line in out.getvalue().splitlines() if line.strip())[:6000])
 
 

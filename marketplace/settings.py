@@ -213,7 +213,8 @@ SPECTACULAR_SETTINGS = {
 # --- Cache ----------------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Django's Redis cache, reusing its client object instead of building one per operation.
+    CACHES = {"default": {"BACKEND": "marketplace.core.cache.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -255,6 +256,14 @@ CELERY_BEAT_SCHEDULE: dict = {
     "payments-settle-unknown": {
         "task": "payments.tasks.payments_settle_unknown",
         "schedule": crontab(minute="*/30"),
+    },
+    "payments-idempotent-requests-purge": {
+        "task": "payments.tasks.idempotent_requests_purge",
+        "schedule": crontab(hour=3, minute=37),
+    },
+    "payouts-settle-executing": {
+        "task": "payments.payouts.tasks.payouts_settle_executing",
+        "schedule": crontab(minute="11-59/30"),
     },
     "payments-ledger-verify": {
         "task": "payments.tasks.ledger_verify",
@@ -361,5 +370,11 @@ STRIPE_JS_URL = env("STRIPE_JS_URL", default="https://js.stripe.com/v3/")
 # A Stripe call with no answer within this many seconds counts as "unknown" (retried, then reconciled).
 STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=30.0)
 STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
+# Stored Idempotency-Key requests (and their answers) are kept this many days, then purged by beat in batches.
+IDEMPOTENCY_KEY_RETENTION_DAYS = env.int("IDEMPOTENCY_KEY_RETENTION_DAYS", default=7)
+IDEMPOTENCY_PURGE_BATCH = env.int("IDEMPOTENCY_PURGE_BATCH", default=1000)
+# A payout batch still "executing" this many minutes after its last execution started is settled with the
+# payout provider by our references (beat `payouts_settle_executing`).
+PAYOUT_SETTLE_AFTER_MINUTES = env.int("PAYOUT_SETTLE_AFTER_MINUTES", default=180)
 # The platform's fee on every release, in basis points of the amount released (300 = 3 %), rounded half-even once.
 PLATFORM_FEE_BP = env.int("PLATFORM_FEE_BP", default=300)

@@ -87,6 +87,31 @@ def idempotent(*, required: bool = False):
     return wrap
 
 
+def idempotent_requests_purge(*, days: int | None = None, batch: int | None = None) -> int:
+    """Delete stored requests older than IDEMPOTENCY_KEY_RETENTION_DAYS, `batch` rows per statement (each its own
+    short transaction, so a large backlog never holds many row locks at once). Returns how many were deleted.
+    A key older than that is forgotten: sent again, it is a new request."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    days = settings.IDEMPOTENCY_KEY_RETENTION_DAYS if days is None else days
+    batch = settings.IDEMPOTENCY_PURGE_BATCH if batch is None else batch
+    cutoff = timezone.now() - timedelta(days=days)
+    deleted = 0
+    while True:
+        with transaction.atomic():
+            ids = list(
+                IdempotentRequest.objects.filter(created_at__lt=cutoff)
+                .order_by("created_at")
+                .values_list("pk", flat=True)[:batch]
+            )
+            if not ids:
+                return deleted
+            deleted += IdempotentRequest.objects.filter(pk__in=ids).delete()[0]
+
+
 def _replay(record: IdempotentRequest, digest: str) -> Response:
     if record.request_hash != digest:
         raise IdempotencyKeyReused(

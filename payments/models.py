@@ -241,7 +241,8 @@ class PayoutAccount(models.Model):
 
 
 class Transfer(models.Model):
-    """A release paid out to the seller's payout account; `transfer:<id>` is its idempotency key."""
+    """A release paid out to the seller's payout account. `transfer:<id>` is its idempotency key (at the provider
+    and on the ledger); after the operator re-sends a refused transfer, `transfer:<id>:resend:<n>` (`key`)."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting to be sent")
@@ -262,6 +263,7 @@ class Transfer(models.Model):
     error = models.CharField(_("last error"), max_length=300, blank=True)
     attempts = models.PositiveIntegerField(_("calls to the provider"), default=0)
     last_attempt_at = models.DateTimeField(_("last call to the provider"), null=True, blank=True)
+    resends = models.PositiveIntegerField(_("times re-sent after a refusal"), default=0)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -280,6 +282,12 @@ class Transfer(models.Model):
 
     def __str__(self) -> str:
         return f"transfer {self.pk} ({self.amount} {self.currency})"
+
+    @property
+    def key(self) -> str:
+        """The idempotency key of the current send (the provider's and the ledger posting's): derived from our id
+        and how many times the operator re-sent it after a refusal."""
+        return f"transfer:{self.pk}" if not self.resends else f"transfer:{self.pk}:resend:{self.resends}"
 
 
 class ChargeDispute(models.Model):

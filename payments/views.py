@@ -38,6 +38,9 @@ def _order_page(request: HttpRequest, number: str, *, error: DomainError | None 
         offline_payments=settings.OFFLINE_PAYMENTS,
         offline_instructions=settings.OFFLINE_PAYMENT_INSTRUCTIONS,
         can_confirm="operator" in context["sides"] and waiting is not None and waiting.provider == "offline",
+        can_resend="operator" in context["sides"]
+        and context["transfer"] is not None
+        and context["transfer"].status == "failed",
         stripe_js_url=settings.STRIPE_JS_URL,
         stripe_publishable_key=settings.STRIPE_PUBLISHABLE_KEY,
     )
@@ -103,6 +106,22 @@ def payment_confirm_received(request: HttpRequest, number: str) -> HttpResponse:
     except DomainError as error:
         return _order_page(request, number, error=error, status=error.status_code)
     messages.success(request, _("Received: payment %(reference)s funds the escrow.") % {"reference": payment.reference})
+    return redirect("payments:order", number=number)
+
+
+@login_required
+@require_POST
+def transfer_resend(request: HttpRequest, number: str) -> HttpResponse:
+    """The operator re-sends the order's transfer that the provider refused."""
+    try:
+        transfer_id = int(request.POST.get("transfer") or 0)
+        reason = request.POST.get("reason", "")
+        transfer = services.transfer_resend(actor=request.user, transfer_id=transfer_id, reason=reason)
+    except (NotFound, ValueError):
+        raise Http404(_("No such transfer.")) from None
+    except DomainError as error:
+        return _order_page(request, number, error=error, status=error.status_code)
+    messages.success(request, _("Transfer %(id)s is sent again.") % {"id": transfer.pk})
     return redirect("payments:order", number=number)
 
 

@@ -48,6 +48,12 @@ class TransferSerializer(serializers.Serializer):
     currency = serializers.CharField()
     status = serializers.CharField()
     amount_reversed = serializers.IntegerField()
+    resends = serializers.IntegerField(help_text="Times the operator re-sent it after the provider refused it.")
+    error = serializers.CharField(help_text="The provider's last refusal or error, if any.")
+
+
+class TransferResendInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=300, help_text="What was fixed, so the transfer can be sent again.")
 
 
 class OrderMoneySerializer(serializers.Serializer):

@@ -11,6 +11,7 @@ urlpatterns = [
     path("payments/orders/<str:number>/", views.OrderMoneyView.as_view(), name="api-payment-order"),
     path("payments/orders/<str:number>/release/", views.OrderReleaseView.as_view(), name="api-payment-release"),
     path("payments/orders/<str:number>/refunds/", views.OrderRefundView.as_view(), name="api-payment-refund"),
+    path("payments/transfers/<id:transfer_id>/resend/", views.TransferResendView.as_view(), name="api-transfer-resend"),
     path(
         "payments/organisations/<id:organisation_id>/money/",
         views.OrganisationMoneyView.as_view(),

@@ -159,6 +159,26 @@ class OrderRefundView(APIView):
         return response
 
 
+class TransferResendView(APIView):
+    @extend_schema(
+        summary="Re-send a transfer the provider refused (operator)",
+        description="Once the cause of the refusal is fixed (e.g. the seller's payout account), the transfer is "
+        "sent again as a new send with its own provider idempotency key (`transfer:<id>:resend:<n>`): it is "
+        "posted again and the provider is called after the commit. Only a failed transfer can be re-sent (409). "
+        "Requires an `Idempotency-Key` header: the same key again answers the first response.",
+        parameters=[IDEMPOTENCY_KEY_REQUIRED],
+        request=s.TransferResendInputSerializer,
+        responses={202: s.TransferSerializer, **errors(400, 404, 409, 422)},
+        tags=["payments"],
+    )
+    @idempotent(required=True)
+    def post(self, request, transfer_id: int):
+        given = s.TransferResendInputSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        transfer = services.transfer_resend(actor=request.user, transfer_id=transfer_id, **given.validated_data)
+        return Response(s.TransferSerializer(transfer).data, status=status.HTTP_202_ACCEPTED)
+
+
 class OrganisationMoneyView(APIView):
     @extend_schema(
         summary="An organisation's money",

@@ -156,6 +156,12 @@ class PayoutLine(models.Model):
     payout_transaction = models.OneToOneField(
         "payments.LedgerTransaction", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # Sent (posted, provider asked) at `sent_at`; then paid (`paid_at`) or failed (`failed_at`, the provider has no
+    # payment under our reference: its posting is reversed and the operator may retry it, a new send `retries`).
+    sent_at = models.DateTimeField(_("last sent to the provider"), null=True, blank=True)
+    failed_at = models.DateTimeField(_("failed at"), null=True, blank=True)
+    error = models.CharField(_("last error"), max_length=300, blank=True)
+    retries = models.PositiveIntegerField(_("times retried after failing"), default=0)
 
     class Meta:
         ordering = ["batch", "farmer__member_number"]
@@ -180,6 +186,15 @@ class PayoutLine(models.Model):
     def reference(self) -> str:
         """The payment reference members and the mobile-money operator see."""
         return f"PB{self.batch_id:05d}-{self.pk}"
+
+    @property
+    def send_reference(self) -> str:
+        """Our reference of the current send, the provider's idempotency key: a retry after a failure is a new one."""
+        return self.reference if not self.retries else f"{self.reference}-R{self.retries}"
+
+    @property
+    def in_flight(self) -> bool:
+        return self.payout_transaction_id is not None and self.paid_at is None and self.failed_at is None
 
 
 class PayoutShare(models.Model):

@@ -14,7 +14,7 @@ from marketplace.core.errors import NotFound
 from marketplace.core.money import Money
 from marketplace.organisations.models import MemberFarmer, Organisation, User
 from marketplace.organisations.roles import Capability, role_can
-from marketplace.organisations.selectors import member_farmer_get, organisation_for
+from marketplace.organisations.selectors import is_operator, member_farmer_get, organisation_for
 from orders.models import Order
 from payments.models import Account
 from payments.payouts.input_statement import member_inputs
@@ -45,10 +45,14 @@ def payout_batch_list(*, viewer: User, organisation_id: int | None = None, statu
     )
 
 
-def payout_batch_get(*, viewer: User, batch_id: int) -> PayoutBatch:
+def payout_batch_get(*, viewer: User, batch_id: int, operator: bool = False) -> PayoutBatch:
+    """A batch of one of the viewer's cooperatives (`operator`: or any batch, for the platform operator's own
+    actions on payouts, such as retrying failed payments)."""
+    queryset = payout_batch_list(viewer=viewer)
+    if operator and is_operator(viewer):
+        queryset = PayoutBatch.objects.select_related("organisation", "proposed_by", "approved_by", "executed_by")
     batch = (
-        payout_batch_list(viewer=viewer)
-        .select_related("cancelled_by")
+        queryset.select_related("cancelled_by")
         .prefetch_related(
             Prefetch("lines", queryset=PayoutLine.objects.select_related("farmer").order_by("farmer__member_number")),
             Prefetch("orders", queryset=PayoutBatchOrder.objects.select_related("order").order_by("order_id")),

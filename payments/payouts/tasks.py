@@ -6,6 +6,8 @@ twice.
 - payments.payouts.tasks.payouts_propose_released(): the sweep for beat, proposing a batch per cooperative for
   every release no batch covers yet.
 - payments.payouts.tasks.payout_batch_send(batch_id): pay an executing batch's members through the payout provider.
+- payments.payouts.tasks.payouts_settle_executing(): beat, settling payments still without an outcome long after
+  they were sent, by asking the provider by our references.
 - payments.payouts.tasks.payout_sms_send(line_id): the statement SMS of an executed payout, sent once.
 """
 
@@ -64,9 +66,26 @@ def payout_batch_send(self, batch_id: int) -> str:
     operator_alert(
         kind="payout_unknown",
         message=f"The payout provider gave no definite answer for payout batch {batch_id} after "
-        f"{len(SEND_RETRY_COUNTDOWNS) + 1} calls; check with the provider before paying it again.",
+        f"{len(SEND_RETRY_COUNTDOWNS) + 1} calls; it is settled with the provider by our references (beat "
+        "payouts_settle_executing).",
     )
     return outcome
+
+
+@shared_task
+def payouts_settle_executing(minutes: int | None = None) -> dict[str, int]:
+    """Beat: batches (executing, or executed with retried payments) whose payments are still without an outcome
+    PAYOUT_SETTLE_AFTER_MINUTES after they were sent are settled by asking the provider by our references."""
+    from django.conf import settings
+
+    from payments.payouts.services import payout_batch_settle, payouts_settle_due
+
+    due = payouts_settle_due(minutes=settings.PAYOUT_SETTLE_AFTER_MINUTES if minutes is None else minutes)
+    outcomes: dict[str, int] = {}
+    for batch_id in due:
+        outcome = payout_batch_settle(batch_id=batch_id)
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
 
 
 @shared_task(bind=True, max_retries=5, default_retry_delay=60)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("policy/", views.policy_set, name="policy"),
     path("<id:batch_id>/", views.batch_detail, name="detail"),
     path("<id:batch_id>/move/<str:to_status>/", views.batch_move, name="move"),
+    path("<id:batch_id>/retry-failed/", views.batch_retry_failed, name="retry-failed"),
     path("<id:batch_id>/payments.csv", views.batch_csv, name="csv"),
     path("cash/", views_cash.cash_list, name="cash"),
     path("cash/<id:line_id>/", views_cash.cash_confirm, name="cash-confirm"),

@@ -116,6 +116,9 @@ def _render_detail(request: HttpRequest, batch_id: int, *, error: DomainError | 
         "can_decide": can_decide,
         "moves": [(to, MOVES[to]) for frm, to in sorted(services.PAYOUT_TRANSITIONS) if frm == batch.status],
         "has_file": batch.status in (PayoutBatch.Status.APPROVED, PayoutBatch.Status.EXECUTED),
+        "failed_lines": sum(1 for line in batch.lines.all() if line.failed_at and line.net_amount)
+        if batch.status == PayoutBatch.Status.EXECUTED
+        else 0,
         "error": error,
     }
     return render(request, "payouts/detail.html", context, status=status)
@@ -143,6 +146,22 @@ def batch_move(request: HttpRequest, batch_id: int, to_status: str) -> HttpRespo
         request,
         _("Payout batch %(reference)s is now %(status)s.")
         % {"reference": batch.reference, "status": batch.get_status_display().lower()},
+    )
+    return redirect("payouts:detail", batch_id=batch.pk)
+
+
+@login_required
+@require_POST
+def batch_retry_failed(request: HttpRequest, batch_id: int) -> HttpResponse:
+    try:
+        reason = request.POST.get("reason", "")
+        batch = services.payout_lines_retry(actor=request.user, batch_id=batch_id, reason=reason)
+    except (NotFound, PermissionDenied) as error:
+        raise _http_error(error) from None
+    except DomainError as error:
+        return _render_detail(request, batch_id, error=error, status=error.status_code)
+    messages.success(
+        request, _("The failed payments of batch %(reference)s are sent again.") % {"reference": batch.reference}
     )
     return redirect("payouts:detail", batch_id=batch.pk)
 

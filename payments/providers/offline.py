@@ -192,7 +192,7 @@ class OfflineProvider(PaymentProvider):
         return (record.reference, "succeeded") if record is not None else None
 
     def find_transfer(self, *, transfer) -> str | None:
-        record = OfflineRecord.objects.filter(idempotency_key=f"transfer:{transfer.pk}", kind="tr").first()
+        record = OfflineRecord.objects.filter(idempotency_key=transfer.key, kind="tr").first()
         return record.reference if record is not None else None
 
     def transfer_state(self, reference: str) -> RemoteState | None:

@@ -203,8 +203,10 @@ class StripeProvider(PaymentProvider):
             "currency": transfer.currency.lower(),
             "destination": destination,
             "transfer_group": transfer.order.number,
-            "metadata": {"transfer_id": str(transfer.pk), "order_id": str(transfer.order_id)},
-        }
+            "metadata": {
+                "transfer_id": str(transfer.pk), "order_id": str(transfer.order_id), "send": str(transfer.resends),
+            },
+        }  # fmt: skip
         if source_charge:
             params["source_transaction"] = source_charge
         created = _call(self.client.v1.transfers.create, params=params, options={"idempotency_key": idempotency_key})
@@ -353,7 +355,10 @@ class StripeProvider(PaymentProvider):
         params = {"transfer_group": transfer.order.number}
         listed = _call(self.client.v1.transfers.list, params={**params, "limit": 100})
         for remote in _paged(self.client.v1.transfers.list, params, listed):
-            if _metadata(remote, "transfer_id") == str(transfer.pk):
+            # The current send only (a re-sent transfer's earlier, refused sends made nothing at Stripe anyway).
+            if _metadata(remote, "transfer_id") == str(transfer.pk) and (_metadata(remote, "send") or "0") == str(
+                transfer.resends
+            ):
                 return remote.id
         return None
 

@@ -6,7 +6,8 @@ Ledger transactions (the contract with member payouts, payments/payouts):
   release    key release:<order>     order_escrow debit (to seller + fee), organisation_payable credit (net of
                                       fee), platform_fees credit (fee)
   refund     key refund:<refund>     order_escrow debit, provider_clearing credit
-  transfer   key transfer:<transfer> organisation_payable debit, provider_clearing credit
+  transfer   key transfer:<transfer> organisation_payable debit, provider_clearing credit (a transfer re-sent
+                                      by the operator after a refusal: transfer:<transfer>:resend:<n>)
   chargeback key chargeback:<id>     order_escrow debit, provider_clearing credit
   transfer_reversal                  provider_clearing debit, organisation_payable credit
 A refund is posted when decided, inside the deciding transaction; a transfer when its task records the attempt,
@@ -436,12 +437,13 @@ def transfer_post(*, transfer: Transfer) -> LedgerTransaction:
     return ledger_post(
         actor=None,
         kind="transfer",
-        idempotency_key=f"transfer:{transfer.pk}",
+        idempotency_key=transfer.key,
         lines=[
             (payable_account(transfer.organisation_id, transfer.currency), transfer.amount),
             (clearing_account(transfer.currency), -transfer.amount),
         ],
-        memo=f"Transfer {transfer.pk} to the seller of order {transfer.order_id}",
+        memo=f"Transfer {transfer.pk} to the seller of order {transfer.order_id}"
+        + (f" (re-sent, {transfer.resends})" if transfer.resends else ""),
         order_id=transfer.order_id,
     )
 
@@ -470,7 +472,7 @@ def transfer_record_failed(*, transfer: Transfer, message: str) -> None:
 
     def failed(transfer: Transfer) -> dict:
         transfer.error = message[:300]
-        posted = LedgerTransaction.objects.filter(idempotency_key=f"transfer:{transfer.pk}").first()
+        posted = LedgerTransaction.objects.filter(idempotency_key=transfer.key).first()
         if posted is not None and not hasattr(posted, "reversed_by"):
             ledger_reverse(actor=None, transaction_id=posted.pk, reason=f"The provider refused: {message}"[:300])
         return {"error": transfer.error}

@@ -383,7 +383,7 @@ def transfer_submit(*, transfer_id: int) -> str:
     try:
         reference = provider_for(transfer.provider).transfer(
             transfer=transfer, destination=transfer.destination,
-            source_charge=payment.charge_reference if payment else "", idempotency_key=f"transfer:{transfer.pk}",
+            source_charge=payment.charge_reference if payment else "", idempotency_key=transfer.key,
         )  # fmt: skip
     except ProviderRefused as error:
         return transfer_record_outcome(transfer_id=transfer_id, reference="", refused=str(error))
@@ -422,6 +422,43 @@ def transfer_reconcile(*, transfer_id: int) -> str:
             refused=f"the provider has no transfer {transfer.pk} after {transfer.attempts} call(s)",
         )
     return transfer_record_outcome(transfer_id=transfer_id, reference=reference)
+
+
+def transfer_resend(*, actor: User, transfer_id: int, reason: str) -> Transfer:
+    """The operator re-sends a transfer the provider refused (once the cause, e.g. the seller's payout account, is
+    fixed): it becomes pending again as a new send with its own idempotency key (`transfer:<id>:resend:<n>`, from
+    our ids), and the task posts it again and calls the provider like the first send. Only a failed transfer can
+    be re-sent; asking twice re-sends once (the second finds it no longer failed)."""
+    if not is_operator(actor):
+        raise NotFound("No such transfer.")
+    reason = str(reason or "").strip()
+    if not 1 <= len(reason) <= 300:
+        raise ValidationFailed(
+            "Say why the transfer can be sent again (what was fixed), 1 to 300 characters.",
+            fields={"reason": "Required, at most 300 characters."},
+        )
+    with transaction.atomic():
+        transfer = Transfer.objects.select_for_update().filter(pk=transfer_id).first()
+        if transfer is None:
+            raise NotFound("No such transfer.")
+        if transfer.status != Transfer.Status.FAILED:
+            raise Conflict(
+                f"Transfer {transfer.pk} is {transfer.get_status_display().lower()}; only a transfer the provider "
+                "refused can be sent again."
+            )
+
+        def again(transfer: Transfer) -> dict:
+            transfer.resends += 1
+            transfer.error = ""
+            transfer.reference = ""
+            return {"resend": transfer.resends, "key": transfer.key, "amount": transfer.amount}
+
+        transfer_transition(transfer=transfer, to_status=Transfer.Status.PENDING, actor=actor, reason=reason,
+                            apply=again)  # fmt: skip
+        from payments.tasks import transfer_submit
+
+        escrow.enqueue(transfer_submit, transfer.pk, key=f"transfer-submit:{transfer.key}")
+    return transfer
 
 
 def transfers_submit_waiting(*, organisation_id: int) -> int:

@@ -5,7 +5,8 @@
     payment:  pending → succeeded | failed;   failed → succeeded (the buyer retried with another card)
     refund:   pending → unknown | succeeded | failed;   unknown → pending | succeeded | failed;
               succeeded → failed (the provider can fail a refund it first reported succeeded)
-    transfer: pending → unknown | paid;   unknown → paid | failed;   paid → reversed
+    transfer: pending → unknown | paid;   unknown → paid | failed;   paid → reversed;
+              failed → pending (the operator re-sends a refused transfer: a new send with a new key)
     chargeback: open → won | lost
 
 "unknown" is a call to the provider that got no definite answer (a timeout, a 5xx): the money stays posted as
@@ -40,7 +41,7 @@ TRANSFER_TABLE = TransitionTable(
         "pending": {"unknown", "paid"},
         "unknown": {"paid", "failed"},
         "paid": {"reversed"},
-        "failed": set(),
+        "failed": {"pending"},
         "reversed": set(),
     },
 )

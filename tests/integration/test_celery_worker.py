@@ -216,3 +216,47 @@ def test_an_invitation_committed_while_the_broker_is_down_is_sent_by_the_sweeper
         "the worker to send the swept invitation",
     )
     assert outbox.sweep() == 0
+
+
+def test_a_refund_committed_while_the_broker_is_down_is_sent_by_the_sweeper_once(
+    transactional_db, broker_settings, worker
+):
+    """Money through the outbox: the operator's refund commits (posted, its send in the outbox) while the broker is
+    unreachable; nothing is lost, and once the broker is back the sweeper hands it to the worker, which makes the
+    refund at the provider once."""
+    from datetime import timedelta
+
+    from marketplace.core import outbox
+    from marketplace.core.models import OutboxMessage
+    from payments.models import Account, OfflineRecord, Refund
+    from payments.selectors import ledger_problems
+    from payments.services.escrow import escrow_refund
+    from tests.orders.factories import make_world
+    from tests.payments.conftest import paid_order
+
+    broker_settings.OFFLINE_PAYMENTS = True
+    world = make_world()
+    order = paid_order(world)
+    celery_app.conf.update(broker_url="redis://127.0.0.1:9/0", broker_connection_timeout=1)
+    _reset_broker_pools()
+    try:
+        (refund,) = escrow_refund(
+            actor=world.operator.manager, order_id=order.pk, amount=500_000, reason="Short weight", request_key="bd-1"
+        )
+    finally:
+        celery_app.conf.update(broker_url=BROKER_URL)
+        _reset_broker_pools()
+    message = OutboxMessage.objects.get(key=f"refund-submit:{refund.pk}")
+    assert message.sent_at is None and message.last_error, "the broker was down: the intent must wait"
+    assert Refund.objects.get(pk=refund.pk).status == "pending"
+    assert Account.objects.get(kind="order_escrow", order_id=order.pk).balance == order.total_amount - 500_000
+
+    OutboxMessage.objects.filter(pk=message.pk).update(created_at=message.created_at - timedelta(minutes=1))
+    assert outbox.sweep() == 1
+    worker.wait_for(
+        lambda: Refund.objects.filter(pk=refund.pk, status="succeeded").exists(),
+        "the worker to make the swept refund",
+    )
+    assert outbox.sweep() == 0
+    assert OfflineRecord.objects.filter(kind="re").count() == 1
+    assert ledger_problems() == []

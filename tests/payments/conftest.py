@@ -140,3 +140,20 @@ def stripe_mode(settings, localstripe):
     settings.STRIPE_API_BASE = localstripe
     settings.STRIPE_WEBHOOK_SECRET = stripe_fake.WEBHOOK_SECRET
     return localstripe
+
+
+@pytest.fixture
+def faults(stripe_mode, settings):
+    """Inject faults into localstripe; a short client timeout and no client-side retries, so our own retry and
+    reconciliation are what is tested."""
+    from tests.payments import stripe_fake
+
+    settings.STRIPE_TIMEOUT_SECONDS = 1.0
+    settings.STRIPE_MAX_NETWORK_RETRIES = 0
+
+    def inject(path: str, mode: str, times: int = 1, seconds: float = 2.5):
+        stripe_fake.call(stripe_mode, "POST", "/_config/faults", {"path": path, "mode": mode, "times": times,
+                                                                   "seconds": seconds})  # fmt: skip
+
+    yield inject
+    stripe_fake.call(stripe_mode, "DELETE", "/_config/faults")

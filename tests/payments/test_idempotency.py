@@ -155,3 +155,43 @@ def test_twenty_concurrent_refund_requests_never_refund_more_than_held(settings)
     assert Refund.objects.filter(order=order).count() == len({r.key for r in Refund.objects.filter(order=order)})
     assert Account.objects.get(kind="order_escrow", order_id=order.pk).balance == held - refunded
     assert ledger_problems() == []
+
+
+def test_stored_keys_older_than_the_retention_are_purged_in_batches(world, settings, django_assert_max_num_queries):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from payments.tasks import idempotent_requests_purge
+
+    settings.IDEMPOTENCY_KEY_RETENTION_DAYS = 7
+    settings.IDEMPOTENCY_PURGE_BATCH = 2
+    user = world.operator.manager
+    for i in range(7):
+        IdempotentRequest.objects.create(user=user, key=f"k{i}", endpoint="/x/", request_hash="h", status_code=201)
+    now = timezone.now()
+    IdempotentRequest.objects.filter(key__in=["k0", "k1", "k2", "k3", "k4"]).update(created_at=now - timedelta(days=8))
+    IdempotentRequest.objects.filter(key="k5").update(created_at=now - timedelta(days=6, hours=23))
+    # 5 old rows in batches of 2: three batches that delete (select + delete each) and one that finds nothing.
+    with django_assert_max_num_queries(3 * 2 + 1 + 2 * 4):
+        assert idempotent_requests_purge() == 5
+    assert set(IdempotentRequest.objects.values_list("key", flat=True)) == {"k5", "k6"}
+    assert idempotent_requests_purge() == 0
+    settings.IDEMPOTENCY_KEY_RETENTION_DAYS = 0
+    assert idempotent_requests_purge() == 2 and not IdempotentRequest.objects.exists()
+
+
+def test_a_purged_key_is_a_new_request(world, as_user, settings):
+    from payments.idempotency import idempotent_requests_purge
+
+    order = paid_order(world)
+    operator = as_user(world.operator.manager)
+    body = {"amount": 1_000, "reason": "Short weight"}
+    assert operator.post(_refund_url(order), body, format="json", headers={"Idempotency-Key": "old"}).status_code == 201
+    assert idempotent_requests_purge(days=0) == 1
+    again = operator.post(
+        _refund_url(order), {**body, "amount": 2_000}, format="json", headers={"Idempotency-Key": "old"}
+    )
+    assert again.status_code == 201 and "Idempotent-Replayed" not in again.headers  # not replayed: forgotten
+    # ... yet the refund's own key (from the request key) still refunds once.
+    assert Refund.objects.filter(order=order).count() == 1

@@ -20,21 +20,6 @@ from tests.payments.test_stripe import _onboard, _pay
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def faults(stripe_mode, settings):
-    """Inject faults into localstripe; a short client timeout and no client-side retries, so our own retry and
-    reconciliation are what is tested."""
-    settings.STRIPE_TIMEOUT_SECONDS = 1.0
-    settings.STRIPE_MAX_NETWORK_RETRIES = 0
-
-    def inject(path: str, mode: str, times: int = 1, seconds: float = 2.5):
-        stripe_fake.call(stripe_mode, "POST", "/_config/faults", {"path": path, "mode": mode, "times": times,
-                                                                   "seconds": seconds})  # fmt: skip
-
-    yield inject
-    stripe_fake.call(stripe_mode, "DELETE", "/_config/faults")
-
-
 def _stripe_refunds(base: str, payment) -> list[dict]:
     return stripe_fake.call(base, "GET", f"/v1/refunds?payment_intent={payment.reference}&limit=100")["data"]
 

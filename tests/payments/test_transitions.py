@@ -27,6 +27,7 @@ TRANSFER = {
     ("unknown", "paid"),
     ("unknown", "failed"),
     ("paid", "reversed"),
+    ("failed", "pending"),
 }
 CHARGE_DISPUTE = {("open", "won"), ("open", "lost")}
 

@@ -73,7 +73,10 @@ def _may_be_blank(field) -> bool:
 HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
 BODY_FIELD = {"number": "number", "reference": "reference"}  # any other path parameter is an `id`
 # Collections with no list of their own: their objects come nested, under a property, in another collection's.
-NESTED_IN = {"/api/v1/matching/parts/": ("/api/v1/matching/proposals/", "parts")}
+NESTED_IN = {
+    "/api/v1/matching/parts/": ("/api/v1/matching/proposals/", "parts"),
+    "/api/v1/payments/transfers/": ("/api/v1/payments/organisations/{organisation_id}/money/", "transfers"),
+}
 
 
 def _properties(schema: dict, components: dict) -> tuple[dict, str]:

@@ -34,13 +34,15 @@ class PayoutLineSerializer(serializers.ModelSerializer):
     member_number = serializers.CharField(source="farmer.member_number")
     name = serializers.CharField(source="farmer.name")
     reference = serializers.CharField()
+    send_reference = serializers.CharField(help_text="Our reference of the current send (`-R<n>` after retries).")
     shares = PayoutShareSerializer(many=True, read_only=True)
 
     class Meta:
         model = PayoutLine
         fields = [
-            "id", "farmer", "member_number", "name", "phone", "reference", "gross_amount", "levy_amount",
-            "credit_amount", "net_amount", "paid_at", "provider_reference", "shares",
+            "id", "farmer", "member_number", "name", "phone", "reference", "send_reference", "gross_amount",
+            "levy_amount", "credit_amount", "net_amount", "paid_at", "failed_at", "error", "retries",
+            "provider_reference", "shares",
         ]  # fmt: skip
 
 
@@ -88,6 +90,10 @@ class ProposeInputSerializer(serializers.Serializer):
         allow_empty=False,
         help_text="Only these released orders (ids); by default every released order not yet in a batch.",
     )
+
+
+class RetryFailedInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=300, help_text="What was fixed, so the failed payments can be retried.")
 
 
 class CancelInputSerializer(serializers.Serializer):

@@ -9,6 +9,7 @@ urlpatterns = [
     path(BATCH, views.PayoutBatchDetailView.as_view(), name="api-payout-batch-detail"),
     path(f"{BATCH}approve/", views.PayoutBatchApproveView.as_view(), name="api-payout-batch-approve"),
     path(f"{BATCH}execute/", views.PayoutBatchExecuteView.as_view(), name="api-payout-batch-execute"),
+    path(f"{BATCH}retry-failed/", views.PayoutBatchRetryFailedView.as_view(), name="api-payout-batch-retry"),
     path(f"{BATCH}cancel/", views.PayoutBatchCancelView.as_view(), name="api-payout-batch-cancel"),
     path(f"{BATCH}csv/", views.PayoutBatchCsvView.as_view(), name="api-payout-batch-csv"),
     path("payout-candidates/", views.PayoutCandidateListView.as_view(), name="api-payout-candidates"),

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 from marketplace.core.api.fields import ID_SCHEMA, IdField
 from marketplace.core.api.schema import error_responses
 from marketplace.core.errors import ValidationFailed
-from payments.idempotency import IDEMPOTENCY_KEY, idempotent
+from payments.idempotency import IDEMPOTENCY_KEY, IDEMPOTENCY_KEY_REQUIRED, idempotent
 from payments.payouts import selectors, services, statements
 from payments.payouts.api import serializers as s
 from payments.payouts.models import PayoutBatch
@@ -155,6 +155,28 @@ class PayoutBatchExecuteView(_MoveView):
     @idempotent()
     def post(self, request, pk: int):
         return self.move(request, pk)
+
+
+class PayoutBatchRetryFailedView(APIView):
+    @extend_schema(
+        summary="Retry the failed payments of an executed batch (platform operator or cooperative manager)",
+        description="Payments the provider did not make (found when the batch was settled with the provider by "
+        "our references) have their postings reversed and are owed to the members again. Once the cause is "
+        "fixed, this posts each again and sends it as a new payment with its own reference (`<reference>-R<n>`, "
+        "the provider's idempotency key); a task pays them after the commit. Nothing failed is a 409. Requires "
+        "an `Idempotency-Key` header: the same key again answers the first response.",
+        parameters=[IDEMPOTENCY_KEY_REQUIRED],
+        request=s.RetryFailedInputSerializer,
+        responses={202: s.PayoutBatchSerializer, **errors(400, 403, 404, 409, 422)},
+        tags=TAGS,
+    )
+    @idempotent(required=True)
+    def post(self, request, pk: int):
+        given = s.RetryFailedInputSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        services.payout_lines_retry(actor=request.user, batch_id=pk, reason=given.validated_data["reason"])
+        batch = selectors.payout_batch_get(viewer=request.user, batch_id=pk, operator=True)
+        return Response(s.PayoutBatchSerializer(batch).data, status=status.HTTP_202_ACCEPTED)
 
 
 class PayoutBatchCancelView(_MoveView):

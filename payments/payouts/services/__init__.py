@@ -10,8 +10,11 @@ from payments.payouts.services.batches import (
     payout_batch_propose,
     payout_batch_propose_for_order,
     payout_batch_send,
+    payout_batch_settle,
     payout_batch_transition,
+    payout_lines_retry,
     payout_policy_set,
+    payouts_settle_due,
     released_unbatched,
 )
 from payments.payouts.services.sms import payout_sms_send
@@ -27,9 +30,12 @@ __all__ = [
     "payout_batch_propose",
     "payout_batch_propose_for_order",
     "payout_batch_send",
+    "payout_batch_settle",
     "payout_batch_transition",
+    "payout_lines_retry",
     "payout_policy_set",
     "payout_sms_send",
+    "payouts_settle_due",
     "released_unbatched",
     "split_proceeds",
 ]

@@ -13,10 +13,11 @@ Ledger postings (see payments.services.ledger for the sign convention: debit > 0
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from catalogue.models import LotContribution
@@ -26,7 +27,7 @@ from marketplace.core.services import audit_record
 from marketplace.core.transitions import TransitionTable, transition_locked
 from marketplace.organisations.models import MemberFarmer, Organisation, User
 from marketplace.organisations.roles import Capability
-from marketplace.organisations.selectors import organisation_for
+from marketplace.organisations.selectors import is_operator, organisation_for
 from orders.models import GradePrice, Order, OrderLine
 from payments.models import Account, Entry, LedgerTransaction, Transfer
 from payments.payouts.models import (
@@ -497,64 +498,221 @@ def _execute_begin(actor: User, batch: PayoutBatch) -> None:
     batch.attempts += 1
     batch.provider = payout_provider().name
     batch.error = ""
-    clearing = account_get_or_create(kind=K.PROVIDER_CLEARING, currency=batch.currency)
+    now = timezone.now()
     for line in batch.lines.filter(net_amount__gt=0).order_by("pk"):
-        payable = account_get_or_create(kind=K.MEMBER_PAYABLE, currency=batch.currency, farmer_id=line.farmer_id)
-        line.payout_transaction = ledger_post(
-            actor=actor,
-            kind="payout",
-            idempotency_key=_payout_key(line, batch.attempts),
-            lines=[(payable, line.net_amount), (clearing, -line.net_amount)],
-            memo=f"Payout {line.reference}",
-        )
-        line.save(update_fields=["payout_transaction"])
+        _post_payout(actor, batch, line, _payout_key(line, batch.attempts))
+        line.sent_at = now
+        line.save(update_fields=["payout_transaction", "sent_at"])
+
+
+def _post_payout(actor, batch: PayoutBatch, line: PayoutLine, key: str) -> None:
+    clearing = account_get_or_create(kind=K.PROVIDER_CLEARING, currency=batch.currency)
+    payable = account_get_or_create(kind=K.MEMBER_PAYABLE, currency=batch.currency, farmer_id=line.farmer_id)
+    line.payout_transaction = ledger_post(
+        actor=actor,
+        kind="payout",
+        idempotency_key=key,
+        lines=[(payable, line.net_amount), (clearing, -line.net_amount)],
+        memo=f"Payout {line.send_reference}",
+    )
+
+
+def _in_flight(batch: PayoutBatch) -> list[PayoutLine]:
+    """The lines sent (posted) whose outcome is not recorded yet."""
+    return list(
+        batch.lines.filter(
+            net_amount__gt=0, payout_transaction__isnull=False, paid_at__isnull=True, failed_at__isnull=True
+        ).order_by("pk")
+    )
+
+
+def _instructions(batch: PayoutBatch, lines: list[PayoutLine]) -> list[PayoutInstruction]:
+    return [
+        PayoutInstruction(line_id=line.pk, phone=line.phone, amount=batch.money(line.net_amount),
+                          reference=line.send_reference)
+        for line in lines
+    ]  # fmt: skip
+
+
+SENDING = (S.EXECUTING, S.EXECUTED)  # an executed batch may still have lines retried after a failure
 
 
 def payout_batch_send(*, batch_id: int) -> str:
-    """Pay an executing batch's members through the payout provider, with no database lock held during the call;
-    then record the outcome in a new transaction. Returns executed | failed | unknown | nothing_to_do."""
+    """Pay an executing batch's members (or the lines retried in an executed batch) through the payout provider,
+    with no database lock held during the call; then record the outcome in a new transaction. Returns
+    executed | paid | failed | unknown | nothing_to_do."""
     batch = PayoutBatch.objects.filter(pk=batch_id).first()
-    if batch is None or batch.status != S.EXECUTING:
+    if batch is None or batch.status not in SENDING:
         return "nothing_to_do"
-    lines = list(batch.lines.filter(net_amount__gt=0).order_by("pk"))
-    instructions = [
-        PayoutInstruction(line_id=line.pk, phone=line.phone, amount=batch.money(line.net_amount),
-                          reference=line.reference)
-        for line in lines
-    ]  # fmt: skip
+    lines = _in_flight(batch)
+    if not lines and batch.status == S.EXECUTED:
+        return "nothing_to_do"
     try:
-        results = {result.line_id: result for result in payout_provider().pay(instructions)}
+        results = {result.line_id: result for result in payout_provider().pay(_instructions(batch, lines))}
     except PayoutRefused as error:
-        return _send_refused(batch_id, str(error) or "refused by the payout provider")
+        message = str(error) or "refused by the payout provider"
+        if batch.status == S.EXECUTING:
+            return _send_refused(batch_id, message)
+        return _record_outcome(batch_id, paid={}, failed=[line.pk for line in lines], message=message)
     except Exception as error:  # no definite answer: the task retries with the same references
         PayoutBatch.objects.filter(pk=batch_id).update(error=(str(error) or type(error).__name__)[:300])
         return "unknown"
-    missing = [line.reference for line in lines if line.pk not in results]
+    missing = [line.send_reference for line in lines if line.pk not in results]
     if missing:
         PayoutBatch.objects.filter(pk=batch_id).update(error=f"The provider did not confirm {', '.join(missing)}"[:300])
         return "unknown"
+    return _record_outcome(batch_id, paid=results, failed=[], message="")
+
+
+def _record_outcome(batch_id: int, *, paid: dict, failed: list[int], message: str) -> str:
+    """Record what the provider paid and what it did not (a failed line's posting is reversed: the member is owed
+    it again). An executing batch becomes executed. Returns executed | paid | failed | nothing_to_do."""
     with transaction.atomic():
         batch = PayoutBatch.objects.select_for_update().get(pk=batch_id)
-        if batch.status != S.EXECUTING:
+        if batch.status not in SENDING:
             return "nothing_to_do"
         now = timezone.now()
+        lines = [line for line in _in_flight(batch) if line.pk in paid or line.pk in failed]
+        if not lines and batch.status == S.EXECUTED:
+            return "nothing_to_do"
+        paid_ids, failed_lines = [], []
         for line in lines:
-            line.paid_at = now
-            line.provider_reference = results[line.pk].provider_reference[:100]
-            line.save(update_fields=["paid_at", "provider_reference"])
+            if line.pk in paid:
+                line.paid_at = now
+                line.provider_reference = paid[line.pk].provider_reference[:100]
+                line.error = ""
+                line.save(update_fields=["paid_at", "provider_reference", "error"])
+                paid_ids.append(line.pk)
+            else:
+                _line_failed(line, message, now)
+                failed_lines.append(line)
+        summary = {"paid": len(paid_ids), "failed": [line.send_reference for line in failed_lines]}
+        if batch.status == S.EXECUTING:
 
-        def executed(batch: PayoutBatch) -> dict:
-            batch.executed_at = now
-            batch.error = ""
-            _transfer_cooperative_part(batch)
-            return _totals(batch) | {"paid": len(lines)}
+            def executed(batch: PayoutBatch) -> dict:
+                batch.executed_at = now
+                batch.error = f"{len(failed_lines)} payment(s) failed: {message}"[:300] if failed_lines else ""
+                _transfer_cooperative_part(batch)
+                return _totals(batch) | summary
 
-        transition_locked(
-            obj=batch, table=PAYOUT_BATCH_TABLE, to_status=S.EXECUTED, actor=batch.executed_by,
-            organisation_id=batch.organisation_id, apply=executed,
-        )  # fmt: skip
-        _schedule_sms(list(batch.lines.values_list("pk", flat=True)))
-    return "executed"
+            transition_locked(
+                obj=batch, table=PAYOUT_BATCH_TABLE, to_status=S.EXECUTED, actor=batch.executed_by,
+                organisation_id=batch.organisation_id, apply=executed,
+            )  # fmt: skip
+            sms = [line.pk for line in batch.lines.all() if line.pk not in {f.pk for f in failed_lines}]
+            outcome = "executed"
+        else:
+            batch.error = f"{len(failed_lines)} payment(s) failed: {message}"[:300] if failed_lines else ""
+            batch.save(update_fields=["error"])
+            audit_record(
+                actor=None, action="payout_batch.lines_settled", subject=batch, organisation_id=batch.organisation_id,
+                data=summary,
+            )  # fmt: skip
+            sms = paid_ids
+            outcome = "failed" if failed_lines and not paid_ids else "paid"
+        if failed_lines:
+            operator_alert(
+                kind="payout_lines_failed",
+                message=f"Payout batch {batch.reference}: the provider has no payment for "
+                f"{', '.join(line.send_reference for line in failed_lines)} ({message}); those members are owed "
+                "their money again. Retry the failed payments once the cause is fixed.",
+            )
+        _schedule_sms(sms)
+    return outcome
+
+
+def _line_failed(line: PayoutLine, message: str, now) -> None:
+    posted = LedgerTransaction.objects.filter(pk=line.payout_transaction_id).first()
+    if posted is not None and not hasattr(posted, "reversed_by"):
+        ledger_reverse(actor=None, transaction_id=posted.pk, reason=f"Payout failed: {message}"[:300])
+    line.payout_transaction = None
+    line.failed_at = now
+    line.error = message[:300]
+    line.save(update_fields=["payout_transaction", "failed_at", "error"])
+    audit_record(
+        actor=None, action="payout_line.failed", subject=line, organisation_id=line.batch.organisation_id,
+        reason=message[:300],
+        data={"reference": line.send_reference, "net": line.net_amount},
+    )  # fmt: skip
+
+
+def payout_batch_settle(*, batch_id: int) -> str:
+    """Settle the lines of a batch still in flight long after their send (the task's retries are over): ask the
+    provider by our references, with no lock held. What it paid is recorded paid, what it has no payment for is
+    failed (its posting reversed), and an executing batch becomes executed. Returns what `_record_outcome` does,
+    or unknown when the provider cannot be asked."""
+    batch = PayoutBatch.objects.filter(pk=batch_id).first()
+    if batch is None or batch.status not in SENDING:
+        return "nothing_to_do"
+    lines = _in_flight(batch)
+    if not lines:
+        if batch.status == S.EXECUTING:  # nothing to pay (every line is zero): executed as it is
+            return _record_outcome(batch_id, paid={}, failed=[], message="")
+        return "nothing_to_do"
+    try:
+        found = {result.line_id: result for result in payout_provider().find(_instructions(batch, lines))}
+    except Exception as error:
+        PayoutBatch.objects.filter(pk=batch_id).update(error=f"Settling could not ask: {error}"[:300])
+        return "unknown"
+    return _record_outcome(
+        batch_id,
+        paid={pk: result for pk, result in found.items() if pk in {line.pk for line in lines}},
+        failed=[line.pk for line in lines if line.pk not in found],
+        message="the payout provider has no payment under our reference",
+    )
+
+
+def payouts_settle_due(*, minutes: int) -> list[int]:
+    """Batches with a line sent more than `minutes` ago and still without an outcome."""
+    cutoff = timezone.now() - timedelta(minutes=minutes)
+    return sorted(
+        set(
+            PayoutLine.objects.filter(
+                batch__status__in=SENDING, net_amount__gt=0, payout_transaction__isnull=False, paid_at__isnull=True,
+                failed_at__isnull=True,
+            )
+            .filter(Q(sent_at__lt=cutoff) | Q(sent_at__isnull=True))  # sent before sends were timed: long ago
+            .values_list("batch_id", flat=True)
+        )
+    )  # fmt: skip
+
+
+def payout_lines_retry(*, actor: User, batch_id: int, reason: str) -> PayoutBatch:
+    """Retry the failed payments of an executed batch (the platform operator, or the cooperative's managers):
+    each is posted again and sent as a new payment with its own reference (`<reference>-R<n>`, the provider's
+    idempotency key); the task pays them after the commit. Nothing failed is a 409."""
+    reason = str(reason or "").strip()
+    if not 1 <= len(reason) <= 300:
+        raise ValidationFailed(
+            "Say why the failed payments can be sent again (what was fixed), 1 to 300 characters.",
+            fields={"reason": "Required, at most 300 characters."},
+        )
+    with transaction.atomic():
+        if is_operator(actor):
+            batch = PayoutBatch.objects.select_for_update().filter(pk=batch_id).first()
+            if batch is None:
+                raise NotFound("No such payout batch.")
+        else:
+            batch = _decide(actor, batch_id)
+        failed = list(batch.lines.filter(failed_at__isnull=False, net_amount__gt=0).order_by("pk"))
+        if batch.status != S.EXECUTED or not failed:
+            raise Conflict(f"Payout batch {batch.reference} has no failed payment to retry.")
+        now = timezone.now()
+        for line in failed:
+            line.retries += 1
+            _post_payout(actor, batch, line, f"payout:{line.pk}:retry:{line.retries}")
+            line.failed_at, line.error, line.sent_at = None, "", now
+            line.save(update_fields=["retries", "payout_transaction", "failed_at", "error", "sent_at"])
+            audit_record(
+                actor=actor, action="payout_line.retried", subject=line, organisation_id=batch.organisation_id,
+                reason=reason, data={"reference": line.send_reference, "net": line.net_amount},
+            )  # fmt: skip
+        batch.error = ""
+        batch.save(update_fields=["error"])
+        from payments.payouts.tasks import payout_batch_send as send_task
+
+        enqueue(send_task, batch.pk, key=f"payout-retry:{failed[0].pk}:{failed[0].retries}")
+    return batch
 
 
 def _send_refused(batch_id: int, message: str) -> str:
