@@ -54,7 +54,7 @@ fmt: install
 	$(BIN)/ruff format .
 
 messages: install
-	DEBUG=true $(PY) manage.py makemessages --locale fr --ignore '.venv/*' --ignore 'tests/*'
+	DEBUG=true $(PY) manage.py makemessages --locale fr --locale sw --ignore '.venv/*' --ignore 'tests/*'
 	DEBUG=true $(PY) manage.py compilemessages --ignore '.venv/*'
 
 clean:

@@ -10,7 +10,8 @@ The database is created if missing, migrated, and seeded once: a cooperative wit
 each), a listing, and a member with a PIN, a payout and input credit. Each timed request is the last step of a new
 USSD session (earlier steps are posted untimed), so no answer comes from the replay cache; the replay itself is
 measured as its own row. PINs are hashed with the PIN hasher (PBKDF2, 100,000 iterations), the largest part of
-a PIN screen's time. The web process is pinned to one CPU core.
+a PIN screen's time. An open ordering window makes the inputs entry (menu item 5) part of every menu; its last
+screen records a request each time. The web process is pinned to one CPU core.
 """
 
 from __future__ import annotations
@@ -140,6 +141,49 @@ def seed(members: int) -> None:
         farmer_channel_update(actor=clerk, farmer_id=member.pk, pin=PIN, pin_again=PIN)
 
 
+def seed_window() -> None:
+    """An open ordering window of the bench cooperative with two input products (the inputs entry, menu item 5)."""
+    from django.utils import timezone
+
+    from catalogue.models import InputProduct, Packaging
+    from marketplace.organisations.models import Membership, Organisation
+    from orders.group_models import OrderingWindow
+    from orders.services import group_windows
+
+    coop = Organisation.objects.get(registration_number=MARK)
+    if OrderingWindow.objects.filter(organisation=coop).exists():
+        return
+    manager = Membership.objects.get(organisation=coop, role="manager").user
+    products = []
+    for code, name, grams, npk in (
+        ("bench-dap-50", "DAP 18-46-0", 50_000, (18, 46, 0)),
+        ("bench-can-25", "CAN 26", 25_000, (26, 0, 0)),
+    ):
+        packaging, _ = Packaging.objects.get_or_create(
+            code=code, defaults={"name": f"Bag {grams // 1000} kg", "net_mass_grams": grams, "tare_grams": 120}
+        )
+        products.append(
+            InputProduct.objects.create(
+                kind="fertiliser",
+                name=name,
+                packaging=packaging,
+                nitrogen_pct=npk[0],
+                phosphorus_pct=npk[1],
+                potassium_pct=npk[2],
+            )
+        )
+    now = timezone.now()
+    window = group_windows.window_create(
+        actor=manager,
+        organisation_id=coop.pk,
+        name="Long rains bench",
+        product_ids=[p.pk for p in products],
+        opens_at=now - datetime.timedelta(hours=1),
+        closes_at=now + datetime.timedelta(days=365),
+    )
+    group_windows.window_transition(actor=manager, window_id=window.pk, to_status="open")
+
+
 def post(client, session_id: str, text: str, phone: str = PHONE):
     return client.post(
         f"/channels/africastalking/{SECRET}/ussd/",
@@ -158,7 +202,12 @@ def screens():
         ("Last deliveries", [""], "2", PHONE),
         ("Today's prices", [""], "3", PHONE),
         ("Input credit (PIN checked)", ["", "4"], f"4*{PIN}", PHONE),
-        ("Help", [""], "5", PHONE),
+        ("Order inputs: products", [""], "5", PHONE),
+        ("Order inputs: quantity", ["", "5"], "5*1", PHONE),
+        ("Order inputs: tolerance", ["", "5", "5*1"], "5*1*100", PHONE),
+        ("Order inputs: confirm", ["", "5", "5*1", "5*1*100"], "5*1*100*10", PHONE),
+        ("Order inputs: recorded", ["", "5", "5*1", "5*1*100", "5*1*100*10"], "5*1*100*10*1", PHONE),
+        ("Help", [""], "6", PHONE),
         ("Unknown option", [""], "9", PHONE),
         ("Unknown number", [], "", "+254799000111"),
         ("Replay of the main menu", [""], "", PHONE),
@@ -243,6 +292,7 @@ def main() -> None:
 
     setup_django()
     seed(options.members)
+    seed_window()
     from django.conf import settings
     from django.db import reset_queries
 

@@ -235,6 +235,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "marketplace.decisions.tasks.decisions_due",
         "schedule": crontab(minute="*/5"),
     },
+    "channels-sms-sweep-stuck": {
+        "task": "marketplace.channels.tasks.sms_sweep_stuck",
+        "schedule": crontab(minute="*/5"),
+    },
     "core-outbox-sweep": {
         "task": "marketplace.core.tasks.outbox_sweep",
         "schedule": 60.0,

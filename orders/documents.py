@@ -5,6 +5,10 @@ the seller's and the buyer's legal details. Output is deterministic for the same
 from html import escape
 from io import BytesIO
 
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
@@ -17,9 +21,9 @@ from orders.models import Order, OrderLine
 from orders.services.pricing import amount_for, describe_price, describe_quantity
 
 KINDS = {
-    "purchase-order": "Purchase order",
-    "delivery-note": "Delivery note",
-    "invoice": "Invoice",
+    "purchase-order": gettext_lazy("Purchase order"),
+    "delivery-note": gettext_lazy("Delivery note"),
+    "invoice": gettext_lazy("Invoice"),
 }
 
 _styles = getSampleStyleSheet()
@@ -52,7 +56,7 @@ def _party(label: str, organisation: Organisation) -> list:
     place = ", ".join(part for part in [organisation.region, organisation.country.name] if part)
     if place:
         lines.append(place)
-    lines.append(f"Registration no. {organisation.registration_number}")
+    lines.append(_("Registration no. %(number)s") % {"number": organisation.registration_number})
     if organisation.gln:
         lines.append(f"GLN {organisation.gln}")
     if organisation.email:
@@ -85,34 +89,45 @@ def _line_label(line: OrderLine) -> str:
     if line.grade is not None:
         parts.append(line.grade.name)
     if line.lot is not None:
-        parts.append(f"lot {line.lot.code}")
+        parts.append(_("lot %(code)s") % {"code": line.lot.code})
     return " · ".join(parts)
 
 
 def _header(order: Order, kind: str, number: str, day) -> list:
     story = [
         _p(KINDS[kind], TITLE),
-        _p(f"{KINDS[kind]} no. {number} · date {day:%Y-%m-%d}", HEAD),
         _p(
-            f"Order {order.number} · purchase {order.purchase.reference if order.purchase else '—'} · "
-            f"placed {order.created_at:%Y-%m-%d} · currency {order.currency}",
+            _("%(kind)s no. %(number)s · date %(day)s")
+            % {"kind": KINDS[kind], "number": number, "day": f"{day:%Y-%m-%d}"},
+            HEAD,
+        ),
+        _p(
+            _("Order %(order)s · purchase %(purchase)s · placed %(placed)s · currency %(currency)s")
+            % {
+                "order": order.number,
+                "purchase": order.purchase.reference if order.purchase else "—",
+                "placed": f"{order.created_at:%Y-%m-%d}",
+                "currency": order.currency,
+            },
             SMALL,
         ),
         Spacer(1, 6 * mm),
     ]
-    parties = Table([[_party("Seller", order.seller), _party("Buyer", order.buyer)]], colWidths=[88 * mm, 88 * mm])
+    parties = Table(
+        [[_party(_("Seller"), order.seller), _party(_("Buyer"), order.buyer)]], colWidths=[88 * mm, 88 * mm]
+    )
     parties.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
     return [*story, parties, Spacer(1, 6 * mm)]
 
 
 def _purchase_order(order: Order, lines: list[OrderLine]) -> list:
-    rows = [["Item", "", "Quantity", "Unit price", "Line total"]]
+    rows = [[_("Item"), "", _("Quantity"), _("Unit price"), _("Line total")]]
     for line in lines:
         rows.append([
             _p(_line_label(line)), "", describe_quantity(line.quantity, line.quantity_unit),
             describe_price(line.unit_price_amount, order.currency, line.price_unit), str(line.line_total),
         ])  # fmt: skip
-    rows.append(["Total", "", "", "", str(order.total)])
+    rows.append([_("Total"), "", "", "", str(order.total)])
     story = [_table(rows, [70 * mm, 4 * mm, 30 * mm, 36 * mm, 36 * mm], total_rows=1), Spacer(1, 4 * mm)]
     for line in lines:
         prices = list(line.grade_prices.all())
@@ -121,24 +136,36 @@ def _purchase_order(order: Order, lines: list[OrderLine]) -> list:
                 f"{p.grade.name}: {describe_price(p.unit_price_amount, order.currency, line.price_unit)}"
                 for p in prices
             )
-            story.append(_p(f"Prices agreed for other grades ({line.description}): {agreed}.", SMALL))
-    story.append(_p(f"The seller accepts this order by {order.accept_by:%Y-%m-%d %H:%M} UTC or it lapses.", SMALL))
+            story.append(
+                _p(
+                    _("Prices agreed for other grades (%(item)s): %(prices)s.")
+                    % {"item": line.description, "prices": agreed},
+                    SMALL,
+                )
+            )
+    story.append(
+        _p(
+            _("The seller accepts this order by %(time)s UTC or it lapses.")
+            % {"time": f"{order.accept_by:%Y-%m-%d %H:%M}"},
+            SMALL,
+        )
+    )
     if order.purchase and order.purchase.note:
-        story.append(_p(f"Buyer's note: {order.purchase.note}", SMALL))
+        story.append(_p(_("Buyer's note: %(note)s") % {"note": order.purchase.note}, SMALL))
     return story
 
 
 def _delivery_note(order: Order, lines: list[OrderLine]) -> list:
     dispatch = order.dispatch
     facts = [
-        f"Dispatched on {dispatch.dispatched_on:%Y-%m-%d}",
-        f"document no. {dispatch.document_number}",
+        _("Dispatched on %(day)s") % {"day": f"{dispatch.dispatched_on:%Y-%m-%d}"},
+        _("document no. %(number)s") % {"number": dispatch.document_number},
     ]
     if dispatch.vehicle:
-        facts.append(f"vehicle {dispatch.vehicle}")
+        facts.append(_("vehicle %(vehicle)s") % {"vehicle": dispatch.vehicle})
     if dispatch.driver:
-        facts.append(f"driver {dispatch.driver}")
-    rows = [["Item", "", "Ordered", "Dispatched", "Received"]]
+        facts.append(_("driver %(driver)s") % {"driver": dispatch.driver})
+    rows = [[_("Item"), "", _("Ordered"), _("Dispatched"), _("Received")]]
     for line in lines:
         rows.append([
             _p(_line_label(line)), "", describe_quantity(line.quantity, line.quantity_unit),
@@ -148,16 +175,19 @@ def _delivery_note(order: Order, lines: list[OrderLine]) -> list:
     story = [_p(" · ".join(facts)), Spacer(1, 4 * mm), _table(rows, [70 * mm, 4 * mm, 34 * mm, 34 * mm, 34 * mm])]
     receipt = getattr(order, "receipt", None)
     if receipt is not None:
-        story += [Spacer(1, 4 * mm), _p(f"Received on {receipt.received_on:%Y-%m-%d}.", SMALL)]
+        story += [Spacer(1, 4 * mm), _p(_("Received on %(day)s.") % {"day": f"{receipt.received_on:%Y-%m-%d}"}, SMALL)]
         if receipt.inspection_notes:
-            story.append(_p(f"Inspection: {receipt.inspection_notes}", SMALL))
-    story += [Spacer(1, 12 * mm), _p("Received in good order by (name, signature, date): ______________________")]
+            story.append(_p(_("Inspection: %(notes)s") % {"notes": receipt.inspection_notes}, SMALL))
+    story += [
+        Spacer(1, 12 * mm),
+        _p(_("Received in good order by (name, signature, date):") + " ______________________"),
+    ]
     return story
 
 
 def _invoice(order: Order, lines: list[OrderLine]) -> list:
     invoice = order.invoice
-    rows = [["Item", "", "Quantity", "Unit price", "Amount"]]
+    rows = [[_("Item"), "", _("Quantity"), _("Unit price"), _("Amount")]]
     for line in lines:
         shipped = line.quantity_dispatched or 0
         amount = amount_for(shipped, line.unit_price_amount, line.price_unit)
@@ -165,30 +195,61 @@ def _invoice(order: Order, lines: list[OrderLine]) -> list:
             _p(_line_label(line)), "", describe_quantity(shipped, line.quantity_unit),
             describe_price(line.unit_price_amount, order.currency, line.price_unit), str(Money(amount, order.currency)),
         ])  # fmt: skip
-    rows.append(["Amount invoiced", "", "", "", str(Money(invoice.amount, invoice.currency))])
+    rows.append([_("Amount invoiced"), "", "", "", str(Money(invoice.amount, invoice.currency))])
     story = [_table(rows, [70 * mm, 4 * mm, 30 * mm, 36 * mm, 36 * mm], total_rows=1)]
     if order.payment_reference:
-        story.append(_p(f"Paid into escrow on CoopMarket, payment reference {order.payment_reference}.", SMALL))
+        story.append(
+            _p(
+                _("Paid into escrow on CoopMarket, payment reference %(reference)s.")
+                % {"reference": order.payment_reference},
+                SMALL,
+            )
+        )
     if order.amount_due is not None:
-        story += [Spacer(1, 5 * mm), _p("Settlement after receipt", HEAD)]
+        story += [Spacer(1, 5 * mm), _p(_("Settlement after receipt"), HEAD)]
         for line in lines:
             for reason in (line.settlement or {}).get("reasons", []):
                 story.append(_p(f"• {reason}", SMALL))
-        story.append(_p(f"Amount due after receipt: {Money(order.amount_due, order.currency)}", HEAD))
+        story.append(
+            _p(_("Amount due after receipt: %(amount)s") % {"amount": Money(order.amount_due, order.currency)}, HEAD)
+        )
         dispute = getattr(order, "dispute", None)
         if dispute is not None and dispute.decision:
             story.append(
                 _p(
-                    f"Dispute decided {dispute.decided_at:%Y-%m-%d}: {dispute.get_decision_display()}, refund "
-                    f"{Money(dispute.refund_amount or 0, order.currency)}. {dispute.decision_reasons}",
+                    _("Dispute decided %(day)s: %(decision)s, refund %(refund)s.")
+                    % {
+                        "day": f"{dispute.decided_at:%Y-%m-%d}",
+                        "decision": dispute.get_decision_display(),
+                        "refund": Money(dispute.refund_amount or 0, order.currency),
+                    }
+                    + f" {dispute.decision_reasons}",
                     SMALL,
                 )
             )
     return story
 
 
-def render(order: Order, kind: str) -> bytes:
-    """The PDF of one of the order's documents; the caller checks it is `available`."""
+def document_language(order: Order, kind: str) -> str:
+    """The language a document is drawn in: the preferred language of the organisation it is for (the seller
+    receives the purchase order; the buyer the delivery note and the invoice), else the site's default. Everyone
+    who downloads it gets the same document."""
+    supported = {code for code, _name in settings.LANGUAGES}
+    organisation = order.seller if kind == "purchase-order" else order.buyer
+    for code in (organisation.preferred_language, settings.LANGUAGE_CODE):
+        if code in supported:
+            return code
+    return "en"
+
+
+def render(order: Order, kind: str, *, language: str | None = None) -> bytes:
+    """The PDF of one of the order's documents; the caller checks it is `available`. `language` None: the
+    language of the organisation the document is for (see `document_language`)."""
+    with translation.override(language or document_language(order, kind)):
+        return _render(order, kind)
+
+
+def _render(order: Order, kind: str) -> bytes:
     lines = list(order.lines.all())
     if kind == "purchase-order":
         number, day, body = order.number, order.created_at, _purchase_order(order, lines)
@@ -208,7 +269,7 @@ def render(order: Order, kind: str) -> bytes:
     def on_page(canvas, doc):
         canvas.saveState()
         canvas.setFont("Helvetica", 7)
-        canvas.drawString(17 * mm, 8 * mm, f"{footer} · page {doc.page}")
+        canvas.drawString(17 * mm, 8 * mm, f"{footer} · " + _("page %(number)s") % {"number": doc.page})
         canvas.restoreState()
 
     document.build([*_header(order, kind, number, day), *body], onFirstPage=on_page, onLaterPages=on_page)

@@ -142,12 +142,16 @@ class RequestChange(models.Model):
         CLERK = "clerk", _("Clerk")
         API = "api", _("API")
         SMS = "sms", _("SMS")
+        USSD = "ussd", _("USSD")
 
     request = models.ForeignKey(MemberRequest, on_delete=models.PROTECT, related_name="changes")
     quantity_delta = models.BigIntegerField(_("quantity change"))
     tolerance_delta = models.BigIntegerField(_("tolerance change"))
     channel = models.CharField(_("channel"), max_length=5, choices=Channel.choices)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Empty for a change the member made on their own phone (SMS or USSD).
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
 
     class Meta:
@@ -157,6 +161,10 @@ class RequestChange(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=~Q(quantity_delta=0) | ~Q(tolerance_delta=0), name="request_change_not_empty"
+            ),
+            models.CheckConstraint(
+                condition=Q(recorded_by__isnull=False) | Q(channel__in=["sms", "ussd"]),
+                name="request_change_recorded_by_unless_phone",
             ),
         ]
 

@@ -4,8 +4,10 @@ import uuid
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from catalogue.models import Commodity, Delivery, DeliveryReceiptSms, Grade, LotIntake, Packaging
 from catalogue.services._common import (
@@ -309,20 +311,37 @@ def delivery_reverse(*, actor: User, delivery_id: int, reason: str) -> Delivery:
     return reversal
 
 
+def member_language(farmer: MemberFarmer) -> str:
+    """The language of the member's SMS: the member's own, else the cooperative's, else the site's default."""
+    supported = {code for code, _name in settings.LANGUAGES}
+    for code in (farmer.language, farmer.organisation.preferred_language, settings.LANGUAGE_CODE):
+        if code in supported:
+            return code
+    return "en"
+
+
 def receipt_sms_body(delivery: Delivery) -> str:
-    organisation = delivery.organisation.name
-    day = delivery.delivered_on.strftime("%d/%m/%Y")
-    if delivery.kind == Delivery.Kind.REVERSAL:
-        return (
-            f"{organisation}: receipt {delivery.receipt_number} cancels {delivery.reverses.receipt_number} "
-            f"of {day} ({kg(-delivery.net_grams)}). Reason: {delivery.reason}"
-        )[:320]
-    bags = f"{delivery.bag_count} bags, " if delivery.bag_count else ""
-    return (
-        f"{organisation}: receipt {delivery.receipt_number}, {day}. {delivery.farmer.member_number} "
-        f"{delivery.farmer.name}: {bags}{kg(delivery.net_grams)} net {delivery.commodity.name}, "
-        f"{delivery.grade.name}, moisture {_fmt_pct(delivery.moisture_pct)}."
-    )[:320]
+    """The member's receipt, in the member's language (see tests/catalogue/test_receipt_sms_languages.py for the
+    segments each language takes)."""
+    with translation.override(member_language(delivery.farmer)):
+        values = {
+            "coop": delivery.organisation.name,
+            "receipt": delivery.receipt_number,
+            "day": delivery.delivered_on.strftime("%d/%m/%Y"),
+        }
+        if delivery.kind == Delivery.Kind.REVERSAL:
+            values |= {"original": delivery.reverses.receipt_number, "kg": kg(-delivery.net_grams),
+                       "reason": delivery.reason}  # fmt: skip
+            return (_("%(coop)s: receipt %(receipt)s cancels %(original)s of %(day)s (%(kg)s). Reason: %(reason)s")
+                    % values)[:320]  # fmt: skip
+        bags = (_("%(count)s bags") % {"count": delivery.bag_count} + ", ") if delivery.bag_count else ""
+        values |= {
+            "member": delivery.farmer.member_number, "name": delivery.farmer.name, "bags": bags,
+            "kg": kg(delivery.net_grams), "commodity": delivery.commodity.name, "grade": delivery.grade.name,
+            "moisture": _fmt_pct(delivery.moisture_pct),
+        }  # fmt: skip
+        return (_("%(coop)s: receipt %(receipt)s, %(day)s. %(member)s %(name)s: %(bags)s%(kg)s net %(commodity)s, "
+                  "%(grade)s, moisture %(moisture)s.") % values)[:320]  # fmt: skip
 
 
 @transaction.atomic

@@ -5,7 +5,7 @@ caller typed. The clerk's page reads go through `viewer=user` like the rest of t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 
 import phonenumbers
 from django.conf import settings
@@ -17,6 +17,7 @@ from marketplace.core.money import Money
 from marketplace.organisations.models import MemberFarmer, Organisation, User
 from marketplace.organisations.roles import Capability
 from marketplace.organisations.selectors import member_farmer_get, organisation_for
+from orders.group_models import MemberRequest, OrderingWindow, WindowProduct
 from payments.models import Account
 from payments.payouts.models import PayoutBatch, PayoutLine
 
@@ -144,6 +145,51 @@ def farmer_prices(*, farmer: MemberFarmer, today: date) -> list[CropPrice]:
         .order_by("commodity__name", "currency")
     )
     return [CropPrice(r["commodity__name"], r["currency"], r["low"], r["high"]) for r in rows]
+
+
+@dataclass(frozen=True)
+class InputChoice:
+    """One product a member may ask for in one ordering window of the member's cooperative."""
+
+    window: OrderingWindow
+    line: WindowProduct
+
+    @property
+    def product(self):
+        return self.line.product
+
+    def accepts_requests(self, now) -> bool:
+        return self.window.accepts_requests(now)
+
+
+RECENTLY_CLOSED = timedelta(hours=1)
+MAX_INPUT_CHOICES = 6
+
+
+def farmer_input_choices(*, farmer: MemberFarmer, now: datetime, recent: bool = False) -> list[InputChoice]:
+    """The products of the ordering windows of the member's own cooperative that take requests now, numbered in
+    a fixed order (window opening, then product name). With `recent`, windows closed or cancelled within the last
+    hour keep their place too, so the numbers a caller typed a minute ago still name the same product (and the
+    caller is told the window closed)."""
+    windows = OrderingWindow.objects.filter(organisation_id=farmer.organisation_id, opens_at__lte=now)
+    if recent:
+        windows = windows.filter(
+            status__in=[OrderingWindow.Status.OPEN, OrderingWindow.Status.CLOSED, OrderingWindow.Status.CANCELLED],
+            closes_at__gt=now - RECENTLY_CLOSED,
+        )
+    else:
+        windows = windows.filter(status=OrderingWindow.Status.OPEN, closes_at__gt=now)
+    lines = (
+        WindowProduct.objects.filter(window__in=windows)
+        .select_related("window", "product__packaging")
+        .order_by("window__opens_at", "window_id", "product__name", "product_id")[:MAX_INPUT_CHOICES]
+    )
+    return [InputChoice(window=line.window, line=line) for line in lines]
+
+
+def farmer_input_request(*, farmer: MemberFarmer, window_id: int, product_id: int) -> MemberRequest | None:
+    """The member's own current request for one product in one window (None before the first)."""
+    return MemberRequest.objects.filter(farmer=farmer, window_id=window_id, product_id=product_id).first()
 
 
 def farmer_pin_get(*, farmer: MemberFarmer) -> FarmerPin | None:

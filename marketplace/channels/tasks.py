@@ -15,3 +15,11 @@ def sms_send(self, message_id: int) -> str:
     except (GatewayTimeout, GatewayUnavailable) as error:
         raise self.retry(exc=error, countdown=min(30 * 2**self.request.retries, 3600)) from None
     return message.status if message is not None else "missing"
+
+
+@shared_task(name="marketplace.channels.tasks.sms_sweep_stuck")
+def sms_sweep_stuck() -> dict:
+    """Beat: messages left `sending` by a worker that died are sent again with the same idempotency key."""
+    from marketplace.channels.services.messages import messages_sweep_stuck
+
+    return messages_sweep_stuck()

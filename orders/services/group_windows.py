@@ -19,7 +19,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from catalogue.models import InputProduct, SupplierOffer
-from marketplace.core.errors import Conflict, NotFound, ValidationFailed
+from marketplace.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from marketplace.core.transitions import TransitionTable, transition
 from marketplace.organisations.models import MemberFarmer, Organisation, User
 from marketplace.organisations.roles import Capability
@@ -54,6 +54,18 @@ def _coop(actor: User, organisation_id: int, capability: Capability) -> Organisa
     if organisation.kind != Organisation.Kind.COOPERATIVE:
         raise NotFound("No such cooperative.")
     return organisation
+
+
+PHONE_CHANNELS = frozenset({RequestChange.Channel.SMS, RequestChange.Channel.USSD})
+
+
+def _window_of_member(window_id, farmer_id) -> OrderingWindow:
+    """The window, if it is one of the member farmer's cooperative (a foreign window is simply not found)."""
+    organisation_id = MemberFarmer.objects.filter(pk=farmer_id).values_list("organisation_id", flat=True).first()
+    window = OrderingWindow.objects.filter(pk=window_id, organisation_id=organisation_id).first()
+    if organisation_id is None or window is None:
+        raise NotFound("No such ordering window.")
+    return window
 
 
 def _window_for(actor: User, window_id, capability: Capability) -> OrderingWindow:
@@ -197,7 +209,7 @@ def _whole(value, field: str, errors: dict[str, str]) -> int:
 @transaction.atomic
 def request_change(
     *,
-    actor: User,
+    actor: User | None,
     window_id,
     product_id,
     quantity_delta: int = 0,
@@ -206,8 +218,16 @@ def request_change(
     member_number: str = "",
     channel: str = RequestChange.Channel.CLERK,
 ) -> MemberRequest:
-    """Add (> 0) or remove (< 0) quantity and tolerance of a member's request, in the product's base unit."""
-    window = _window_for(actor, window_id, Capability.RECORD)
+    """Add (> 0) or remove (< 0) quantity and tolerance of a member's request, in the product's base unit.
+
+    `actor` None is the member on their own phone (the farmers' channel identified them by number): then `farmer_id`
+    and a phone channel (SMS or USSD) are required, and the window must be one of the member's cooperative."""
+    if actor is None:
+        if channel not in PHONE_CHANNELS or not farmer_id:
+            raise PermissionDenied("Only a member on their own phone records a request without a user.")
+        window = _window_of_member(window_id, farmer_id)
+    else:
+        window = _window_for(actor, window_id, Capability.RECORD)
     errors: dict[str, str] = {}
     q_delta = _whole(quantity_delta, "quantity_delta", errors)
     t_delta = _whole(tolerance_delta, "tolerance_delta", errors)

@@ -274,5 +274,6 @@ def test_a_reversal_sends_a_correction_sms(record, farmer, plot, clerk, sms_outb
     with django_capture_on_commit_callbacks(execute=True):
         reversal = services.delivery_reverse(actor=clerk, delivery_id=original.pk, reason="Wrong member")
     assert len(sms_outbox) == 1
-    assert f"cancels {original.receipt_number}" in sms_outbox[0].body
+    # In the member's language: the cooperative's French here (each language: tests/channels/test_translations.py).
+    assert f"annule {original.receipt_number}" in sms_outbox[0].body
     assert reversal.receipt_number in sms_outbox[0].body

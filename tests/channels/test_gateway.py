@@ -1,10 +1,13 @@
 """The outbound client against a local fake of Africa's Talking's HTTP API (a real server thread, not a mock of our
 code): accepted, refused, bad credentials, no connection, a timeout and a retry that does not send twice."""
 
+import datetime
 import socket
 
 import pytest
 from celery.exceptions import Retry
+from django.db import transaction
+from django.utils import timezone
 
 from marketplace.channels.gateways import GatewayTimeout, GatewayUnavailable
 from marketplace.channels.models import Message
@@ -134,3 +137,82 @@ def test_bad_credentials_fail_without_retry(fake, settings):
     message_send(message_id=message.pk)
     message.refresh_from_db()
     assert message.status == "failed" and "401" in message.failure_reason
+
+
+# --- Messages stuck in `sending` (the worker died during the call) ------------------------------------------------
+
+
+def _stuck(message: Message, *, minutes: int, attempts: int = 1, reach_gateway: bool = True) -> Message:
+    """Claim the message as the send does, let the gateway take it, then 'crash' before recording the answer."""
+    from marketplace.channels.gateways import gateway
+    from marketplace.channels.services import message_transition
+
+    with transaction.atomic():
+        locked = Message.objects.select_for_update().get(pk=message.pk)
+        locked.attempts = attempts
+        message_transition(message=locked, to_status="sending")
+    if reach_gateway:
+        gateway().send_sms(to=locked.phone, body=locked.body, idempotency_key=locked.idempotency_key)
+    Message.objects.filter(pk=message.pk).update(updated_at=timezone.now() - datetime.timedelta(minutes=minutes))
+    return locked
+
+
+def test_a_message_stuck_in_sending_is_sent_again_with_the_same_key(fake, django_capture_on_commit_callbacks):
+    from marketplace.channels.services.messages import messages_sweep_stuck
+    from marketplace.channels.tasks import sms_sweep_stuck
+
+    message = queued()
+    _stuck(message, minutes=11)
+    assert len(fake.sent) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sms_sweep_stuck.apply().get() == {"resent": 1, "failed": 0}
+    message.refresh_from_db()
+    assert message.status == "sent" and message.attempts == 2
+    assert len(fake.requests) == 2 and len(fake.sent) == 1  # the gateway saw the same key: no second SMS
+    assert {r["headers"]["Idempotency-Key"] for r in fake.requests} == {f"sms-{message.pk}"}
+    assert message.provider_message_id == fake.sent[0]["id"]
+    actions = list(AuditEvent.objects.filter(subject_id=str(message.pk), subject_type="channels.message")
+                   .order_by("pk").values_list("action", flat=True))  # fmt: skip
+    assert actions == ["sms.sending", "sms.unknown", "sms.sending", "sms.sent"]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert messages_sweep_stuck() == {"resent": 0, "failed": 0}  # a second sweep finds nothing
+    assert len(fake.requests) == 2
+
+
+def test_a_message_that_never_reached_the_gateway_is_sent_once(fake, django_capture_on_commit_callbacks):
+    from marketplace.channels.services.messages import messages_sweep_stuck
+
+    message = queued()
+    _stuck(message, minutes=30, reach_gateway=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert messages_sweep_stuck() == {"resent": 1, "failed": 0}
+    message.refresh_from_db()
+    assert message.status == "sent" and len(fake.sent) == 1
+
+
+def test_a_send_in_flight_is_left_alone(fake, django_capture_on_commit_callbacks):
+    from marketplace.channels.services.messages import messages_sweep_stuck
+
+    message = queued()
+    _stuck(message, minutes=2)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert messages_sweep_stuck() == {"resent": 0, "failed": 0}
+    message.refresh_from_db()
+    assert message.status == "sending" and len(fake.requests) == 1
+
+
+def test_after_every_attempt_a_stuck_message_is_marked_failed(fake, django_capture_on_commit_callbacks):
+    from marketplace.channels.services.messages import MAX_SEND_ATTEMPTS, messages_sweep_stuck
+
+    message = queued()
+    _stuck(message, minutes=11, attempts=MAX_SEND_ATTEMPTS)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert messages_sweep_stuck() == {"resent": 0, "failed": 1}
+    message.refresh_from_db()
+    assert message.status == "failed" and message.failure_reason.startswith("no answer recorded after 7")
+    assert len(fake.requests) == 1
+
+
+def test_the_sweep_is_on_the_beat_schedule(settings):
+    entries = [e["task"] for e in settings.CELERY_BEAT_SCHEDULE.values()]
+    assert "marketplace.channels.tasks.sms_sweep_stuck" in entries

@@ -243,6 +243,6 @@ def test_a_delivery_receipt_goes_through_the_gateway(record, farmer, plot, djang
     with django_capture_on_commit_callbacks(execute=True):
         delivery = record(farmer)
     message = Message.objects.get(direction="out")
-    assert message.body.startswith("Coopérative Agricole de la Nawa: receipt")
+    assert message.body.startswith("Coopérative Agricole de la Nawa : reçu")  # the member's language: French
     assert message.status == "sent" and message.farmer == farmer
     assert delivery.receipt_sms.outcome == "sent"

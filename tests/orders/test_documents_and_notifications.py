@@ -30,6 +30,10 @@ def pdf_text(pdf: bytes) -> bytes:
 
 
 def test_documents_exist_as_the_order_moves_and_carry_both_sides_legal_details(world):
+    # Documents are drawn in the language of the organisation they are for (tests/channels/test_translations.py).
+    for side in (world.seller, world.buyer):
+        side.organisation.preferred_language = "en"
+        side.organisation.save()
     order = place(world, 2 * TONNE)
     name, raw = order_document(viewer=world.buyer.viewer, number=order.number, kind="purchase-order")
     assert name == f"purchase-order-{order.number}.pdf" and raw.startswith(b"%PDF-")

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from marketplace.channels import selectors
 from marketplace.channels.gateways.base import InboundSms, UssdRequest
-from marketplace.channels.menu import Caller, Screen, entries_for, entry_for_keyword, pick, words
+from marketplace.channels.menu import USSD_MAX, Caller, Screen, entries_for, entry_for_keyword, pick, words
 from marketplace.channels.models import Message, UssdSession
 from marketplace.channels.services.messages import S, message_transition, sms_enqueue
 from marketplace.channels.services.pins import PinVerdict, farmer_pin_verify
@@ -44,7 +44,10 @@ def _choice_screen(farmers: list[MemberFarmer], invalid: bool) -> Screen:
 def _menu_screen(caller: Caller, invalid: bool) -> Screen:
     head = (_("Not an option.") + " ") if invalid else ""
     lines = [f"{i}. {entry.label()}" for i, entry in enumerate(entries_for(caller), start=1)]
-    return Screen(f"{head}{caller.farmer.organisation.name[:34]}\n" + "\n".join(lines), end=False)
+    text = f"{head}{caller.farmer.organisation.name[:34]}\n" + "\n".join(lines)
+    if len(Screen(text, end=False).render()) > USSD_MAX:
+        text = head + "\n".join(lines)  # every entry matters more than the cooperative's name
+    return Screen(text, end=False)
 
 
 def _pin_outcome(verdict: PinVerdict, left: int) -> Screen | None:
@@ -187,9 +190,11 @@ def _sms_reply(farmers: list[MemberFarmer], phone: str, text: str) -> tuple[str,
                     % {"names": names, "example": example}
                 ), None
             farmer = farmers[int(picks[0]) - 1]
+            rest.remove(picks[0])  # the cooperative's number is not one of the request's words
     caller = Caller(farmer=farmer, language=selectors.language_of(farmer), phone=phone)
     with translation.override(caller.language):
-        if entry is None or entry.sms is None or not entry.available(caller):
+        # A keyword whose entry is not on the menu now (no window open) still gets its own answer from the entry.
+        if entry is None or entry.sms is None:
             return _("Unknown request.") + " " + _help_for(farmer, phone), farmer
         if entry.needs_pin:
             if not pins:
@@ -198,7 +203,8 @@ def _sms_reply(farmers: list[MemberFarmer], phone: str, text: str) -> tuple[str,
             outcome = _pin_outcome(verdict, left)
             if outcome is not None:
                 return outcome.text, farmer
-        return entry.sms(caller, [t for t in rest if t not in pins[:1]]), farmer
+            rest = [t for t in rest if t not in pins[:1]]
+        return entry.sms(caller, rest), farmer
 
 
 def _help_for(farmer: MemberFarmer, phone: str) -> str:

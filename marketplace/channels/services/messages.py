@@ -7,6 +7,7 @@ message's id), and a delivery report names the message once the gateway's id is 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -56,10 +57,11 @@ def message_transition(*, message: Message, to_status: str, reason: str = "", da
     )
 
 
-def _schedule_send(message_id: int) -> None:
+def _schedule_send(message_id: int, attempt: int = 0) -> None:
     from marketplace.channels.tasks import sms_send
 
-    outbox.enqueue(sms_send, args=[message_id], key=f"sms-send:{message_id}")
+    key = f"sms-send:{message_id}" if not attempt else f"sms-send:{message_id}:after-{attempt}"
+    outbox.enqueue(sms_send, args=[message_id], key=key)
 
 
 def sms_enqueue(
@@ -200,3 +202,41 @@ def delivery_report_receive(*, gateway_name: str, report: DeliveryReportIn) -> D
         if message is not None and message.status not in (S.QUEUED, S.SENDING):
             _apply(message, stored)
         return stored
+
+
+# A send holds no lock during the HTTP call (10 s timeout), so a message still `sending` long after that lost its
+# worker (killed between claiming the message and recording the gateway's answer).
+STUCK_AFTER = timedelta(minutes=10)
+MAX_SEND_ATTEMPTS = 7  # the first try and the task's 6 retries
+
+
+def messages_sweep_stuck(*, now=None, limit: int = 500) -> dict[str, int]:
+    """The beat task's sweep of messages stuck in `sending`. Each becomes `unknown` (it may have gone) and is sent
+    again through the outbox with the same idempotency key, so a gateway that took the first request answers with
+    that first message and sends nothing twice; after MAX_SEND_ATTEMPTS it is marked failed for a person to see."""
+    now = now or timezone.now()
+    swept = {"resent": 0, "failed": 0}
+    stuck = (
+        Message.objects.filter(direction=Message.Direction.OUTBOUND, status=S.SENDING, updated_at__lt=now - STUCK_AFTER)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for message_id in list(stuck):
+        with transaction.atomic():
+            message = (
+                Message.objects.select_for_update(skip_locked=True)
+                .filter(pk=message_id, status=S.SENDING, updated_at__lt=now - STUCK_AFTER)
+                .first()
+            )
+            if message is None:
+                continue  # answered or swept meanwhile
+            if message.attempts >= MAX_SEND_ATTEMPTS:
+                message.failure_reason = f"no answer recorded after {message.attempts} attempts"
+                message_transition(message=message, to_status=S.FAILED, reason=message.failure_reason)
+                swept["failed"] += 1
+                continue
+            message.failure_reason = "the sending worker stopped before the gateway's answer was recorded"
+            message_transition(message=message, to_status=S.UNKNOWN, reason=message.failure_reason)
+            _schedule_send(message.pk, attempt=message.attempts)
+            swept["resent"] += 1
+    return swept

@@ -3,6 +3,7 @@
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.translation import gettext
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -10,8 +11,15 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from marketplace.core.errors import DomainError
 
 
+def translated(message) -> str:
+    """A message in the request's language when the catalogues know it (see `messages.py`), else as written."""
+    text = str(message)
+    return gettext(text) if text else text
+
+
 def error_body(code: str, message: str, fields: dict | None = None) -> dict:
-    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+    fields = {name: [translated(m) for m in msgs] for name, msgs in (fields or {}).items()}
+    return {"error": {"code": code, "message": translated(message), "fields": fields}}
 
 
 def _flatten(detail) -> dict[str, list[str]]:
@@ -37,7 +45,7 @@ def _flatten(detail) -> dict[str, list[str]]:
 
 def _summary(fields: dict[str, list[str]]) -> str:
     parts = [f"{name}: {msgs[0]}" if name != "non_field_errors" else msgs[0] for name, msgs in fields.items()]
-    return "; ".join(parts) or "The request is invalid."
+    return "; ".join(parts) or gettext("The request is invalid.")
 
 
 def exception_handler(exc, context):
