@@ -123,12 +123,11 @@ def _replay(record: IdempotentRequest, digest: str) -> Response:
 
 
 def _parameter(required: bool):
-    from drf_spectacular.types import OpenApiTypes
     from drf_spectacular.utils import OpenApiParameter
 
     return OpenApiParameter(
         name=HEADER,
-        type=OpenApiTypes.STR,
+        type={"type": "string", "pattern": f"^{KEY.pattern}$"},
         location=OpenApiParameter.HEADER,
         required=required,
         description="A key of your own for this request (e.g. a new UUID): the same key again answers the first "

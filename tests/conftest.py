@@ -7,6 +7,12 @@ from rest_framework.test import APIClient
 from marketplace.organisations.models import Organisation
 from marketplace.organisations.roles import Role
 from tests.factories import MembershipFactory, OrganisationFactory
+from tests.fuzz.plugin import (  # noqa: F401 - the fuzz run's reach report (hooks)
+    pytest_configure,
+    pytest_sessionfinish,
+    pytest_terminal_summary,
+    pytest_unconfigure,
+)
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from marketplace.core.api.fields import BoundedIntegerField, IdField, IdListField
 from marketplace.core.bounds import column
-from orders.group_models import MemberRequest, OrderingWindow, RequestChange
+from orders.group_models import GroupOrder, MemberRequest, OrderingWindow, RequestChange
 
 # --- Input ------------------------------------------------------------------------------------
 
@@ -25,7 +25,7 @@ class WindowInputSerializer(serializers.Serializer):
 
 
 class WindowMoveInputSerializer(serializers.Serializer):
-    status = serializers.CharField(help_text=f"One of: {', '.join(OrderingWindow.Status.values)}.")
+    status = serializers.ChoiceField(OrderingWindow.Status.values, help_text="The status to move to.")
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
@@ -171,7 +171,7 @@ class GroupOrderSummarySerializer(serializers.Serializer):
 
 
 class GroupOrderMoveInputSerializer(serializers.Serializer):
-    status = serializers.CharField(help_text="The status to move to.")
+    status = serializers.ChoiceField(GroupOrder.Status.values, help_text="The status to move to.")
     reason = serializers.CharField(required=False, allow_blank=True, default="")
     lines = serializers.DictField(required=False, help_text="countered/submitted: {line id: {packs, unit_price}}; "
                                   "received: {line id: packs received}.")  # fmt: skip

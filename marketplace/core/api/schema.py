@@ -1,5 +1,6 @@
 """OpenAPI documentation of the one error shape that marketplace.core.api.errors writes."""
 
+import re
 from collections.abc import Mapping
 
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
@@ -146,4 +147,29 @@ def link_ids(result, generator, request, public):
                         "description": f"`{parameter}` of {target_method.upper()} {target_path} is the `{field}` "
                         "of an object in this response.",
                     }
+    return result
+
+
+DECIMAL_PATTERN = re.compile(r"^\^(-\?)?\\d\{0,(\d+)\}\(\?:\\\.\\d\{0,(\d+)\}\)\?\$$")
+
+
+def tighten_decimals(result, generator, request, public):
+    """A decimal sent as a string needs a digit: drf-spectacular's pattern (`^-?\\d{0,6}(?:\\.\\d{0,4})?$`) also
+    allows "", "-" and ".", which the server refuses; the pattern becomes `^-?\\d{1,6}(?:\\.\\d{1,4})?$`."""
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("format") == "decimal" and isinstance(node.get("pattern"), str):
+                match = DECIMAL_PATTERN.match(node["pattern"])
+                if match:
+                    sign, whole, places = match.groups()
+                    node["pattern"] = rf"^{sign or ''}\d{{1,{whole}}}(?:\.\d{{1,{places}}})?$"
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(result.get("components", {}))
+    walk(result.get("paths", {}))
     return result

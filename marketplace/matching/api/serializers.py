@@ -37,7 +37,7 @@ class BuyerRequestInputSerializer(serializers.Serializer):
 
 class BuyerRequestSerializer(serializers.ModelSerializer):
     commodity = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    min_grade = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    min_grade = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     buyer = serializers.CharField(source="buyer.name", read_only=True)
     certifications = serializers.ListField(child=serializers.CharField(), read_only=True)
 

@@ -1,0 +1,276 @@
+"""The marketplace the fuzzer runs against, built through the real services: the orders tests' small world (a
+cooperative, a buyer, an input supplier, the operator) plus one object in each state that an operation of the
+API starts from, so that a generated request can reach every operation's success branch.
+
+`build_world()` returns plain values (ids, numbers, tokens), read by `tests/fuzz/values.py`:
+- `ids`: the id a path parameter names, by the collection before it in the path (`/lots/{id}/` -> `lots`);
+- `order_for`: the order number to use per order action (`/orders/{number}/dispatch/` needs a paid order);
+- `fields`: real values for body and query fields that carry ids of other rows (`lot`, `farmer`, `deliveries`...);
+- `tokens`, `organisations`, `users`: the four people the fuzzer acts as.
+"""
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import override_settings
+
+from marketplace.decisions import services as decisions
+from marketplace.matching import services as matching
+from marketplace.matching.models import Proposal
+from marketplace.organisations import services as organisation_services
+from marketplace.organisations.models import Organisation
+from orders.models import DisputeEvidence
+from orders.services import group_windows, order_transition
+from orders.services.group_orders import window_place_orders
+from payments.payouts import services as payouts
+from payments.services.payments import payment_start
+from tests.catalogue.factories import LocationFactory
+from tests.decisions.conftest import motion
+from tests.factories import PASSWORD, MemberFarmerFactory, OrganisationFactory, PlotFactory
+from tests.matching.factories import Market, post_request
+from tests.orders.factories import TONNE, advance, make_lot, place
+from tests.orders.factories import make_world as make_orders_world
+from tests.orders.group_factories import ask, make_group_world, make_offer
+from tests.payments.conftest import pay
+from tests.payouts.factories import release
+from traceability.identifiers import lot_uri
+
+ROLES = ["cooperative", "buyer", "supplier", "operator"]
+FARMERS_CSV = b"member_number,name,phone,gender,birth_year,village,joined_on\nF-IMPORT-1,Awa Kone,,female,1980,Buyo,\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def _order(world, state: str, grams: int = 1 * TONNE):
+    order = place(world, grams)
+    if state in ("placed",):
+        return order
+    if state == "accepted":
+        return advance(world, order, "accepted")
+    order = advance(world, order, "accepted")
+    pay(world, order)
+    return advance(world, order, state) if state != "paid" else order
+
+
+def build_world() -> dict:
+    with override_settings(OFFLINE_PAYMENTS=True):
+        return _build()
+
+
+def _build() -> dict:
+    world = make_orders_world(lot_grams=60 * TONNE)
+    seller, buyer, supplier, operator = world.seller, world.buyer, world.supplier, world.operator
+    coop = seller.organisation
+    warehouse, collection_point = world.warehouse, world.extra["collection_point"]
+
+    # Orders, one per state an order action starts from.
+    placed = place(world, 1 * TONNE)
+    accepted = _order(world, "accepted")
+    accepted_payment = payment_start(
+        actor=buyer.manager, order_id=accepted.pk, amount=accepted.total_amount, currency=accepted.currency
+    )
+    accepted_unpaid = _order(world, "accepted")
+    paid = _order(world, "paid")
+    dispatched = _order(world, "dispatched")
+    delivered = _order(world, "delivered")
+    completed = _order(world, "completed")
+    disputed = _order(world, "delivered")
+    order_transition(
+        actor=buyer.manager, order_id=disputed.pk, to_status="disputed", reason="Mouldy beans",
+        evidence=[SimpleUploadedFile("photo.png", PNG, content_type="image/png")],
+    )  # fmt: skip
+    evidence = DisputeEvidence.objects.get(dispute__order=disputed)
+    # Released orders and payout batches: one proposed (approve, cancel), one approved (execute).
+    released_a = _order(world, "completed")
+    release(released_a)
+    approved_batch = payouts.payout_batch_propose(actor=seller.manager, organisation_id=coop.pk)
+    approved_batch = payouts.payout_batch_transition(
+        actor=seller.manager, batch_id=approved_batch.pk, to_status="approved"
+    )
+    released_b = _order(world, "completed")
+    release(released_b)
+    proposed_batch = payouts.payout_batch_propose(actor=seller.manager, organisation_id=coop.pk)
+    released_c = _order(world, "completed")  # released, in no batch: a candidate for a new batch
+    release(released_c)
+
+    # Lots: the listed one, and two in stock of the same grade that can be merged, split or listed.
+    listed_lot = world.listing.lot
+    spare_lots = [
+        make_lot(seller, grams=5 * TONNE, grade=world.grade_1, warehouse=warehouse, collection_point=collection_point)
+        for _ in range(2)
+    ]
+    delivery = listed_lot.contributions.first().delivery
+    farmer = delivery.farmer
+    plot = farmer.plots.first()
+    loose = MemberFarmerFactory(organisation=coop)
+    PlotFactory(farmer=loose)
+    loose_delivery = _loose_delivery(world, loose, collection_point)
+    second_warehouse = LocationFactory(organisation=coop, is_warehouse=True, is_collection_point=False)
+    reversible = _loose_delivery(world, loose, collection_point)
+    pending = OrganisationFactory(verification_status=Organisation.Verification.PENDING)
+
+    # People: an invitation with a known token, sent to the supplier's manager (who accepts it signed in: the
+    # fuzzer always sends a token), and one to revoke.
+    invitation = organisation_services.invitation_create(
+        actor=seller.admin, organisation_id=coop.pk, email=supplier.manager.email, role="viewer"
+    )
+    invitation_token = organisation_services.invitation_token(invitation)
+    stale = organisation_services.invitation_create(
+        actor=seller.admin, organisation_id=coop.pk, email="other@example.org", role="clerk"
+    )
+
+    # Decisions: an open one (votes, hands, close) with members to vote.
+    members = [MemberFarmerFactory(organisation=coop) for _ in range(3)]
+    decision = decisions.decision_create(actor=seller.manager, organisation_id=coop.pk, data=motion())
+    decision = decisions.decision_transition(actor=seller.manager, decision_id=decision.pk, to_status="open")
+    options = list(decision.options.values_list("pk", flat=True))
+
+    # Group orders: an open window with requests, and an ordered window whose cheapest urea is the supplier's.
+    group = make_group_world(side=seller, members=members)
+    make_offer(supplier.organisation, supplier.manager, group.products[1], [(1, 9_000)])
+    for member in members:
+        ask(group, member, group.products[0], 100_000)
+    supplier_offer_in_window = make_offer(supplier.organisation, supplier.manager, group.products[0], [(1, 30_000)])
+    ordered = make_group_world(side=seller, members=members, name="Short rains")
+    make_offer(supplier.organisation, supplier.manager, ordered.products[1], [(1, 9_000)])
+    for member in members:
+        ask(ordered, member, ordered.products[0], 100_000)
+        ask(ordered, member, ordered.products[1], 50_000)
+    group_windows.window_transition(actor=seller.manager, window_id=ordered.window.pk, to_status="closed")
+    closed = make_group_world(side=seller, members=members, name="Dry season")
+    for member in members:
+        ask(closed, member, closed.products[0], 100_000)
+    group_windows.window_transition(actor=seller.manager, window_id=closed.window.pk, to_status="closed")
+    group_orders = window_place_orders(actor=seller.manager, window_id=ordered.window.pk)
+    group_order = next((g for g in group_orders if g.supplier_id == supplier.organisation.pk), group_orders[0])
+
+    # Matching: the buyer's request, matched against the cooperative's listing.
+    market = Market(
+        coop_a=seller, coop_b=seller, buyer=buyer, stranger_buyer=world.stranger, stranger_coop=world.stranger,
+        listing_a=world.listing, listing_b=world.listing, grade_1=world.grade_1, grade_2=world.grade_2,
+    )  # fmt: skip
+    request = post_request(market, quantity_grams=10 * TONNE, min_truckload_grams=0)
+    matching.matching_rematch(commodity_id=world.grade_1.commodity_id, currency="XOF")
+    proposal = Proposal.objects.filter(request=request).order_by("-pk").first()
+    part = proposal.parts.first() if proposal else None
+
+    people = {
+        "cooperative": (seller.manager, coop),
+        "buyer": (buyer.manager, buyer.organisation),
+        "supplier": (supplier.manager, supplier.organisation),
+        "operator": (operator.admin, operator.organisation),
+    }
+    ids = {
+        "deliveries": delivery.pk,
+        "farmers": farmer.pk,
+        "plots": plot.pk,
+        "listings": world.listing.pk,
+        "lots": spare_lots[0].pk,
+        "offers": world.offer.pk,
+        "memberships": seller.viewer.memberships.get().pk,  # the operator's admin: its own viewer's (below)
+        "orders": paid.number,
+        "purchases": placed.purchase.reference,
+        "payments": accepted_payment.pk,
+        "invitations": stale.pk,
+        "evidence": evidence.pk,
+        "decisions": decision.pk,
+        "windows": group.window.pk,
+        "products": group.products[0].pk,
+        "allocations": None,
+        "payout-batches": proposed_batch.pk,
+        "requests": request.pk,
+        "proposals": proposal.pk if proposal else None,
+        "parts": part.pk if part else None,
+    }
+    by_operation = {
+        # order actions: the state each one starts from
+        "/orders/{number}/accept/": placed.number,
+        "/orders/{number}/reject/": placed.number,
+        "/orders/{number}/cancel/": placed.number,
+        "/orders/{number}/mark-paid/": accepted_unpaid.number,
+        "/orders/{number}/dispatch/": paid.number,
+        "/orders/{number}/receipt/": dispatched.number,
+        "/orders/{number}/complete/": delivered.number,
+        "/orders/{number}/dispute/": delivered.number,
+        "/orders/{number}/resolve/": disputed.number,
+        "/orders/{number}/evidence/{evidence_id}/": disputed.number,
+        "/orders/{number}/documents/{kind}/": delivered.number,
+        "/payments/orders/{number}/release/": completed.number,
+        "/payments/orders/{number}/refunds/": disputed.number,
+        "/payments/orders/{number}/": paid.number,
+        "/payout-batches/{id}/execute/": approved_batch.pk,
+        "/payout-batches/{id}/csv/": approved_batch.pk,
+        "/group/windows/{window_id}/place-orders/": closed.window.pk,
+        "/deliveries/{id}/reverse/": reversible.pk,
+        "/organisations/{id}/verification/": pending.pk,
+        "/group/orders/{group_order_id}/": group_order.pk,
+        "/lots/{id}/due-diligence/": listed_lot.pk,
+        "/lots/{id}/eudr-statement/": listed_lot.pk,
+        "/lots/{id}/transition/": spare_lots[1].pk,
+    }
+    fields = {
+        "farmer": [farmer.pk, loose.pk] + [m.pk for m in members],
+        "plot": [plot.pk],
+        "lot": [spare_lots[0].pk, listed_lot.pk],
+        "lots": [[spare_lots[0].pk, spare_lots[1].pk]],
+        "deliveries": [[loose_delivery.pk]],
+        "storage_location": [second_warehouse.pk, warehouse.pk],
+        "storage_locations": [[second_warehouse.pk]],
+        "collection_point": [collection_point.pk],
+        "pickup_location": [warehouse.pk],
+        "commodity": [world.grade_1.commodity_id],
+        "grade": [world.grade_1.pk, world.grade_2.pk],
+        "min_grade": [world.grade_2.pk],
+        "downgrade_to": [world.grade_2.pk],
+        "packaging": [group.products[0].packaging_id],
+        "product": [group.products[0].pk, group.products[1].pk],
+        "products": [[group.products[0].pk]],
+        "offer": [supplier_offer_in_window.pk],
+        "listing": [world.listing.pk],
+        "orders": [[released_c.pk]],
+        "order": [accepted_unpaid.number],
+        "part": [part.pk] if part else [],
+        "option": options,
+        "member_number": [m.member_number for m in members],
+        "window": [group.window.pk],
+        "request": [request.pk],
+        "token": [invitation_token],
+    }
+    # Traceability queries name lots and orders by code, URI or number, not by id.
+    fields_by_path = {
+        "/traceability/": {
+            "lot": [listed_lot.code, lot_uri(organisation=coop, lot_code=listed_lot.code)],
+            "order": [delivered.number],
+            "identifier": [lot_uri(organisation=coop, lot_code=listed_lot.code)],
+        },
+        "/group/orders/": {"window": [ordered.window.pk]},
+        "/market/": {"commodity": [world.grade_1.commodity.code], "country": ["CI"]},
+        "/farmers/import/": {"file": [FARMERS_CSV]},
+        # A payment repeats the order's total and currency, as a confirmation of what the buyer pays.
+        "/payments/": {"amount": [accepted_unpaid.total_amount], "currency": [accepted_unpaid.currency]},
+    }
+    ids_by_role = {"operator": {"memberships": operator.viewer.memberships.get().pk}}
+    return {
+        "ids_by_role": ids_by_role,
+        "fields_by_path": fields_by_path,
+        "tokens": {role: organisation_services.auth_token_issue(user=user) for role, (user, _) in people.items()},
+        "organisations": {role: organisation.pk for role, (_, organisation) in people.items()},
+        "emails": {role: user.email for role, (user, _) in people.items()},
+        "password": PASSWORD,
+        "ids": ids,
+        "by_operation": by_operation,
+        "fields": fields,
+        "invitation": invitation.pk,
+        "group_order": group_order.pk,
+        "farmer_code": farmer.member_number,
+    }
+
+
+def _loose_delivery(world, farmer, collection_point):
+    from decimal import Decimal
+
+    from catalogue import services as catalogue
+
+    return catalogue.delivery_record(
+        actor=world.seller.clerk, organisation_id=world.seller.organisation.pk,
+        collection_point_id=collection_point.pk, farmer_id=farmer.pk, plot_id=farmer.plots.first().pk,
+        commodity_id=world.grade_1.commodity_id, grade_id=world.grade_1.pk, moisture_pct=Decimal("7.0"),
+        net_grams=500_000,
+    )  # fmt: skip
