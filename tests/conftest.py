@@ -2,6 +2,7 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from rest_framework.test import APIClient
 
 from marketplace.organisations.models import Organisation
@@ -13,6 +14,11 @@ from tests.fuzz.plugin import (  # noqa: F401 - the fuzz run's reach report (hoo
     pytest_terminal_summary,
     pytest_unconfigure,
 )
+
+# Property tests check correctness, not speed (benchmarks/ measure speed): on a shared 2-core machine an example can
+# take seconds, so neither a per-example deadline nor the "too slow" health check may fail a test.
+settings.register_profile("coopmarket", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("coopmarket")
 
 
 @pytest.fixture
