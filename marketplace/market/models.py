@@ -163,3 +163,79 @@ class PriceAlertFiring(models.Model):
 
     def __str__(self) -> str:
         return f"{self.alert_id}: {self.price_amount} ({self.period_start})"
+
+
+class InputTrade(models.Model):
+    """One line of a completed group input order (the escrow order of kind `group_inputs`), as settled: what the
+    cooperative owed for the packs received. The region is the buying cooperative's (where the inputs arrived)."""
+
+    order_id = models.BigIntegerField(_("order id"))
+    line_id = models.BigIntegerField(_("order line id"), unique=True)
+    seller = models.ForeignKey("organisations.Organisation", on_delete=models.CASCADE, related_name="+")
+    product = models.ForeignKey("catalogue.InputProduct", on_delete=models.PROTECT, related_name="+")
+    packaging = models.ForeignKey("catalogue.Packaging", on_delete=models.PROTECT, related_name="+")
+    country = models.CharField(_("country"), max_length=2)
+    region = models.CharField(_("region"), max_length=100, blank=True)
+    currency = models.CharField(_("currency"), max_length=3)
+    traded_on = models.DateField(_("received on"))
+    amount = models.BigIntegerField(_("settled amount (minor units)"))
+    packs = models.BigIntegerField(_("packs received"))
+
+    class Meta:
+        verbose_name = _("input trade")
+        verbose_name_plural = _("input trades")
+        constraints = [
+            models.CheckConstraint(condition=Q(packs__gt=0), name="market_input_trade_packs_positive"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="market_input_trade_amount_not_negative"),
+        ]
+        indexes = [
+            models.Index(fields=["product", "packaging", "country", "region", "currency", "traded_on"],
+                         name="market_input_trade_cell"),
+            models.Index(fields=["order_id"], name="market_input_trade_order"),
+        ]  # fmt: skip
+
+    def __str__(self) -> str:
+        return f"{self.line_id}: {self.amount} {self.currency} / {self.packs} packs"
+
+
+class InputPricePoint(models.Model):
+    """The aggregate price per pack of an input product in a region, per week or month; hidden under the same
+    3-trade/2-seller rule as produce prices (the sellers are the suppliers)."""
+
+    product = models.ForeignKey("catalogue.InputProduct", on_delete=models.PROTECT, related_name="+")
+    packaging = models.ForeignKey("catalogue.Packaging", on_delete=models.PROTECT, related_name="+")
+    country = models.CharField(_("country"), max_length=2)
+    region = models.CharField(_("region"), max_length=100, blank=True)
+    currency = models.CharField(_("currency"), max_length=3)
+    period = models.CharField(_("period"), max_length=5, choices=PricePoint.Period.choices)
+    period_start = models.DateField(_("period starts"))
+    trades = models.PositiveIntegerField(_("trades"))
+    sellers = models.PositiveIntegerField(_("sellers"))
+    total_amount = models.BigIntegerField(_("total settled (minor units)"))
+    total_packs = models.BigIntegerField(_("total packs"))
+    price_per_pack = models.BigIntegerField(_("price per pack (minor units)"))
+    visible = models.BooleanField(_("published"))
+    refreshed_at = models.DateTimeField(_("refreshed at"))
+
+    class Meta:
+        ordering = ["product", "packaging", "country", "region", "currency", "period", "period_start"]
+        verbose_name = _("input price point")
+        verbose_name_plural = _("input price points")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "packaging", "country", "region", "currency", "period", "period_start"],
+                name="market_input_price_point_cell",
+            ),
+            models.CheckConstraint(
+                condition=Q(visible=False) | Q(trades__gte=MIN_TRADES, sellers__gte=MIN_SELLERS),
+                name="market_input_price_point_published_only_when_enough",
+            ),
+            models.CheckConstraint(condition=Q(total_packs__gt=0), name="market_input_price_point_packs_positive"),
+        ]
+        indexes = [
+            models.Index(fields=["visible", "period", "product", "country", "period_start"],
+                         name="market_input_point_public"),
+        ]  # fmt: skip
+
+    def __str__(self) -> str:
+        return f"{self.product_id}/{self.packaging_id} {self.country}-{self.region} {self.period} {self.period_start}"

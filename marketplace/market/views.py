@@ -269,3 +269,68 @@ def report_download(request: HttpRequest, kind: str, fmt: str) -> HttpResponse:
         response = FileResponse(spool, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+# --- Input prices ---------------------------------------------------------------------------------------------
+
+
+def input_index(request: HttpRequest) -> HttpResponse:
+    """Public: the latest monthly price per pack of every input product with published prices."""
+    from catalogue.models import InputProduct
+
+    kind = request.GET.get("kind", "")
+    kind = kind if kind in InputProduct.Kind.values else ""
+    country = request.GET.get("country", "")[:2]
+    return render(request, "market/inputs.html", {
+        "rows": selectors.input_market_overview(viewer=request.user, kind=kind, country=country),
+        "filters": selectors.input_market_filters(viewer=request.user), "kind": kind, "country": country.upper(),
+        "status": selectors.input_market_status(viewer=request.user),
+    })  # fmt: skip
+
+
+def _input_series_or_404(request: HttpRequest, product: int):
+    period = request.GET.get("period") or "month"
+    if period not in selectors.PERIODS:
+        period = "month"
+    try:
+        found, series = selectors.input_market_series(
+            viewer=request.user, product_id=product, country=request.GET.get("country", "")[:2],
+            region=request.GET.get("region", "")[:100], period=period,
+        )  # fmt: skip
+    except NotFound as error:
+        raise Http404(error.message) from None
+    return found, series, period
+
+
+def input_detail(request: HttpRequest, product: int) -> HttpResponse:
+    found, series, period = _input_series_or_404(request, product)
+    charts = []
+    for item in series:
+        title = _("%(product)s, %(pack)s, %(region)s (%(currency)s per pack)") % {
+            "product": found.name, "pack": item.packaging.name, "region": item.region or item.country,
+            "currency": item.currency,
+        }  # fmt: skip
+        svg = line_chart(title=title, lines=[Line(item.packaging.name, [(p.period_start, float(p.per_pack.to_decimal()))
+                                                                        for p in item.points])],
+                         y_label=_("Settled price per pack"))  # fmt: skip
+        charts.append({"series": item, "title": title, "svg": mark_safe(svg)})
+    return render(request, "market/input_detail.html", {
+        "product": found, "charts": charts, "period": period, "region": request.GET.get("region", "")[:100],
+        "country": request.GET.get("country", "")[:2].upper(), "status": selectors.input_market_status(),
+    })  # fmt: skip
+
+
+def input_csv(request: HttpRequest, product: int) -> HttpResponse:
+    found, series, period = _input_series_or_404(request, product)
+    buffer = StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["product_id", "product", "kind", "pack", "country", "region", "currency", "period",
+                     "period_start", "trades", "sellers", "packs", "price_per_pack"])  # fmt: skip
+    for item in series:
+        for p in item.points:
+            writer.writerow([found.pk, found.name, found.kind, item.packaging.code, item.country, item.region,
+                             item.currency, period, p.period_start.isoformat(), p.trades, p.sellers, p.packs,
+                             p.per_pack.to_decimal()])  # fmt: skip
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="input-prices-{found.pk}-{period}.csv"'
+    return response

@@ -1,4 +1,5 @@
 from rest_framework import serializers
+from marketplace.core.api.fields import IdField
 
 
 class PointSerializer(serializers.Serializer):
@@ -32,4 +33,33 @@ class SeriesQuerySerializer(serializers.Serializer):
     commodity = serializers.SlugField(help_text="Commodity code, e.g. cocoa-beans.")
     country = serializers.CharField(min_length=2, max_length=2, help_text="ISO 3166 country code of the sellers.")
     region = serializers.CharField(required=False, allow_blank=True, default="")
+    period = serializers.ChoiceField(choices=["month", "week"], default="month")
+
+
+class InputPointSerializer(serializers.Serializer):
+    period_start = serializers.DateField()
+    trades = serializers.IntegerField(help_text="Completed group orders in the cell.")
+    sellers = serializers.IntegerField(help_text="Distinct suppliers in the cell.")
+    packs = serializers.IntegerField()
+    price_per_pack = serializers.IntegerField(source="per_pack.amount", help_text="Minor units of the currency.")
+
+
+class InputSeriesSerializer(serializers.Serializer):
+    product = serializers.IntegerField(source="product.pk")
+    product_name = serializers.CharField(source="product.name")
+    kind = serializers.CharField(source="product.kind")
+    pack = serializers.CharField(source="packaging.code")
+    pack_name = serializers.CharField(source="packaging.name")
+    country = serializers.CharField()
+    region = serializers.CharField()
+    currency = serializers.CharField()
+    period = serializers.CharField()
+    points = InputPointSerializer(many=True)
+
+
+class InputSeriesQuerySerializer(serializers.Serializer):
+    product = IdField(help_text="Input product id.")
+    country = serializers.CharField(required=False, allow_blank=True, default="", max_length=2,
+                                    help_text="ISO 3166 country code of the buying cooperatives.")  # fmt: skip
+    region = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
     period = serializers.ChoiceField(choices=["month", "week"], default="month")

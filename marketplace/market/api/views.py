@@ -42,3 +42,33 @@ class PriceSeriesView(GenericAPIView):
             period=query.validated_data["period"],
         )  # fmt: skip
         return Response(s.SeriesSerializer(series, many=True).data)
+
+
+class InputPriceSeriesView(GenericAPIView):
+    permission_classes = [AllowAny]
+    filter_backends: list = []
+    pagination_class = None
+    serializer_class = s.InputSeriesSerializer
+
+    @extend_schema(
+        summary="Input price series (public)",
+        description="Settled prices per pack of an input product bought in completed group input orders, one "
+        "series per pack, country, region (of the buying cooperatives) and currency, per month or week. Only cells "
+        "with at least 3 orders from at least 2 suppliers are published.",
+        parameters=[s.InputSeriesQuerySerializer],
+        responses={200: s.InputSeriesSerializer(many=True), **error_responses(ERRORS, 400, 404)},
+        tags=["market"],
+    )
+    def get(self, request):
+        query = s.InputSeriesQuerySerializer(data=request.query_params)
+        if not query.is_valid():
+            raise ValidationFailed(
+                "Give product (an input product id); period is month or week; country is two letters.",
+                fields={k: " ".join(str(e) for e in v) for k, v in query.errors.items()},
+            )
+        _product, series = selectors.input_market_series(
+            viewer=request.user, product_id=query.validated_data["product"],
+            country=query.validated_data["country"], region=query.validated_data["region"],
+            period=query.validated_data["period"],
+        )  # fmt: skip
+        return Response(s.InputSeriesSerializer(series, many=True).data)
