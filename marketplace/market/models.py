@@ -115,7 +115,11 @@ class PriceAlert(models.Model):
         SMS = "sms", _("SMS")
 
     organisation = models.ForeignKey("organisations.Organisation", on_delete=models.CASCADE, related_name="+")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # A manager's or buyer's alert has a user; a member farmer's (set by SMS keyword) has the farmer.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True,
+                             related_name="+")  # fmt: skip
+    farmer = models.ForeignKey("organisations.MemberFarmer", on_delete=models.CASCADE, null=True, blank=True,
+                               related_name="+")  # fmt: skip
     commodity = models.ForeignKey("catalogue.Commodity", on_delete=models.PROTECT, related_name="+")
     grade = models.ForeignKey("catalogue.Grade", on_delete=models.PROTECT, related_name="+")
     country = models.CharField(_("country"), max_length=2)
@@ -135,6 +139,13 @@ class PriceAlert(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(threshold_amount__gt=0), name="market_alert_threshold_positive"),
             models.CheckConstraint(condition=~Q(channel="sms") | ~Q(phone=""), name="market_alert_sms_has_phone"),
+            models.CheckConstraint(
+                condition=Q(user__isnull=False, farmer__isnull=True) | Q(user__isnull=True, farmer__isnull=False),
+                name="market_alert_user_or_farmer",
+            ),
+            models.CheckConstraint(condition=Q(farmer__isnull=True) | Q(channel="sms"), name="market_alert_farmer_sms"),
+            models.UniqueConstraint(fields=["farmer", "commodity", "direction"], condition=Q(farmer__isnull=False),
+                                    name="market_alert_farmer_once_per_crop"),
         ]
         indexes = [models.Index(fields=["commodity", "grade", "country", "region", "currency"],
                                 name="market_alert_series")]  # fmt: skip
