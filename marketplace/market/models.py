@@ -246,6 +246,7 @@ class InputPricePoint(models.Model):
         indexes = [
             models.Index(fields=["visible", "period", "product", "country", "period_start"],
                          name="market_input_point_public"),
+            models.Index(fields=["refreshed_at"], name="market_input_point_refreshed"),
         ]  # fmt: skip
 
     def __str__(self) -> str:

@@ -17,6 +17,33 @@ from marketplace.market.charts import Line, line_chart
 from marketplace.organisations.middleware import current_membership
 
 
+# --- Render caching ----------------------------------------------------------------------------------------------
+# The public figures change only when a refresh writes them, so the rendered body of a public page is cached under
+# a key made of the data version (the time of the last refresh: one index-only query), the language and the query.
+# A refresh writes a new version, so nothing needs deleting; old entries expire.
+RENDER_CACHE_SECONDS = 24 * 3600
+
+
+def _cached_body(request: HttpRequest, name: str, version, build) -> str:
+    """The page body from the cache, or `build()` (returns (template, context)) rendered and cached. A page that
+    must answer 404 raises from `build()` and is never cached."""
+    import hashlib
+
+    from django.core.cache import cache
+    from django.template.loader import render_to_string
+    from django.utils.translation import get_language
+
+    query = "&".join(f"{k}={v}" for k, v in sorted(request.GET.items()))
+    digest = hashlib.sha256(f"{request.path}?{query}".encode()).hexdigest()[:32]
+    key = f"market:body:{name}:{version.isoformat() if version else 'none'}:{get_language()}:{digest}"
+    body = cache.get(key)
+    if body is None:
+        template, context = build()
+        body = render_to_string(template, context, request=None)
+        cache.set(key, body, RENDER_CACHE_SECONDS)
+    return mark_safe(body)  # noqa: S308 (our own rendered template)
+
+
 def _series_or_404(request: HttpRequest, commodity: str, country: str):
     period = request.GET.get("period") or "month"
     if period not in selectors.PERIODS:
@@ -34,14 +61,27 @@ def _series_or_404(request: HttpRequest, commodity: str, country: str):
 def market_index(request: HttpRequest) -> HttpResponse:
     commodity = request.GET.get("commodity", "")[:60]
     country = request.GET.get("country", "")[:2]
-    rows = selectors.market_overview(viewer=request.user, commodity_code=commodity, country=country)
-    return render(request, "market/index.html", {
-        "rows": rows, "filters": selectors.market_filters(viewer=request.user), "commodity": commodity,
-        "country": country.upper(), "status": selectors.market_status(viewer=request.user),
-    })  # fmt: skip
+    status = selectors.market_status(viewer=request.user)
+
+    def build():
+        rows = selectors.market_overview(viewer=request.user, commodity_code=commodity, country=country)
+        return "market/_index_body.html", {
+            "rows": rows, "filters": selectors.market_filters(viewer=request.user), "commodity": commodity,
+            "country": country.upper(), "status": status,
+        }  # fmt: skip
+
+    body = _cached_body(request, "index", status["refreshed_at"], build)
+    return render(request, "market/index.html", {"body": body})
 
 
 def market_detail(request: HttpRequest, commodity: str, country: str) -> HttpResponse:
+    status = selectors.market_status(viewer=request.user)
+    body = _cached_body(request, "detail", status["refreshed_at"],
+                        lambda: _detail_body(request, commodity, country, status))  # fmt: skip
+    return render(request, "market/detail.html", {"body": body})
+
+
+def _detail_body(request: HttpRequest, commodity: str, country: str, status: dict):
     series, period = _series_or_404(request, commodity, country)
     charts = []
     for item in series:
@@ -58,10 +98,10 @@ def market_detail(request: HttpRequest, commodity: str, country: str) -> HttpRes
         charts.append({"series": item, "title": title, "svg": mark_safe(svg)})
     if not series and not _commodity_exists(commodity):
         raise Http404(_("No such commodity."))
-    return render(request, "market/detail.html", {
+    return "market/_detail_body.html", {
         "charts": charts, "commodity": commodity, "country": country.upper(), "period": period,
-        "region": request.GET.get("region", ""), "status": selectors.market_status(viewer=request.user),
-    })  # fmt: skip
+        "region": request.GET.get("region", ""), "status": status,
+    }  # fmt: skip
 
 
 def _commodity_exists(code: str) -> bool:
@@ -281,11 +321,17 @@ def input_index(request: HttpRequest) -> HttpResponse:
     kind = request.GET.get("kind", "")
     kind = kind if kind in InputProduct.Kind.values else ""
     country = request.GET.get("country", "")[:2]
-    return render(request, "market/inputs.html", {
-        "rows": selectors.input_market_overview(viewer=request.user, kind=kind, country=country),
-        "filters": selectors.input_market_filters(viewer=request.user), "kind": kind, "country": country.upper(),
-        "status": selectors.input_market_status(viewer=request.user),
-    })  # fmt: skip
+    status = selectors.input_market_status(viewer=request.user)
+
+    def build():
+        return "market/_inputs_body.html", {
+            "rows": selectors.input_market_overview(viewer=request.user, kind=kind, country=country),
+            "filters": selectors.input_market_filters(viewer=request.user), "kind": kind,
+            "country": country.upper(), "status": status,
+        }  # fmt: skip
+
+    body = _cached_body(request, "inputs", status["refreshed_at"], build)
+    return render(request, "market/inputs.html", {"body": body})
 
 
 def _input_series_or_404(request: HttpRequest, product: int):
@@ -303,6 +349,13 @@ def _input_series_or_404(request: HttpRequest, product: int):
 
 
 def input_detail(request: HttpRequest, product: int) -> HttpResponse:
+    status = selectors.input_market_status(viewer=request.user)
+    body = _cached_body(request, "input-detail", status["refreshed_at"],
+                        lambda: _input_detail_body(request, product, status))  # fmt: skip
+    return render(request, "market/input_detail.html", {"body": body})
+
+
+def _input_detail_body(request: HttpRequest, product: int, status: dict):
     found, series, period = _input_series_or_404(request, product)
     charts = []
     for item in series:
@@ -314,10 +367,10 @@ def input_detail(request: HttpRequest, product: int) -> HttpResponse:
                                                                         for p in item.points])],
                          y_label=_("Settled price per pack"))  # fmt: skip
         charts.append({"series": item, "title": title, "svg": mark_safe(svg)})
-    return render(request, "market/input_detail.html", {
+    return "market/_input_detail_body.html", {
         "product": found, "charts": charts, "period": period, "region": request.GET.get("region", "")[:100],
-        "country": request.GET.get("country", "")[:2].upper(), "status": selectors.input_market_status(),
-    })  # fmt: skip
+        "country": request.GET.get("country", "")[:2].upper(), "status": status,
+    }  # fmt: skip
 
 
 def input_csv(request: HttpRequest, product: int) -> HttpResponse:

@@ -36,7 +36,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'input price point',
                 'verbose_name_plural': 'input price points',
                 'ordering': ['product', 'packaging', 'country', 'region', 'currency', 'period', 'period_start'],
-                'indexes': [models.Index(fields=['visible', 'period', 'product', 'country', 'period_start'], name='market_input_point_public')],
+                'indexes': [models.Index(fields=['visible', 'period', 'product', 'country', 'period_start'], name='market_input_point_public'), models.Index(fields=['refreshed_at'], name='market_input_point_refreshed')],
                 'constraints': [models.UniqueConstraint(fields=('product', 'packaging', 'country', 'region', 'currency', 'period', 'period_start'), name='market_input_price_point_cell'), models.CheckConstraint(condition=models.Q(('visible', False), models.Q(('sellers__gte', 2), ('trades__gte', 3)), _connector='OR'), name='market_input_price_point_published_only_when_enough'), models.CheckConstraint(condition=models.Q(('total_packs__gt', 0)), name='market_input_price_point_packs_positive')],
             },
         ),
