@@ -251,3 +251,59 @@ class InputPricePoint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product_id}/{self.packaging_id} {self.country}-{self.region} {self.period} {self.period_start}"
+
+
+class SavedSearch(models.Model):
+    """A buyer's catalogue search kept to hear of new listings that fit it (Kudu's "top lots"): one message per
+    new matching listing, by e-mail or SMS."""
+
+    organisation = models.ForeignKey("organisations.Organisation", on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(_("name"), max_length=80)
+    commodity = models.ForeignKey("catalogue.Commodity", on_delete=models.PROTECT, related_name="+")
+    min_grade = models.ForeignKey("catalogue.Grade", on_delete=models.PROTECT, null=True, blank=True,
+                                  related_name="+")  # fmt: skip
+    country = models.CharField(_("country"), max_length=2, blank=True)
+    region = models.CharField(_("region"), max_length=100, blank=True)
+    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    radius_km = models.DecimalField(_("within (km)"), max_digits=7, decimal_places=1, null=True, blank=True)
+    certification = models.CharField(_("certification"), max_length=30, blank=True)
+    eudr_ready = models.BooleanField(_("EUDR-ready lots only"), default=False)
+    channel = models.CharField(_("channel"), max_length=5, choices=PriceAlert.Channel.choices,
+                               default=PriceAlert.Channel.EMAIL)  # fmt: skip
+    phone = models.CharField(_("phone for SMS"), max_length=20, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("saved search")
+        verbose_name_plural = _("saved searches")
+        constraints = [
+            models.CheckConstraint(condition=~Q(channel="sms") | ~Q(phone=""), name="market_search_sms_has_phone"),
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True, longitude__isnull=True, radius_km__isnull=True)
+                | Q(latitude__isnull=False, longitude__isnull=False, radius_km__gt=0),
+                name="market_search_point_complete",
+            ),
+        ]
+        indexes = [models.Index(fields=["commodity"], name="market_search_commodity")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SavedSearchHit(models.Model):
+    """A listing that matched a saved search: recorded once, its message sent once."""
+
+    search = models.ForeignKey(SavedSearch, on_delete=models.CASCADE, related_name="hits")
+    listing = models.ForeignKey("catalogue.Listing", on_delete=models.CASCADE, related_name="+")
+    matched_at = models.DateTimeField(_("matched at"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-matched_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["search", "listing"], name="market_search_hit_once")]
+
+    def __str__(self) -> str:
+        return f"{self.search_id}: {self.listing_id}"

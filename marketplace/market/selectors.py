@@ -336,3 +336,12 @@ def input_market_filters(*, viewer: User | None = None) -> dict:
 
 def input_market_status(*, viewer: User | None = None) -> dict:
     return InputPricePoint.objects.aggregate(refreshed_at=Max("refreshed_at"))
+
+
+def saved_search_list(*, viewer: User):
+    """The viewer's own saved searches, in organisations it still belongs to; one query."""
+    from marketplace.market.models import SavedSearch
+    from marketplace.organisations.selectors import _organisation_ids_with
+
+    ids = list(_organisation_ids_with(viewer, Capability.VIEW))
+    return SavedSearch.objects.filter(user=viewer, organisation_id__in=ids).select_related("commodity", "min_grade")

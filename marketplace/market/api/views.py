@@ -72,3 +72,50 @@ class InputPriceSeriesView(GenericAPIView):
             period=query.validated_data["period"],
         )  # fmt: skip
         return Response(s.InputSeriesSerializer(series, many=True).data)
+
+
+SEARCH_ERRORS = {
+    400: "The saved search is invalid; `message` and `fields` say what to fix.",
+    404: "No such saved search or organisation, or one you cannot see.",
+}
+
+
+class SavedSearchListView(GenericAPIView):
+    serializer_class = s.SavedSearchSerializer
+    filter_backends: list = []
+    pagination_class = None
+
+    @extend_schema(summary="Your saved searches (at most 20 per organisation)",
+                   responses={200: s.SavedSearchSerializer(many=True)}, tags=["market"])  # fmt: skip
+    def get(self, request):
+        return Response(s.SavedSearchSerializer(selectors.saved_search_list(viewer=request.user), many=True).data)
+
+    @extend_schema(
+        summary="Save a catalogue search",
+        description="You get one e-mail (or SMS) for every new listing that fits it: commodity, lowest grade, "
+        "country, region, distance from a point, certification, EUDR-ready lots only.",
+        request=s.SavedSearchInputSerializer,
+        responses={201: s.SavedSearchSerializer, **error_responses(SEARCH_ERRORS, 400, 404)},
+        tags=["market"],
+    )
+    def post(self, request):
+        from marketplace.market.searches import saved_search_create
+
+        given = s.SavedSearchInputSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        data = dict(given.validated_data)
+        search = saved_search_create(actor=request.user, organisation_id=data.pop("organisation"), **data)
+        return Response(s.SavedSearchSerializer(search).data, status=201)
+
+
+class SavedSearchDetailView(GenericAPIView):
+    serializer_class = s.SavedSearchSerializer
+    filter_backends: list = []
+
+    @extend_schema(summary="Delete a saved search", responses={204: None, **error_responses(SEARCH_ERRORS, 404)},
+                   tags=["market"])  # fmt: skip
+    def delete(self, request, search_id: int):
+        from marketplace.market.searches import saved_search_delete
+
+        saved_search_delete(actor=request.user, search_id=search_id)
+        return Response(status=204)
