@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.market_index, name="index"),
     path("ours/", views.our_prices, name="ours"),
     path("alerts/", views.alerts, name="alerts"),
+    path("searches/", views.saved_searches, name="searches"),
     path("inputs/", views.input_index, name="inputs"),
     path("inputs/<id:product>/", views.input_detail, name="input-detail"),
     path("inputs/<id:product>/prices.csv", views.input_csv, name="input-csv"),

@@ -387,3 +387,48 @@ def input_csv(request: HttpRequest, product: int) -> HttpResponse:
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="input-prices-{found.pk}-{period}.csv"'
     return response
+
+
+@login_required
+def saved_searches(request: HttpRequest) -> HttpResponse:
+    """A buyer's saved searches for new listings, with a form to add one and a button to delete each."""
+    from django.contrib import messages
+    from django.shortcuts import redirect
+
+    from catalogue.models import Certification
+    from catalogue.selectors import commodity_list
+    from marketplace.core.errors import ValidationFailed
+    from marketplace.market import searches
+
+    membership = current_membership(request)
+    if membership is None:
+        raise Http404(_("No such page."))
+    errors: dict = {}
+    values = request.POST if request.method == "POST" else {}
+    if request.method == "POST":
+        try:
+            if request.POST.get("delete"):
+                searches.saved_search_delete(actor=request.user, search_id=_int(request.POST.get("delete")))
+                messages.success(request, _("The saved search is deleted."))
+            else:
+                p = request.POST
+                searches.saved_search_create(
+                    actor=request.user, organisation_id=membership.organisation_id, name=p.get("name", ""),
+                    commodity=p.get("commodity", ""), min_grade=p.get("min_grade", ""), country=p.get("country", ""),
+                    region=p.get("region", ""), latitude=p.get("latitude") or None,
+                    longitude=p.get("longitude") or None, radius_km=p.get("radius_km") or None,
+                    certification=p.get("certification", ""), eudr_ready=bool(p.get("eudr_ready")),
+                    channel=p.get("channel", "email"), phone=p.get("phone", ""),
+                )  # fmt: skip
+                messages.success(request, _("The search is saved: you will hear of every new listing that fits it."))
+            return redirect("market:searches")
+        except ValidationFailed as error:
+            errors = error.fields or {"__all__": error.message}
+        except NotFound as error:
+            raise Http404(error.message) from None
+    own = [s for s in selectors.saved_search_list(viewer=request.user)
+           if s.organisation_id == membership.organisation_id]  # fmt: skip
+    return render(request, "market/searches.html", {
+        "searches": own, "commodities": commodity_list().order_by("name"), "errors": errors, "values": values,
+        "schemes": Certification.Scheme.choices, "organisation": membership.organisation,
+    }, status=400 if errors else 200)  # fmt: skip

@@ -114,3 +114,24 @@ def test_the_api_is_the_buyers_own(client, buyer, coop, manager):
     assert client.delete(detail).status_code == 204
     assert client.delete(detail).status_code == 404
     assert not SavedSearch.objects.exists()
+
+
+def test_the_page_lists_saves_and_deletes_the_buyers_own(client, buyer, manager, django_assert_max_num_queries):
+    user, organisation = buyer
+    client.force_login(user)
+    url = reverse("market:searches")
+    assert client.get(url).status_code == 200
+    bad = client.post(url, {"name": "x", "commodity": "cocoa-beans", "country": "FRA"})
+    assert bad.status_code == 400 and "country" in bad.content.decode()
+    assert client.post(url, {"name": "Nawa cocoa", "commodity": "cocoa-beans", "region": "Nawa"}).status_code == 302
+    for n in range(5):
+        search(buyer, name=f"extra {n}")
+    with django_assert_max_num_queries(12):
+        html = client.get(url).content.decode()
+    assert "Nawa cocoa" in html
+    saved = SavedSearch.objects.get(name="Nawa cocoa")
+    client.force_login(manager)  # another organisation's member: not shown, cannot delete
+    assert client.post(url, {"delete": saved.pk}).status_code == 404
+    client.force_login(user)
+    assert client.post(url, {"delete": saved.pk}).status_code == 302
+    assert not SavedSearch.objects.filter(pk=saved.pk).exists()
