@@ -136,15 +136,24 @@ def our_prices(request: HttpRequest) -> HttpResponse:
     if membership is None:
         raise Http404(_("No such page."))
     period = request.GET.get("period") or "month"
-    try:
-        rows = selectors.organisation_prices(
-            viewer=request.user, organisation_id=membership.organisation_id,
-            period=period if period in selectors.PERIODS else "month",
-        )  # fmt: skip
-    except DomainError as error:
-        raise Http404(error.message) from None
-    return render(request, "market/our_prices.html", {"rows": rows, "organisation": membership.organisation,
-                                                       "period": period, "today": date.today()})  # fmt: skip
+    status = selectors.market_status(viewer=request.user)
+
+    def build():
+        try:
+            rows = selectors.organisation_prices(
+                viewer=request.user, organisation_id=membership.organisation_id,
+                period=period if period in selectors.PERIODS else "month",
+            )  # fmt: skip
+        except DomainError as error:
+            raise Http404(error.message) from None
+        return "market/_our_prices_body.html", {"rows": rows, "organisation": membership.organisation,
+                                                "period": period, "today": date.today()}  # fmt: skip
+
+    # The figures change only with a refresh (the data version); the key names the organisation (the viewer is a
+    # member: current_membership) and the day.
+    version = status["refreshed_at"]
+    body = _cached_body(request, f"ours:{membership.organisation_id}:{date.today().isoformat()}", version, build)
+    return render(request, "market/our_prices.html", {"body": body})
 
 
 @login_required

@@ -50,3 +50,20 @@ def test_the_body_is_cached_until_the_next_refresh(client, cocoa, sellers, djang
     english = client.get(pages[0], HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert french != english and "<table" in french
     assert client.get(pages[0], {"country": "GH"}).context["rows"] == []
+
+
+def test_a_cooperatives_cached_prices_are_never_shown_to_another(client, cocoa, sellers):
+    from marketplace.organisations.roles import Role
+    from tests.factories import MembershipFactory
+
+    _, (grade_1, _grade_2) = cocoa
+    day = date.today().replace(day=3)
+    for seller in (sellers[0], sellers[1], sellers[0]):
+        make_trade(seller=seller, grade=grade_1, traded_on=day, amount=1_234_000, grams=1_000_000)
+    price_points_rebuild()
+    client.force_login(MembershipFactory(organisation=sellers[0], role=Role.VIEWER).user)
+    assert len(client.get(reverse("market:ours")).context["rows"]) == 1
+    assert "<table" in client.get(reverse("market:ours")).content.decode()  # from the cache
+    client.force_login(MembershipFactory(organisation=sellers[2], role=Role.VIEWER).user)
+    response = client.get(reverse("market:ours"))
+    assert response.context["rows"] == [] and not shows(response.content.decode(), "1", "234")
