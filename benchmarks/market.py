@@ -288,11 +288,15 @@ def main() -> None:
     print(f"Nightly refresh (all trades and points): {refresh['full_s']:.1f} s, {refresh['trades']:,} trades, "
           f"{refresh['points']:,} price points; one order's refresh: {refresh['single_ms']:.0f} ms")  # fmt: skip
     if options.markdown:
-        print("\n| Page | first after a refresh (ms) | p50 (ms) | p95 (ms) | p95 / baseline | Queries |\n"
-              "|---|---:|---:|---:|---:|---:|")
+        print(
+            "\n| Page | first after a refresh (ms) | p50 (ms) | p95 (ms) | p95 / baseline | Queries |\n"
+            "|---|---:|---:|---:|---:|---:|"
+        )
         for row in results:
-            print(f"| {row['name']} | {row['cold']:.0f} | {row['p50']:.1f} | {row['p95']:.1f} | {row['ratio']:.1f} "
-                  f"| {row['queries']} |")
+            print(
+                f"| {row['name']} | {row['cold']:.0f} | {row['p50']:.1f} | {row['p95']:.1f} | {row['ratio']:.1f} "
+                f"| {row['queries']} |"
+            )
     else:
         for row in results:
             print(f"{row['name']:<45} first {row['cold']:7.0f} ms  p50 {row['p50']:7.1f} ms  "

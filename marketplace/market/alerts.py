@@ -206,8 +206,9 @@ CROP_WORDS = {
 def commodity_for_word(word: str, country: str):
     """The commodity a farmer means by `word` (e.g. MAIZE, MAIS, MAHINDI, or the start of a commodity code):
     among the matches, one with published prices in the farmer's country first. None when nothing matches."""
-    from catalogue.models import Commodity
     from django.db.models import Exists, OuterRef
+
+    from catalogue.models import Commodity
 
     word = (word or "").strip().upper()
     prefix = CROP_WORDS.get(word, word.lower())

@@ -144,8 +144,11 @@ class PriceAlert(models.Model):
                 name="market_alert_user_or_farmer",
             ),
             models.CheckConstraint(condition=Q(farmer__isnull=True) | Q(channel="sms"), name="market_alert_farmer_sms"),
-            models.UniqueConstraint(fields=["farmer", "commodity", "direction"], condition=Q(farmer__isnull=False),
-                                    name="market_alert_farmer_once_per_crop"),
+            models.UniqueConstraint(
+                fields=["farmer", "commodity", "direction"],
+                condition=Q(farmer__isnull=False),
+                name="market_alert_farmer_once_per_crop",
+            ),
         ]
         indexes = [models.Index(fields=["commodity", "grade", "country", "region", "currency"],
                                 name="market_alert_series")]  # fmt: skip

@@ -165,8 +165,8 @@ def saved_searches_match(*, listing_id: int) -> int:
 
     created = 0
     with transaction.atomic():
-        existing = set(SavedSearchHit.objects.filter(listing=listing, search__in=fits).values_list("search_id",
-                                                                                                   flat=True))  # fmt: skip
+        recorded = SavedSearchHit.objects.filter(listing=listing, search__in=fits)
+        existing = set(recorded.values_list("search_id", flat=True))
         new = [SavedSearchHit(search=s, listing=listing) for s in fits if s.pk not in existing]
         try:
             with transaction.atomic():

@@ -16,7 +16,6 @@ from marketplace.market import selectors
 from marketplace.market.charts import Line, line_chart
 from marketplace.organisations.middleware import current_membership
 
-
 # --- Render caching ----------------------------------------------------------------------------------------------
 # The public figures change only when a refresh writes them, so the rendered body of a public page is cached under
 # a key made of the data version (the time of the last refresh: one index-only query), the language and the query.
@@ -41,7 +40,7 @@ def _cached_body(request: HttpRequest, name: str, version, build) -> str:
         template, context = build()
         body = render_to_string(template, context, request=None)
         cache.set(key, body, RENDER_CACHE_SECONDS)
-    return mark_safe(body)  # noqa: S308 (our own rendered template)
+    return mark_safe(body)
 
 
 def _series_or_404(request: HttpRequest, commodity: str, country: str):

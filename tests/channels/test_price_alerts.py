@@ -49,16 +49,28 @@ def test_subscribe_list_change_and_stop_by_sms(sms_in, nawa_farmer, django_captu
                             "ALERT STOP to stop.")  # fmt: skip
     alert = PriceAlert.objects.get(farmer=nawa_farmer)
     assert (alert.commodity.code, alert.direction, alert.threshold_amount, alert.currency) == (
-        "maize-white", "above", 3_500, "XOF")
+        "maize-white",
+        "above",
+        3_500,
+        "XOF",
+    )
     assert (alert.country, alert.region, alert.channel, alert.phone, alert.user_id, alert.armed) == (
-        "CI", "Nawa", "sms", str(phone), None, True)
+        "CI",
+        "Nawa",
+        "sms",
+        str(phone),
+        None,
+        True,
+    )
     assert alert.grade == Grade.objects.filter(commodity=alert.commodity).order_by("rank").first()
     # the same crop again replaces the threshold; another direction is another alert
     sms_in(phone, "ALERT MAIS 3600")
     sms_in(phone, "Alerte maïs 2000 sous")
     assert reply(phone).startswith("Alert set: we send an SMS when Maize, white in Nawa sells below 2,000 XOF")
     assert sorted(PriceAlert.objects.filter(farmer=nawa_farmer).values_list("direction", "threshold_amount")) == [
-        ("above", 3_600), ("below", 2_000)]
+        ("above", 3_600),
+        ("below", 2_000),
+    ]
     sms_in(phone, "ALERT LIST")
     assert reply(phone) == "Your price alerts:\nMaize, white > 3,600 XOF per kg\nMaize, white < 2,000 XOF per kg"
     sms_in(phone, "ALERT STOP MAIZE")

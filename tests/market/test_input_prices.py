@@ -56,9 +56,18 @@ def test_a_completed_group_order_becomes_an_input_trade_at_its_settled_price(dja
     trade = InputTrade.objects.get()  # arrived through the order-event subscriber, on commit
     npk = world.products[0]
     assert (trade.order_id, trade.seller_id, trade.product_id, trade.packaging_id) == (
-        order.pk, world.suppliers[0].pk, npk.pk, npk.packaging_id)
+        order.pk,
+        world.suppliers[0].pk,
+        npk.pk,
+        npk.packaging_id,
+    )
     assert (trade.amount, trade.packs, trade.country, trade.region, trade.currency) == (
-        8 * 18_000, 8, "CI", "Nawa", "XOF")
+        8 * 18_000,
+        8,
+        "CI",
+        "Nawa",
+        "XOF",
+    )
     assert trade.traded_on == order.receipt.received_on
     points = InputPricePoint.objects.filter(product=npk)
     assert {p.period for p in points} == {"week", "month"}
@@ -70,7 +79,8 @@ def test_a_completed_group_order_becomes_an_input_trade_at_its_settled_price(dja
     assert list(InputPricePoint.objects.order_by("pk").values_list("period", "trades", "total_amount")) == before
     market_refresh_all()
     assert list(InputPricePoint.objects.order_by("period").values_list("period", "trades", "total_amount")) == sorted(
-        before)
+        before
+    )
     assert InputTrade.objects.count() == 1
 
 
@@ -95,7 +105,7 @@ def input_world(db):
     from tests.orders.group_factories import make_group_world
 
     world = make_group_world(farmers=1)
-    suppliers = world.suppliers + [OrganisationFactory(kind=Organisation.Kind.INPUT_SUPPLIER, country="CI")]
+    suppliers = [*world.suppliers, OrganisationFactory(kind=Organisation.Kind.INPUT_SUPPLIER, country="CI")]
     return world.products, suppliers
 
 
@@ -150,8 +160,17 @@ def test_input_aggregation_equals_a_direct_computation(input_world, rows):
             traded_on = START + timedelta(days=day)
             make_input_trade(product=products[product], seller=seller, traded_on=traded_on, amount=amount,
                              packs=packs, region=regions[region], order_id=900_000 + order)  # fmt: skip
-            trades.append({"order": order, "seller": seller.pk, "product": products[product].pk,
-                           "region": regions[region], "traded_on": traded_on, "amount": amount, "packs": packs})
+            trades.append(
+                {
+                    "order": order,
+                    "seller": seller.pk,
+                    "product": products[product].pk,
+                    "region": regions[region],
+                    "traded_on": traded_on,
+                    "amount": amount,
+                    "packs": packs,
+                }
+            )
         input_price_points_rebuild()
         got = set(InputPricePoint.objects.values_list(
             "product_id", "region", "period", "period_start", "trades", "sellers", "total_amount", "total_packs",
@@ -210,7 +229,8 @@ def test_the_input_series_page_csv_and_api(client, input_market, django_assert_m
     rows = list(csv.DictReader(StringIO(client.get(reverse("market:input-csv", args=[npk.pk])).content.decode())))
     assert [(r["region"], r["price_per_pack"], r["trades"]) for r in rows][-1] == ("Nawa", "19000", "3")
     assert len(rows) == 3
-    assert list(csv.DictReader(StringIO(client.get(reverse("market:input-csv", args=[urea.pk])).content.decode()))) == []
+    hidden_csv = client.get(reverse("market:input-csv", args=[urea.pk])).content.decode()
+    assert list(csv.DictReader(StringIO(hidden_csv))) == []
     api = reverse("api-market-input-prices")
     with django_assert_max_num_queries(6):
         body = client.get(api, {"product": npk.pk, "country": "CI"}).json()
@@ -218,8 +238,13 @@ def test_the_input_series_page_csv_and_api(client, input_market, django_assert_m
     assert (series["region"], series["pack"], len(series["points"])) == ("Nawa", npk.packaging.code, 3)
     assert series["points"][-1]["price_per_pack"] == 19_000
     assert client.get(api, {"product": urea.pk}).json() == []
-    for bad in ({}, {"product": "x"}, {"product": npk.pk, "period": "fortnight"}, {"product": 10**20},
-                {"product": npk.pk, "country": "CIV"}):
+    for bad in (
+        {},
+        {"product": "x"},
+        {"product": npk.pk, "period": "fortnight"},
+        {"product": 10**20},
+        {"product": npk.pk, "country": "CIV"},
+    ):
         response = client.get(api, bad)
         assert response.status_code == 400, bad
         assert response.json()["error"]["message"]

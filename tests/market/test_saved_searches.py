@@ -98,8 +98,17 @@ def test_the_api_is_the_buyers_own(client, buyer, coop, manager):
     user, organisation = buyer
     client.force_login(user)
     url = reverse("api-market-saved-searches")
-    created = client.post(url, {"organisation": organisation.pk, "name": "Nawa", "commodity": "cocoa-beans",
-                                "min_grade": "grade-1", "eudr_ready": True}, content_type="application/json")
+    created = client.post(
+        url,
+        {
+            "organisation": organisation.pk,
+            "name": "Nawa",
+            "commodity": "cocoa-beans",
+            "min_grade": "grade-1",
+            "eudr_ready": True,
+        },
+        content_type="application/json",
+    )
     assert created.status_code == 201, created.content
     assert created.json()["min_grade"] == "grade-1" and created.json()["eudr_ready"] is True
     assert [s["name"] for s in client.get(url).json()] == ["Nawa"]
@@ -117,7 +126,7 @@ def test_the_api_is_the_buyers_own(client, buyer, coop, manager):
 
 
 def test_the_page_lists_saves_and_deletes_the_buyers_own(client, buyer, manager, django_assert_max_num_queries):
-    user, organisation = buyer
+    user, _organisation = buyer
     client.force_login(user)
     url = reverse("market:searches")
     assert client.get(url).status_code == 200

@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from rest_framework import serializers
+
 from marketplace.core.api.fields import IdField
 
 
