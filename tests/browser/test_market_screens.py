@@ -25,7 +25,7 @@ def test_the_dashboard_and_the_market_page_from_the_demo(phone):  # noqa: F811
     device: Phone = phone(manager)
     page = device.page
     page.goto("/")
-    expect(page.locator("svg[role=img]").first).to_be_visible()
+    expect(page.locator("h1").first).to_be_visible()
     device.check("dashboard")
     page.goto("/market/")
     expect(page.get_by_role("link", name="Maize, white").first).to_be_visible()
