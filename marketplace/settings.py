@@ -357,6 +357,8 @@ ORDER_EVENT_SUBSCRIBERS: list[str] = [
     "orders.tasks.group_order_follow_order",
     "marketplace.market.tasks.market_order_event",
 ]
+# Celery tasks (dotted paths) that receive the id of every new listing, through the outbox, on commit; idempotent.
+LISTING_EVENT_SUBSCRIBERS: list[str] = ["marketplace.market.tasks.saved_searches_listing_created"]
 # Tasks (dotted paths) that post a member's input credit when inputs bought on credit are handed over.
 INPUT_CREDIT_SUBSCRIBERS: list[str] = ["payments.input_credit.input_credit_post_task"]
 GROUP_ORDER_RESPONSE_HOURS = env.int("GROUP_ORDER_RESPONSE_HOURS", default=72)  # a supplier's time to answer

@@ -212,7 +212,20 @@ def listing_create(
         to_status=listing.status,
         data={"lot": lot.code, "price": str(price), "price_unit": price_unit, "quantity_grams": quantity_grams},
     )  # fmt: skip
+    _publish_created(listing)
     return listing
+
+
+def _publish_created(listing: Listing) -> None:
+    """Tell the tasks of higher layers (settings.LISTING_EVENT_SUBSCRIBERS: saved searches) of a new listing, through
+    the outbox, once this transaction commits; catalogue never imports them."""
+    from django.conf import settings
+    from django.utils.module_loading import import_string
+
+    from marketplace.core import outbox
+
+    for path in getattr(settings, "LISTING_EVENT_SUBSCRIBERS", []):
+        outbox.enqueue(import_string(path), args=[listing.pk], key=f"listing-created:{listing.pk}:{path}")
 
 
 def _lock_listing(actor: User, listing_id: int) -> tuple[Listing, Organisation]:

@@ -24,11 +24,14 @@ ENGLISH = [
     "test_the_supplier_finds_its_offers_group_orders_and_money",
 ]
 
+# The dashboard and the market pages, from the demo data (seed_demo).
+MARKET = "tests/browser/test_market_screens.py::test_the_dashboard_and_the_market_page_from_the_demo"
+
 
 def main() -> int:
     extra = sys.argv[sys.argv.index("--") + 1 :] if "--" in sys.argv else []
     env = {**os.environ, "COOPMARKET_SCREENSHOTS": str(HERE)}
-    journeys = [f"{JOURNEYS}::{name}[en]" for name in ENGLISH]
+    journeys = [f"{JOURNEYS}::{name}[en]" for name in ENGLISH] + [MARKET]
     command = [sys.executable, "-m", "pytest", "-n", "0", "-q", "-p", "no:randomly", *journeys, *extra]
     result = subprocess.run(command, cwd=ROOT, env=env, check=False)  # noqa: S603 (our own test run)
     for shot in sorted(HERE.glob("*-phone.png")) + sorted(HERE.glob("*-laptop.png")):

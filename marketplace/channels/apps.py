@@ -9,4 +9,4 @@ class ChannelsConfig(AppConfig):
 
     def ready(self) -> None:
         # The built-in menu entries register themselves; see marketplace/channels/menu.py.
-        from marketplace.channels import entries, inputs, votes  # noqa: F401
+        from marketplace.channels import entries, inputs, price_alerts, votes  # noqa: F401

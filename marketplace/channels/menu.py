@@ -52,6 +52,7 @@ class MenuEntry:
     sms: Callable[[Caller, list[str]], str] | None = None  # the words after the keyword (PIN removed)
     word: Callable[[], str] | None = None  # the keyword HELP shows, in the caller's language
     available: Callable[[Caller], bool] = lambda caller: True
+    in_ussd_menu: bool = True  # False: an SMS keyword only (the USSD menu keeps its numbers and its length)
 
 
 _REGISTRY: dict[str, MenuEntry] = {}
@@ -69,8 +70,11 @@ def register(entry: MenuEntry) -> MenuEntry:
     return entry
 
 
-def entries_for(caller: Caller) -> list[MenuEntry]:
-    return sorted((e for e in _REGISTRY.values() if e.available(caller)), key=lambda e: (e.order, e.key))
+def entries_for(caller: Caller, *, ussd: bool = False) -> list[MenuEntry]:
+    return sorted(
+        (e for e in _REGISTRY.values() if e.available(caller) and (e.in_ussd_menu or not ussd)),
+        key=lambda e: (e.order, e.key),
+    )
 
 
 def entry_for_keyword(word: str) -> MenuEntry | None:

@@ -9,7 +9,7 @@ fires once per crossing and its message is sent after the commit, at least once,
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.mail import send_mail
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from phonenumber_field.phonenumber import to_python as to_phone
 
@@ -159,7 +159,7 @@ def price_alert_send(*, firing_id: int) -> str:
     with transaction.atomic():
         firing = (
             PriceAlertFiring.objects.select_for_update(of=("self",))
-            .select_related("alert__commodity", "alert__grade", "alert__user")
+            .select_related("alert__commodity", "alert__grade", "alert__user", "alert__farmer__organisation")
             .filter(pk=firing_id)
             .first()
         )
@@ -169,9 +169,15 @@ def price_alert_send(*, firing_id: int) -> str:
             return "already_sent"
         firing.sent_at = timezone.now()
         firing.save(update_fields=["sent_at"])
-    subject, text = _message(firing)
     alert = firing.alert
     try:
+        if alert.farmer_id is not None:
+            farmer = alert.farmer
+            language = farmer.language or farmer.organisation.preferred_language or "en"
+            with translation.override(language):
+                send_sms(to=alert.phone, body=farmer_sms_text(firing))
+            return "sent"
+        subject, text = _message(firing)
         if alert.channel == PriceAlert.Channel.SMS:
             send_sms(to=alert.phone, body=text[:320])
         else:
@@ -180,3 +186,151 @@ def price_alert_send(*, firing_id: int) -> str:
         PriceAlertFiring.objects.filter(pk=firing.pk).update(sent_at=None)  # a retry of the task sends it
         raise
     return "sent"
+
+
+# --- Member farmers' alerts (set by SMS keyword in the farmers' channel) -------------------------------------------
+
+FARMER_ALERTS_MAX = 5
+# Crop words farmers type, in English, French and Swahili, folded upper case without accents -> commodity code prefix.
+CROP_WORDS = {
+    "MAIZE": "maize", "CORN": "maize", "MAIS": "maize", "MAHINDI": "maize",
+    "COCOA": "cocoa", "CACAO": "cocoa", "KAKAO": "cocoa",
+    "COFFEE": "coffee", "CAFE": "coffee", "KAHAWA": "coffee",
+    "RICE": "rice", "RIZ": "rice", "MCHELE": "rice", "MPUNGA": "rice",
+    "SORGHUM": "sorghum", "SORGHO": "sorghum", "MTAMA": "sorghum",
+    "BEANS": "beans", "HARICOT": "beans", "HARICOTS": "beans", "MAHARAGWE": "beans",
+    "CASHEW": "cashew", "CAJOU": "cashew", "KOROSHO": "cashew",
+}  # fmt: skip
+
+
+def commodity_for_word(word: str, country: str):
+    """The commodity a farmer means by `word` (e.g. MAIZE, MAIS, MAHINDI, or the start of a commodity code):
+    among the matches, one with published prices in the farmer's country first. None when nothing matches."""
+    from django.db.models import Exists, OuterRef
+
+    from catalogue.models import Commodity
+
+    word = (word or "").strip().upper()
+    prefix = CROP_WORDS.get(word, word.lower())
+    if len(prefix) < 3:
+        return None
+    published = PricePoint.objects.filter(commodity=OuterRef("pk"), country=country, visible=True)
+    return (
+        Commodity.objects.filter(code__startswith=prefix, is_active=True)
+        .annotate(published=Exists(published))
+        .order_by("-published", "code")
+        .first()
+    )
+
+
+@transaction.atomic
+def farmer_price_alert_set(*, farmer_id: int, crop: str, threshold: int, direction: str = "above") -> tuple:
+    """A member farmer asks (by SMS) to hear when the market price of a crop in the cooperative's region crosses
+    `threshold` (whole currency units per quoted unit: per kg, or per 90 kg bag of maize in Kenya). A second
+    request for the same crop and direction replaces the threshold and re-arms it. Returns (alert, created)."""
+    from marketplace.organisations.models import MemberFarmer
+
+    farmer = (
+        MemberFarmer.objects.select_for_update(of=("self",)).select_related("organisation")
+        .filter(pk=farmer_id, status=MemberFarmer.Status.ACTIVE).first()
+    )  # fmt: skip
+    if farmer is None:
+        raise NotFound("No such member.")
+    if direction not in PriceAlert.Direction.values:
+        raise ValidationFailed("Choose above or below.", fields={"direction": "above or below"}, code="direction")
+    if not farmer.phone:
+        raise ValidationFailed("The member has no phone number.", fields={"phone": "missing"}, code="phone")
+    organisation = farmer.organisation
+    country = organisation.country.code
+    commodity = commodity_for_word(crop, country)
+    if commodity is None:
+        raise NotFound(f"No crop called {crop!r}.", code="crop")
+    grade = Grade.objects.filter(commodity=commodity).order_by("rank", "pk").first()
+    if grade is None:
+        raise NotFound(f"No crop called {crop!r}.", code="crop")
+    currency = organisation.currency
+    try:
+        amount = Money.from_decimal(str(int(threshold)), currency).amount
+    except Exception:
+        amount = None
+    if amount is None or amount <= 0 or amount > 10**15:
+        raise ValidationFailed("The price is a whole number above 0.", fields={"threshold": "above 0"},
+                               code="threshold")  # fmt: skip
+    existing = PriceAlert.objects.filter(farmer=farmer, commodity=commodity, direction=direction).first()
+    if existing is not None:
+        existing.threshold_amount, existing.armed, existing.phone = amount, True, str(farmer.phone)
+        existing.grade, existing.region, existing.currency = grade, organisation.region, currency
+        existing.save(update_fields=["threshold_amount", "armed", "phone", "grade", "region", "currency"])
+        audit_record(actor=None, action="price_alert.changed", subject=existing, organisation_id=organisation.pk,
+                     data={"farmer": farmer.pk, "threshold": amount, "currency": currency})  # fmt: skip
+        return existing, False
+    if PriceAlert.objects.filter(farmer=farmer).count() >= FARMER_ALERTS_MAX:
+        raise ValidationFailed(f"At most {FARMER_ALERTS_MAX} alerts; stop one first.", fields={"alerts": "too many"},
+                               code="too_many")  # fmt: skip
+    alert = PriceAlert.objects.create(
+        organisation=organisation, farmer=farmer, commodity=commodity, grade=grade, country=country,
+        region=organisation.region[:100], currency=currency, direction=direction, threshold_amount=amount,
+        channel=PriceAlert.Channel.SMS, phone=str(farmer.phone),
+    )  # fmt: skip
+    audit_record(actor=None, action="price_alert.created", subject=alert, organisation_id=organisation.pk,
+                 data={"farmer": farmer.pk, "grade": grade.pk, "direction": direction, "threshold": amount,
+                       "currency": currency, "channel": "sms"})  # fmt: skip
+    return alert, True
+
+
+@transaction.atomic
+def farmer_price_alert_stop(*, farmer_id: int, crop: str = "") -> int:
+    """Stop a member farmer's alerts for one crop (every alert when `crop` is empty); returns how many."""
+    alerts = PriceAlert.objects.filter(farmer_id=farmer_id)
+    if crop:
+        farmer_country = alerts.values_list("country", flat=True).first() or ""
+        commodity = commodity_for_word(crop, farmer_country)
+        if commodity is None:
+            raise NotFound(f"No crop called {crop!r}.", code="crop")
+        alerts = alerts.filter(commodity=commodity)
+    stopped = 0
+    for alert in alerts.select_for_update():
+        audit_record(actor=None, action="price_alert.deleted", subject=alert, organisation_id=alert.organisation_id,
+                     data={"farmer": farmer_id})  # fmt: skip
+        alert.delete()
+        stopped += 1
+    return stopped
+
+
+def farmer_price_alerts(*, farmer_id: int) -> list[PriceAlert]:
+    return list(PriceAlert.objects.filter(farmer_id=farmer_id).select_related("commodity").order_by("pk")[:10])
+
+
+def sms_figure(amount: int, currency: str) -> str:
+    """Plain digits for an SMS (GSM-7 only), no decimals when whole: 350000 KES -> "3,500"; 350050 -> "3,500.50"."""
+    value = Money(amount, currency).to_decimal()
+    return f"{value:,.0f}" if value == value.to_integral_value() else f"{value:,}"
+
+
+def farmer_sms_text(firing: PriceAlertFiring) -> str:
+    """The SMS a farmer gets when an alert fires, in the farmer's language, at most 2 segments."""
+    from marketplace.core.sms_segments import segment_count
+
+    alert = firing.alert
+    unit = quoted_unit(alert.country, alert.commodity.code)
+    values = {
+        "crop": alert.commodity.name[:30], "where": (alert.region or alert.country)[:30],
+        "price": sms_figure(firing.price_amount, alert.currency), "currency": alert.currency, "unit": unit.label,
+        "threshold": sms_figure(alert.threshold_amount, alert.currency),
+    }  # fmt: skip
+    if alert.direction == PriceAlert.Direction.ABOVE:
+        candidates = [
+            _("CoopMarket: %(crop)s in %(where)s sold at %(price)s %(currency)s %(unit)s this week, above your "
+              "%(threshold)s.") % values,
+            _("%(crop)s: %(price)s %(currency)s %(unit)s, above %(threshold)s.") % values,
+        ]  # fmt: skip
+    else:
+        candidates = [
+            _("CoopMarket: %(crop)s in %(where)s sold at %(price)s %(currency)s %(unit)s this week, below your "
+              "%(threshold)s.") % values,
+            _("%(crop)s: %(price)s %(currency)s %(unit)s, below %(threshold)s.") % values,
+        ]  # fmt: skip
+    for text in candidates:
+        if segment_count(text) <= 2:
+            return text
+    return candidates[-1][:150]

@@ -7,11 +7,11 @@ from datetime import date
 from django.db.models import Count, Max, Sum
 from django.utils import timezone
 
-from catalogue.models import Commodity, Grade
+from catalogue.models import Commodity, Grade, InputProduct, Packaging
 from marketplace.core.errors import NotFound, ValidationFailed
 from marketplace.core.money import Money
 from marketplace.market.ifpa import is_warning
-from marketplace.market.models import PricePoint, Trade
+from marketplace.market.models import InputPricePoint, PricePoint, Trade
 from marketplace.market.units import PER_TONNE_GRAMS, QuotedUnit, price_for, quoted_unit
 from marketplace.organisations.models import Organisation, User
 from marketplace.organisations.roles import Capability
@@ -230,3 +230,118 @@ def grade_choices() -> list[tuple[int, str]]:
         .filter(commodity__is_active=True)
         .order_by("commodity__name", "rank")
     ]
+
+
+# --- Input prices (completed group input orders) -----------------------------------------------------------------
+
+
+@dataclass
+class InputPoint:
+    period_start: date
+    trades: int
+    sellers: int
+    packs: int
+    per_pack: Money
+
+
+@dataclass
+class InputSeries:
+    product: InputProduct
+    packaging: Packaging
+    country: str
+    region: str
+    currency: str
+    period: str
+    points: list[InputPoint] = field(default_factory=list)
+
+    @property
+    def latest(self) -> InputPoint | None:
+        return self.points[-1] if self.points else None
+
+
+def _input_point(row: dict) -> InputPoint:
+    return InputPoint(row["period_start"], row["trades"], row["sellers"], row["total_packs"],
+                      Money(row["price_per_pack"], row["currency"]))  # fmt: skip
+
+
+def input_market_overview(*, viewer: User | None = None, kind: str = "", country: str = "") -> list[InputSeries]:
+    """Every published input series (product, pack, region, currency) with its latest monthly point; one query."""
+    points = InputPricePoint.objects.filter(visible=True, period=PricePoint.Period.MONTH)
+    if kind:
+        points = points.filter(product__kind=kind)
+    if country:
+        points = points.filter(country=country.upper())
+    latest = (
+        points.select_related("product", "packaging")
+        .order_by("product__name", "product_id", "packaging_id", "country", "region", "currency", "-period_start")
+        .distinct("product__name", "product_id", "packaging_id", "country", "region", "currency")
+    )
+    result = []
+    for row in latest[:500]:
+        series = InputSeries(row.product, row.packaging, row.country, row.region, row.currency, row.period)
+        series.points.append(InputPoint(row.period_start, row.trades, row.sellers, row.total_packs,
+                                        Money(row.price_per_pack, row.currency)))  # fmt: skip
+        result.append(series)
+    return result
+
+
+def input_market_series(
+    *, viewer: User | None = None, product_id: int, country: str = "", region: str = "", period: str = "month",
+    limit: int = 60,
+) -> tuple[InputProduct, list[InputSeries]]:  # fmt: skip
+    """The published price series of one input product, one per pack, country, region and currency; the last
+    `limit` periods of each. Two queries."""
+    period = _period(period)
+    product = InputProduct.objects.select_related("packaging").filter(pk=product_id).first()
+    if product is None:
+        raise NotFound("No such input product.")
+    points = InputPricePoint.objects.filter(visible=True, period=period, product=product)
+    if country:
+        points = points.filter(country=country.upper()[:2])
+    if region:
+        points = points.filter(region=region)
+    rows = (
+        points.order_by("packaging_id", "country", "region", "currency", "-period_start")
+        .values("packaging_id", "country", "region", "currency", "period_start", "trades", "sellers",
+                "total_packs", "price_per_pack")
+    )  # fmt: skip
+    rows = list(rows)
+    packagings = {product.packaging_id: product.packaging}
+    others = {row["packaging_id"] for row in rows} - set(packagings)
+    if others:  # the product's pack changed over time: one more query
+        packagings.update(Packaging.objects.in_bulk(others))
+    series: dict[tuple, InputSeries] = {}
+    for row in rows:
+        key = (row["packaging_id"], row["country"], row["region"], row["currency"])
+        if key not in series:
+            series[key] = InputSeries(product, packagings[row["packaging_id"]], row["country"], row["region"],
+                                      row["currency"], period)  # fmt: skip
+        if len(series[key].points) < limit:
+            series[key].points.append(_input_point(row))
+    for item in series.values():
+        item.points.reverse()
+    return product, list(series.values())
+
+
+def input_market_filters(*, viewer: User | None = None) -> dict:
+    """The input kinds and countries that have published prices; one query."""
+    pairs = InputPricePoint.objects.filter(visible=True).values_list("product__kind", "country").distinct()
+    kinds, countries = set(), set()
+    for kind, country in pairs:
+        kinds.add(kind)
+        countries.add(country)
+    return {"kinds": [(k, label) for k, label in InputProduct.Kind.choices if k in kinds],
+            "countries": sorted(countries)}  # fmt: skip
+
+
+def input_market_status(*, viewer: User | None = None) -> dict:
+    return InputPricePoint.objects.aggregate(refreshed_at=Max("refreshed_at"))
+
+
+def saved_search_list(*, viewer: User):
+    """The viewer's own saved searches, in organisations it still belongs to; one query."""
+    from marketplace.market.models import SavedSearch
+    from marketplace.organisations.selectors import _organisation_ids_with
+
+    ids = list(_organisation_ids_with(viewer, Capability.VIEW))
+    return SavedSearch.objects.filter(user=viewer, organisation_id__in=ids).select_related("commodity", "min_grade")

@@ -35,3 +35,18 @@ def price_alert_send(firing_id: int) -> str:
     from marketplace.market.alerts import price_alert_send as send
 
     return send(firing_id=firing_id)
+
+
+@shared_task(name="marketplace.market.tasks.saved_searches_listing_created")
+def saved_searches_listing_created(listing_id: int) -> str:
+    """Subscribed to new listings (settings.LISTING_EVENT_SUBSCRIBERS): the saved searches it fits hear of it."""
+    from marketplace.market.searches import saved_searches_match
+
+    return f"{saved_searches_match(listing_id=listing_id)} hits"
+
+
+@shared_task(name="marketplace.market.tasks.saved_search_hit_send")
+def saved_search_hit_send(hit_id: int) -> str:
+    from marketplace.market.searches import saved_search_hit_send as send
+
+    return send(hit_id=hit_id)

@@ -16,6 +16,32 @@ from marketplace.market import selectors
 from marketplace.market.charts import Line, line_chart
 from marketplace.organisations.middleware import current_membership
 
+# --- Render caching ----------------------------------------------------------------------------------------------
+# The public figures change only when a refresh writes them, so the rendered body of a public page is cached under
+# a key made of the data version (the time of the last refresh: one index-only query), the language and the query.
+# A refresh writes a new version, so nothing needs deleting; old entries expire.
+RENDER_CACHE_SECONDS = 24 * 3600
+
+
+def _cached_body(request: HttpRequest, name: str, version, build) -> str:
+    """The page body from the cache, or `build()` (returns (template, context)) rendered and cached. A page that
+    must answer 404 raises from `build()` and is never cached."""
+    import hashlib
+
+    from django.core.cache import cache
+    from django.template.loader import render_to_string
+    from django.utils.translation import get_language
+
+    query = "&".join(f"{k}={v}" for k, v in sorted(request.GET.items()))
+    digest = hashlib.sha256(f"{request.path}?{query}".encode()).hexdigest()[:32]
+    key = f"market:body:{name}:{version.isoformat() if version else 'none'}:{get_language()}:{digest}"
+    body = cache.get(key)
+    if body is None:
+        template, context = build()
+        body = render_to_string(template, context, request=None)
+        cache.set(key, body, RENDER_CACHE_SECONDS)
+    return mark_safe(body)
+
 
 def _series_or_404(request: HttpRequest, commodity: str, country: str):
     period = request.GET.get("period") or "month"
@@ -34,14 +60,27 @@ def _series_or_404(request: HttpRequest, commodity: str, country: str):
 def market_index(request: HttpRequest) -> HttpResponse:
     commodity = request.GET.get("commodity", "")[:60]
     country = request.GET.get("country", "")[:2]
-    rows = selectors.market_overview(viewer=request.user, commodity_code=commodity, country=country)
-    return render(request, "market/index.html", {
-        "rows": rows, "filters": selectors.market_filters(viewer=request.user), "commodity": commodity,
-        "country": country.upper(), "status": selectors.market_status(viewer=request.user),
-    })  # fmt: skip
+    status = selectors.market_status(viewer=request.user)
+
+    def build():
+        rows = selectors.market_overview(viewer=request.user, commodity_code=commodity, country=country)
+        return "market/_index_body.html", {
+            "rows": rows, "filters": selectors.market_filters(viewer=request.user), "commodity": commodity,
+            "country": country.upper(), "status": status,
+        }  # fmt: skip
+
+    body = _cached_body(request, "index", status["refreshed_at"], build)
+    return render(request, "market/index.html", {"body": body})
 
 
 def market_detail(request: HttpRequest, commodity: str, country: str) -> HttpResponse:
+    status = selectors.market_status(viewer=request.user)
+    body = _cached_body(request, "detail", status["refreshed_at"],
+                        lambda: _detail_body(request, commodity, country, status))  # fmt: skip
+    return render(request, "market/detail.html", {"body": body})
+
+
+def _detail_body(request: HttpRequest, commodity: str, country: str, status: dict):
     series, period = _series_or_404(request, commodity, country)
     charts = []
     for item in series:
@@ -58,10 +97,10 @@ def market_detail(request: HttpRequest, commodity: str, country: str) -> HttpRes
         charts.append({"series": item, "title": title, "svg": mark_safe(svg)})
     if not series and not _commodity_exists(commodity):
         raise Http404(_("No such commodity."))
-    return render(request, "market/detail.html", {
+    return "market/_detail_body.html", {
         "charts": charts, "commodity": commodity, "country": country.upper(), "period": period,
-        "region": request.GET.get("region", ""), "status": selectors.market_status(viewer=request.user),
-    })  # fmt: skip
+        "region": request.GET.get("region", ""), "status": status,
+    }  # fmt: skip
 
 
 def _commodity_exists(code: str) -> bool:
@@ -96,15 +135,24 @@ def our_prices(request: HttpRequest) -> HttpResponse:
     if membership is None:
         raise Http404(_("No such page."))
     period = request.GET.get("period") or "month"
-    try:
-        rows = selectors.organisation_prices(
-            viewer=request.user, organisation_id=membership.organisation_id,
-            period=period if period in selectors.PERIODS else "month",
-        )  # fmt: skip
-    except DomainError as error:
-        raise Http404(error.message) from None
-    return render(request, "market/our_prices.html", {"rows": rows, "organisation": membership.organisation,
-                                                       "period": period, "today": date.today()})  # fmt: skip
+    status = selectors.market_status(viewer=request.user)
+
+    def build():
+        try:
+            rows = selectors.organisation_prices(
+                viewer=request.user, organisation_id=membership.organisation_id,
+                period=period if period in selectors.PERIODS else "month",
+            )  # fmt: skip
+        except DomainError as error:
+            raise Http404(error.message) from None
+        return "market/_our_prices_body.html", {"rows": rows, "organisation": membership.organisation,
+                                                "period": period, "today": date.today()}  # fmt: skip
+
+    # The figures change only with a refresh (the data version); the key names the organisation (the viewer is a
+    # member: current_membership) and the day.
+    version = status["refreshed_at"]
+    body = _cached_body(request, f"ours:{membership.organisation_id}:{date.today().isoformat()}", version, build)
+    return render(request, "market/our_prices.html", {"body": body})
 
 
 @login_required
@@ -269,3 +317,126 @@ def report_download(request: HttpRequest, kind: str, fmt: str) -> HttpResponse:
         response = FileResponse(spool, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+# --- Input prices ---------------------------------------------------------------------------------------------
+
+
+def input_index(request: HttpRequest) -> HttpResponse:
+    """Public: the latest monthly price per pack of every input product with published prices."""
+    from catalogue.models import InputProduct
+
+    kind = request.GET.get("kind", "")
+    kind = kind if kind in InputProduct.Kind.values else ""
+    country = request.GET.get("country", "")[:2]
+    status = selectors.input_market_status(viewer=request.user)
+
+    def build():
+        return "market/_inputs_body.html", {
+            "rows": selectors.input_market_overview(viewer=request.user, kind=kind, country=country),
+            "filters": selectors.input_market_filters(viewer=request.user), "kind": kind,
+            "country": country.upper(), "status": status,
+        }  # fmt: skip
+
+    body = _cached_body(request, "inputs", status["refreshed_at"], build)
+    return render(request, "market/inputs.html", {"body": body})
+
+
+def _input_series_or_404(request: HttpRequest, product: int):
+    period = request.GET.get("period") or "month"
+    if period not in selectors.PERIODS:
+        period = "month"
+    try:
+        found, series = selectors.input_market_series(
+            viewer=request.user, product_id=product, country=request.GET.get("country", "")[:2],
+            region=request.GET.get("region", "")[:100], period=period,
+        )  # fmt: skip
+    except NotFound as error:
+        raise Http404(error.message) from None
+    return found, series, period
+
+
+def input_detail(request: HttpRequest, product: int) -> HttpResponse:
+    status = selectors.input_market_status(viewer=request.user)
+    body = _cached_body(request, "input-detail", status["refreshed_at"],
+                        lambda: _input_detail_body(request, product, status))  # fmt: skip
+    return render(request, "market/input_detail.html", {"body": body})
+
+
+def _input_detail_body(request: HttpRequest, product: int, status: dict):
+    found, series, period = _input_series_or_404(request, product)
+    charts = []
+    for item in series:
+        title = _("%(product)s, %(pack)s, %(region)s (%(currency)s per pack)") % {
+            "product": found.name, "pack": item.packaging.name, "region": item.region or item.country,
+            "currency": item.currency,
+        }  # fmt: skip
+        svg = line_chart(title=title, lines=[Line(item.packaging.name, [(p.period_start, float(p.per_pack.to_decimal()))
+                                                                        for p in item.points])],
+                         y_label=_("Settled price per pack"))  # fmt: skip
+        charts.append({"series": item, "title": title, "svg": mark_safe(svg)})
+    return "market/_input_detail_body.html", {
+        "product": found, "charts": charts, "period": period, "region": request.GET.get("region", "")[:100],
+        "country": request.GET.get("country", "")[:2].upper(), "status": status,
+    }  # fmt: skip
+
+
+def input_csv(request: HttpRequest, product: int) -> HttpResponse:
+    found, series, period = _input_series_or_404(request, product)
+    buffer = StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["product_id", "product", "kind", "pack", "country", "region", "currency", "period",
+                     "period_start", "trades", "sellers", "packs", "price_per_pack"])  # fmt: skip
+    for item in series:
+        for p in item.points:
+            writer.writerow([found.pk, found.name, found.kind, item.packaging.code, item.country, item.region,
+                             item.currency, period, p.period_start.isoformat(), p.trades, p.sellers, p.packs,
+                             p.per_pack.to_decimal()])  # fmt: skip
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="input-prices-{found.pk}-{period}.csv"'
+    return response
+
+
+@login_required
+def saved_searches(request: HttpRequest) -> HttpResponse:
+    """A buyer's saved searches for new listings, with a form to add one and a button to delete each."""
+    from django.contrib import messages
+    from django.shortcuts import redirect
+
+    from catalogue.models import Certification
+    from catalogue.selectors import commodity_list
+    from marketplace.core.errors import ValidationFailed
+    from marketplace.market import searches
+
+    membership = current_membership(request)
+    if membership is None:
+        raise Http404(_("No such page."))
+    errors: dict = {}
+    values = request.POST if request.method == "POST" else {}
+    if request.method == "POST":
+        try:
+            if request.POST.get("delete"):
+                searches.saved_search_delete(actor=request.user, search_id=_int(request.POST.get("delete")))
+                messages.success(request, _("The saved search is deleted."))
+            else:
+                p = request.POST
+                searches.saved_search_create(
+                    actor=request.user, organisation_id=membership.organisation_id, name=p.get("name", ""),
+                    commodity=p.get("commodity", ""), min_grade=p.get("min_grade", ""), country=p.get("country", ""),
+                    region=p.get("region", ""), latitude=p.get("latitude") or None,
+                    longitude=p.get("longitude") or None, radius_km=p.get("radius_km") or None,
+                    certification=p.get("certification", ""), eudr_ready=bool(p.get("eudr_ready")),
+                    channel=p.get("channel", "email"), phone=p.get("phone", ""),
+                )  # fmt: skip
+                messages.success(request, _("The search is saved: you will hear of every new listing that fits it."))
+            return redirect("market:searches")
+        except ValidationFailed as error:
+            errors = error.fields or {"__all__": error.message}
+        except NotFound as error:
+            raise Http404(error.message) from None
+    own = [s for s in selectors.saved_search_list(viewer=request.user)
+           if s.organisation_id == membership.organisation_id]  # fmt: skip
+    return render(request, "market/searches.html", {
+        "searches": own, "commodities": commodity_list().order_by("name"), "errors": errors, "values": values,
+        "schemes": Certification.Scheme.choices, "organisation": membership.organisation,
+    }, status=400 if errors else 200)  # fmt: skip

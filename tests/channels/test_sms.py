@@ -19,7 +19,7 @@ def reply_to(phone) -> Message:
 @pytest.mark.parametrize(
     ("text", "start"),
     [
-        ("HELP", "Send BAL PIN, DEL, PRICES, CREDIT PIN, HELP."),
+        ("HELP", "Send BAL PIN, DEL, PRICES, CREDIT PIN, ALERT, HELP."),
         ("help", "Send BAL PIN"),
         ("Aide", "Send BAL PIN"),  # a keyword of any language; the answer in the member's
         ("msaada", "Send BAL PIN"),
@@ -58,11 +58,11 @@ def test_keywords_in_every_language(sms_in, paid_farmer, with_pin, text, start, 
 
 def test_the_answer_is_in_the_members_language(sms_in, farmer):
     sms_in(farmer.phone, "help")
-    assert reply_to(farmer.phone).body.startswith("Envoyez SOLDE PIN, LIV, PRIX, CREDIT PIN, AIDE.")
+    assert reply_to(farmer.phone).body.startswith("Envoyez SOLDE PIN, LIV, PRIX, CREDIT PIN, ALERTE, AIDE.")
     farmer.language = "sw"
     farmer.save()
     sms_in(farmer.phone, "help")
-    assert reply_to(farmer.phone).body.startswith("Tuma SALIO PIN, MAVUNO, BEI, MKOPO PIN, MSAADA.")
+    assert reply_to(farmer.phone).body.startswith("Tuma SALIO PIN, MAVUNO, BEI, MKOPO PIN, ARIFA, MSAADA.")
 
 
 def test_a_repeated_post_is_answered_once(sms_in, english_farmer):

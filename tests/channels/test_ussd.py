@@ -82,7 +82,9 @@ def test_input_credit_needs_the_pin(ussd, paid_farmer, with_pin):
 def test_help_lists_the_sms_keywords(ussd, english_farmer):
     session = ussd(english_farmer.phone)
     session.dial()
-    assert session.press("5") == "END Send BAL PIN, DEL, PRICES, CREDIT PIN, HELP. PIN: your 4 digits from the clerk."
+    assert session.press("5") == (
+        "END Send BAL PIN, DEL, PRICES, CREDIT PIN, ALERT, HELP. PIN: your 4 digits from the clerk."
+    )
 
 
 @pytest.mark.parametrize("bad", ["9", "0", "x", " ", "1a", "12", "#"])

@@ -46,3 +46,11 @@ def world(db):
     from tests.orders.factories import make_world
 
     return make_world()
+
+
+@pytest.fixture(autouse=True)
+def _empty_render_cache():
+    """The market pages cache their bodies (keyed by the data version); every test starts with an empty cache."""
+    from django.core.cache import cache
+
+    cache.clear()

@@ -43,7 +43,7 @@ def _choice_screen(farmers: list[MemberFarmer], invalid: bool) -> Screen:
 
 def _menu_screen(caller: Caller, invalid: bool) -> Screen:
     head = (_("Not an option.") + " ") if invalid else ""
-    lines = [f"{i}. {entry.label()}" for i, entry in enumerate(entries_for(caller), start=1)]
+    lines = [f"{i}. {entry.label()}" for i, entry in enumerate(entries_for(caller, ussd=True), start=1)]
     text = f"{head}{caller.farmer.organisation.name[:34]}\n" + "\n".join(lines)
     if len(Screen(text, end=False).render()) > USSD_MAX:
         text = head + "\n".join(lines)  # every entry matters more than the cooperative's name
@@ -80,7 +80,7 @@ def _walk(session: UssdSession, phone: str | None, inputs: list[str]) -> Screen:
     session.farmer = farmer
     caller = Caller(farmer=farmer, language=selectors.language_of(farmer), phone=phone)
     with translation.override(caller.language):
-        entries = entries_for(caller)
+        entries = entries_for(caller, ussd=True)
         choice, invalid, rest = pick(inputs, len(entries))
         if choice is None:
             return _menu_screen(caller, invalid)
@@ -203,6 +203,7 @@ def _sms_reply(farmers: list[MemberFarmer], phone: str, text: str) -> tuple[str,
             outcome = _pin_outcome(verdict, left)
             if outcome is not None:
                 return outcome.text, farmer
+            # A 4-digit word is the PIN only where one is needed (elsewhere it may be a price: ALERT MAIZE 3500).
             rest = [t for t in rest if t not in pins[:1]]
         return entry.sms(caller, rest), farmer
 
