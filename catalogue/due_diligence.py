@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from catalogue.models import Commodity, Delivery, Lot
 from catalogue.tracing import lot_identifier
 from marketplace.organisations.models import Organisation, Plot
+from marketplace.organisations.spatial import plot_overlaps
 from traceability import identifiers
 from traceability.epcis import kilograms
 from traceability.eudr import due_diligence_feature_collection, plot_cutoff_check, plot_geometry_check
@@ -157,6 +158,40 @@ def trace_origins(trace: Trace, cooperative: Organisation) -> tuple[list[Deliver
     return list(deliveries.values()), plots, missing
 
 
+def _overlaps(cooperative: Organisation, plots: list[Plot]) -> list[Missing]:
+    """A contributing plot that overlaps another member's plot of the cooperative (`organisations.spatial`)."""
+    found = plot_overlaps(organisation_id=cooperative.pk, plot_ids=[plot.pk for plot in plots])
+    if not found:
+        return []
+    by_id = {plot.pk: plot for plot in plots}
+    others = Plot.objects.select_related("farmer").in_bulk({o.other_plot_id for o in found} - set(by_id))
+    others.update(by_id)
+    missing = []
+    for overlap in found:
+        plot, other = by_id[overlap.plot_id], others[overlap.other_plot_id]
+        names = {"plot": plot.name, "other": other.name, "number": other.farmer.member_number}
+        if overlap.kind == "area":
+            message = _(
+                "Plot %(plot)s overlaps plot %(other)s of member %(number)s (%(percent)s %% of the smaller plot): "
+                "two members cannot farm the same land; correct the boundaries."
+            ) % {**names, "percent": round(overlap.share * 100)}
+        else:
+            message = _(
+                "Plot %(plot)s and plot %(other)s of member %(number)s are given at the same place: correct the "
+                "location of one of them."
+            ) % names
+        missing.append(
+            Missing(
+                rule="PLOT_OVERLAP",
+                message=message,
+                plot_id=plot.pk,
+                plot_name=plot.name,
+                farmer=plot.farmer.member_number,
+            )
+        )
+    return missing
+
+
 def _build(
     *,
     kind: str,
@@ -197,6 +232,7 @@ def _build(
                     farmer=plot.farmer.member_number,
                 )
             )
+    missing += _overlaps(cooperative, plots)
     days = [d.delivered_on for d in deliveries]
     countries = sorted({str(plot.country) for plot in plots}) or [str(cooperative.country)]
     package = Package(
