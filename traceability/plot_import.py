@@ -18,12 +18,12 @@ import datetime
 import json
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
+from xml.etree.ElementTree import ParseError
 
 import pycountry
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as xml_fromstring
 from django.conf import settings
-from xml.etree.ElementTree import ParseError
 
 from marketplace.core.errors import ValidationFailed
 from marketplace.organisations.models import Plot, User
@@ -292,7 +292,9 @@ def read_plot_file(
                     "remove the duplicate or rename one."
                 )
             elif shape_key in seen_shapes:
-                problems.append(f"Feature {seen_shapes[shape_key]} has exactly the same geometry: remove the duplicate.")
+                problems.append(
+                    f"Feature {seen_shapes[shape_key]} has exactly the same geometry: remove the duplicate."
+                )
             else:
                 seen_names[key] = index
                 seen_shapes[shape_key] = index
@@ -302,9 +304,7 @@ def read_plot_file(
     return rows, errors, names
 
 
-def plots_import(
-    *, actor: User, organisation_id: int | None = None, data: bytes, file_name: str = ""
-) -> list[Plot]:
+def plots_import(*, actor: User, organisation_id: int | None = None, data: bytes, file_name: str = "") -> list[Plot]:
     """Read a plot file and create its plots, all or nothing (see the module's description)."""
     rows, errors, names = read_plot_file(data, file_name=file_name)
     return plot_import(

@@ -779,7 +779,9 @@ def plot_import(
     # Imports into one cooperative run one at a time, so the duplicate check sees the other import's plots.
     Organisation.objects.select_for_update(no_key=True).filter(pk=organisation.pk).values_list("pk").get()
     numbers = {row.member_number for row in rows}
-    farmers = {f.member_number: f for f in MemberFarmer.objects.filter(organisation=organisation, member_number__in=numbers)}
+    farmers = {
+        f.member_number: f for f in MemberFarmer.objects.filter(organisation=organisation, member_number__in=numbers)
+    }
     existing = set(
         Plot.objects.filter(organisation=organisation, farmer__member_number__in=numbers).values_list(
             "farmer__member_number", "name"

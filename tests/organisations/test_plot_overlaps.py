@@ -61,8 +61,7 @@ def kofi(coop):
 
 def pairs(coop, plot_ids=None):
     return {
-        (o.plot_id, o.other_plot_id, o.kind)
-        for o in spatial.plot_overlaps(organisation_id=coop.pk, plot_ids=plot_ids)
+        (o.plot_id, o.other_plot_id, o.kind) for o in spatial.plot_overlaps(organisation_id=coop.pk, plot_ids=plot_ids)
     }
 
 

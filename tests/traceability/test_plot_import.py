@@ -63,8 +63,12 @@ def test_a_geojson_file_creates_every_plot(upload, coop, members):
     data = collection(
         feature(polygon(0), member_number="NAW-001", name="Parcelle A", established_on="2012-03-01"),
         feature(polygon(1), member_number="NAW-002", ProductionPlace="Parcelle B", Area=1.2256, country="ci"),
-        feature({"type": "Point", "coordinates": [-6.5812345, 5.7901234]}, member_number="NAW-003", name="Jardin",
-                area_hectares="0.8"),  # fmt: skip
+        feature(
+            {"type": "Point", "coordinates": [-6.5812345, 5.7901234]},
+            member_number="NAW-003",
+            name="Jardin",
+            area_hectares="0.8",
+        ),
     )
     response = upload(data)
     assert response.status_code == 201, response.json()
@@ -116,23 +120,35 @@ UTM = {"type": "Polygon", "coordinates": [[[500000.5, 640000.5], [500100.5, 6400
 @pytest.mark.parametrize(
     ("bad", "expected"),
     [
-        (feature({"type": "LineString", "coordinates": ring(BASE_LON, BASE_LAT)}, member_number="NAW-002",
-                 name="Line"), "GEOMETRY_TYPE"),
+        (
+            feature(
+                {"type": "LineString", "coordinates": ring(BASE_LON, BASE_LAT)}, member_number="NAW-002", name="Line"
+            ),
+            "GEOMETRY_TYPE",
+        ),
         (feature(BOWTIE, member_number="NAW-002", name="Bowtie"), "POLYGON_SELF_INTERSECTION"),
         (feature(UTM, member_number="NAW-002", name="Projected"), "COORDINATE_OUT_OF_RANGE"),
-        (feature({"type": "Polygon", "coordinates": [ring(BASE_LON, BASE_LAT)[:-1]]}, member_number="NAW-002",
-                 name="Open"), "POLYGON_NOT_CLOSED"),
+        (
+            feature(
+                {"type": "Polygon", "coordinates": [ring(BASE_LON, BASE_LAT)[:-1]]},
+                member_number="NAW-002",
+                name="Open",
+            ),
+            "POLYGON_NOT_CLOSED",
+        ),
         (feature(polygon(3), member_number="NAW-999", name="Nobody's"), "has the member number 'NAW-999'"),
         (feature(polygon(3), name="Whose"), "member_number property is missing"),
         (feature(polygon(3), member_number="NAW-002"), "name property is missing"),
-        (feature({"type": "Point", "coordinates": [-6.5712345, 5.7701234]}, member_number="NAW-002", name="P"),
-         "A point needs its area"),
+        (
+            feature({"type": "Point", "coordinates": [-6.5712345, 5.7701234]}, member_number="NAW-002", name="P"),
+            "A point needs its area",
+        ),
         (feature(polygon(3), member_number="NAW-002", name="Late", established_on="01/02/2015"), "YYYY-MM-DD"),
         (feature(polygon(3), member_number="NAW-002", name="Where", country="Ivory Coast"), "ISO 3166-1"),
         (feature(polygon(0), member_number="NAW-002", name="Copy"), "exactly the same geometry"),
         (feature(polygon(3), member_number="NAW-001", name="Parcelle A"), "already gives member NAW-001"),
         ({"type": "Polygon", "coordinates": []}, "not a GeoJSON Feature"),
-    ],  # fmt: skip
+    ],
 )
 def test_one_bad_feature_rejects_the_whole_file_and_is_named(upload, coop, members, bad, expected):
     good = feature(polygon(0), member_number="NAW-001", name="Parcelle A")
@@ -175,10 +191,15 @@ LAUGHS = b"""<?xml version="1.0"?>
         (XXE, "plots.kml", "DTD"),
         (LAUGHS, "plots.kml", "DTD"),
         (b"   ", "plots.geojson", "empty"),
-        (collection(feature(polygon(0), member_number="NAW-001", name="A"),
-                    crs={"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::32630"}}),
-         "plots.geojson", "EPSG::32630; plots need WGS84"),
-    ],  # fmt: skip
+        (
+            collection(
+                feature(polygon(0), member_number="NAW-001", name="A"),
+                crs={"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::32630"}},
+            ),
+            "plots.geojson",
+            "EPSG::32630; plots need WGS84",
+        ),
+    ],
 )
 def test_a_file_that_cannot_be_read_is_refused_with_a_message(upload, coop, members, data, name, expected):
     response = upload(data, name=name)

@@ -1,6 +1,6 @@
+from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from django.conf import settings
 from rest_framework import status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.renderers import JSONRenderer
@@ -20,8 +20,8 @@ from traceability.api.serializers import (
     PlotImportSerializer,
     TraceSerializer,
 )
-from traceability.plot_import import plots_import
 from traceability.epcis import epcis_document
+from traceability.plot_import import plots_import
 from traceability.selectors import epcis_events, lot_trace_backward, lot_trace_forward
 
 
