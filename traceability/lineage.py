@@ -4,11 +4,11 @@ genealogy per request.
 
 Refreshing is exact, not approximate: a backward trace (`genealogy.trace_backward`) depends only on the live events
 that name a lot on its way (its `reach`) or, for an order, on the events that name the order. So when an event is
-appended, the rows to recompute are those of the organisation whose reach holds a lot the event names (or that the
-event it declares erroneous names), the outputs of a transformation (new lots), and the orders the event names.
-Each is recomputed by the same walk the live read does, inside the appending transaction under the chain lock, so
-a reader never sees a lineage that disagrees with the events. Reads fall back to the live walk for a subject
-without a row (a delivery, or a lot no transformation made).
+appended, the rows to recompute are those of the organisation whose reach holds a lot the event names as output,
+observed or child (or any lot of the event it declares erroneous), the outputs of a transformation (new lots), and
+the orders the event names. Each is recomputed by the same walk the live read does, inside the appending transaction
+under the chain lock, so a reader never sees a lineage that disagrees with the events. Reads fall back to the live
+walk for a subject without a row (a delivery, or a lot no transformation made).
 """
 
 from __future__ import annotations
@@ -86,7 +86,9 @@ def lineage_refresh(*, organisation_id: int, subjects: Iterable[str]) -> int:
 
 def subjects_affected(*, event: Event, rows: list) -> set[str]:
     """The lineage subjects an appended event (with its `EventLot` rows) may change (see the module docstring)."""
-    uris = {row.lot_uri for row in rows}
+    # A backward walk follows a lot to the events that name it as output, observed or child (never as input), so an
+    # event that only consumes a lot (a split, a merge) changes no trace of that lot.
+    uris = {row.lot_uri for row in rows if row.role != LotRole.INPUT}
     if event.declares_id is not None:
         uris |= _reach_of_events([event.declares_id])
         declared = Event.objects.filter(pk=event.declares_id).values_list("biz_transaction_list", flat=True).first()
