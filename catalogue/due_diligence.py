@@ -135,7 +135,25 @@ def trace_origins(trace: Trace, cooperative: Organisation) -> tuple[list[Deliver
         d.receipt_number: d
         for d in Delivery.objects.filter(organisation=cooperative, receipt_number__in=references.values())
         .select_related("farmer", "plot", "collection_point")
-        .defer("plot__geometry")  # the contributing plots are read once, below, with their geometry
+        # Only what the package and the public page read: thousands of deliveries are built here, and each loaded
+        # timestamp or geometry costs; the contributing plots are read once, below, with their geometry.
+        .only(
+            "pk",
+            "organisation_id",
+            "receipt_number",
+            "delivered_on",
+            "net_grams",
+            "farmer_id",
+            "plot_id",
+            "collection_point_id",
+            "farmer__name",
+            "farmer__member_number",
+            "plot__country",
+            "plot__area_hectares",
+            "plot__farmer_id",
+            "collection_point__name",
+            "collection_point__region",
+        )
         .order_by("pk")
     }
     for origin in trace.origins:
