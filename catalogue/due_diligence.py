@@ -24,10 +24,12 @@ from django.utils.translation import gettext as _
 from catalogue.models import Commodity, Delivery, Lot
 from catalogue.tracing import lot_identifier
 from marketplace.organisations.models import Organisation, Plot
+from marketplace.organisations.spatial import plot_overlaps
 from traceability import identifiers
 from traceability.epcis import kilograms
 from traceability.eudr import due_diligence_feature_collection, plot_cutoff_check, plot_geometry_check
-from traceability.genealogy import Trace, trace_backward
+from traceability.genealogy import Trace
+from traceability.lineage import lineage_trace
 from traceability.selectors import Sale
 
 PACKAGE_VERSION = 1
@@ -133,6 +135,25 @@ def trace_origins(trace: Trace, cooperative: Organisation) -> tuple[list[Deliver
         d.receipt_number: d
         for d in Delivery.objects.filter(organisation=cooperative, receipt_number__in=references.values())
         .select_related("farmer", "plot", "collection_point")
+        # Only what the package and the public page read: thousands of deliveries are built here, and each loaded
+        # timestamp or geometry costs; the contributing plots are read once, below, with their geometry.
+        .only(
+            "pk",
+            "organisation_id",
+            "receipt_number",
+            "delivered_on",
+            "net_grams",
+            "farmer_id",
+            "plot_id",
+            "collection_point_id",
+            "farmer__name",
+            "farmer__member_number",
+            "plot__country",
+            "plot__area_hectares",
+            "plot__farmer_id",
+            "collection_point__name",
+            "collection_point__region",
+        )
         .order_by("pk")
     }
     for origin in trace.origins:
@@ -157,6 +178,68 @@ def trace_origins(trace: Trace, cooperative: Organisation) -> tuple[list[Deliver
     return list(deliveries.values()), plots, missing
 
 
+def plot_geometry_checks(plots: list[Plot], *, cattle: bool) -> dict[int, list]:
+    """`plot_geometry_check` of each plot, remembered in the cache by the plot's content (geometry, area, kind of
+    commodity): the EU rules are a pure function of it, so a changed plot is checked afresh and unchanged ones cost
+    one cache round trip for all of them."""
+    import hashlib
+    import json
+
+    from django.core.cache import cache
+
+    keys = {}
+    for plot in plots:
+        content = json.dumps([plot.pk, plot.geometry, str(plot.area_hectares), cattle], sort_keys=True, default=str)
+        keys[plot.pk] = "plot-eudr:v1:" + hashlib.sha256(content.encode()).hexdigest()
+    found = cache.get_many(list(keys.values())) if keys else {}
+    results, fresh = {}, {}
+    for plot in plots:
+        issues = found.get(keys[plot.pk])
+        if issues is None:
+            issues = fresh[keys[plot.pk]] = plot_geometry_check(plot, cattle=cattle)
+        results[plot.pk] = issues
+    if fresh:
+        cache.set_many(fresh, 24 * 3600)
+    return results
+
+
+def _overlaps(cooperative: Organisation, plots: list[Plot]) -> list[Missing]:
+    """A contributing plot that overlaps another member's plot of the cooperative (`organisations.spatial`)."""
+    found = plot_overlaps(organisation_id=cooperative.pk, plot_ids=[plot.pk for plot in plots])
+    if not found:
+        return []
+    by_id = {plot.pk: plot for plot in plots}
+    others = Plot.objects.select_related("farmer").in_bulk({o.other_plot_id for o in found} - set(by_id))
+    others.update(by_id)
+    missing = []
+    for overlap in found:
+        plot, other = by_id[overlap.plot_id], others[overlap.other_plot_id]
+        names = {"plot": plot.name, "other": other.name, "number": other.farmer.member_number}
+        if overlap.kind == "area":
+            message = _(
+                "Plot %(plot)s overlaps plot %(other)s of member %(number)s (%(percent)s %% of the smaller plot): "
+                "two members cannot farm the same land; correct the boundaries."
+            ) % {**names, "percent": round(overlap.share * 100)}
+        else:
+            message = (
+                _(
+                    "Plot %(plot)s and plot %(other)s of member %(number)s are given at the same place: correct the "
+                    "location of one of them."
+                )
+                % names
+            )
+        missing.append(
+            Missing(
+                rule="PLOT_OVERLAP",
+                message=message,
+                plot_id=plot.pk,
+                plot_name=plot.name,
+                farmer=plot.farmer.member_number,
+            )
+        )
+    return missing
+
+
 def _build(
     *,
     kind: str,
@@ -165,8 +248,10 @@ def _build(
     cooperative: Organisation,
     commodities: list[CommodityMass],
     trace: Trace,
+    origins: tuple[list[Delivery], list[Plot], list[Missing]] | None = None,
 ) -> Package:
-    deliveries, plots, missing = trace_origins(trace, cooperative)
+    deliveries, plots, missing = origins if origins is not None else trace_origins(trace, cooperative)
+    missing = list(missing)
     if not trace.found or not trace.origins:
         missing.insert(
             0,
@@ -186,8 +271,9 @@ def _build(
             ),
         )  # fmt: skip
     cattle = any(item.commodity.eudr_commodity == Commodity.Eudr.CATTLE for item in commodities)
+    checks = plot_geometry_checks(plots, cattle=cattle)
     for plot in plots:
-        for issue in [*plot_geometry_check(plot, cattle=cattle), *plot_cutoff_check(plot)]:
+        for issue in [*checks[plot.pk], *plot_cutoff_check(plot)]:
             missing.append(
                 Missing(
                     rule=issue.rule,
@@ -197,6 +283,7 @@ def _build(
                     farmer=plot.farmer.member_number,
                 )
             )
+    missing += _overlaps(cooperative, plots)
     days = [d.delivered_on for d in deliveries]
     countries = sorted({str(plot.country) for plot in plots}) or [str(cooperative.country)]
     package = Package(
@@ -213,15 +300,17 @@ def _build(
         missing=missing,
     )
     if not missing and plots:
-        package.geojson = due_diligence_feature_collection(plots, cattle=cattle)
+        package.geojson = due_diligence_feature_collection(plots, cattle=cattle, checked=True)
     return package
 
 
-def lot_package(lot: Lot) -> Package:
-    """The package of a lot: the whole lot, traced back within its cooperative's events."""
+def lot_package(lot: Lot, *, trace: Trace | None = None, origins=None) -> Package:
+    """The package of a lot: the whole lot, traced back within its cooperative's events (its precomputed lineage).
+    A caller that already holds the lot's trace and `trace_origins` passes them."""
     organisation = lot.organisation
     uri = lot_identifier(lot, organisation)
-    trace = trace_backward(identifier=uri, organisation_ids=[organisation.pk])
+    if trace is None:
+        trace = lineage_trace(identifier=uri, organisation_id=organisation.pk)
     return _build(
         kind="lot",
         reference=lot.code,
@@ -229,6 +318,7 @@ def lot_package(lot: Lot) -> Package:
         cooperative=organisation,
         commodities=[CommodityMass(lot.commodity, lot.quantity_grams)],
         trace=trace,
+        origins=origins,
     )
 
 
@@ -244,9 +334,7 @@ def order_package(sale: Sale) -> Package:
             continue
         entry = masses.setdefault(lot.commodity_id, CommodityMass(lot.commodity, 0))
         entry.grams += grams
-    trace = trace_backward(
-        identifier=f"{identifiers.ORDER_PREFIX}{sale.order_number}", organisation_ids=[cooperative.pk]
-    )
+    trace = lineage_trace(identifier=f"{identifiers.ORDER_PREFIX}{sale.order_number}", organisation_id=cooperative.pk)
     return _build(
         kind="order",
         reference=sale.order_number,

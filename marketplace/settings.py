@@ -337,6 +337,15 @@ if CELERY_TASK_ALWAYS_EAGER:
 # --- Domain settings ------------------------------------------------------------------
 INVITATION_VALID_DAYS = env.int("INVITATION_VALID_DAYS", default=14)
 MEMBER_IMPORT_MAX_ROWS = env.int("MEMBER_IMPORT_MAX_ROWS", default=5000)
+# Plots: "auto" uses PostGIS (the `geom` column and its GiST index) when the database has it, else shapely in
+# Python; "shapely" forces the fallback. Overlap of two members' plots counts beyond this share of the smaller
+# plot; two members' points closer than this many metres are flagged as the same place.
+PLOT_SPATIAL_BACKEND = env("PLOT_SPATIAL_BACKEND", default="auto")
+PLOT_OVERLAP_MIN_SHARE = env.float("PLOT_OVERLAP_MIN_SHARE", default=0.01)
+PLOT_POINT_MIN_METRES = env.float("PLOT_POINT_MIN_METRES", default=10.0)
+# Bulk plot import (GeoJSON or KML): the most features and bytes one file may carry.
+PLOT_IMPORT_MAX_FEATURES = env.int("PLOT_IMPORT_MAX_FEATURES", default=5000)
+PLOT_IMPORT_MAX_BYTES = env.int("PLOT_IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
 # Orders: how long a cooperative has to accept an order, how long a buyer has to dispute after
 # receipt, and the weight difference on receipt that is not charged back (basis points).
 ORDER_ACCEPTANCE_HOURS = env.int("ORDER_ACCEPTANCE_HOURS", default=48)

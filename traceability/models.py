@@ -7,6 +7,7 @@ Rows of `Event` and `EventLot` are never updated or deleted: a PostgreSQL trigge
 """
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -198,3 +199,33 @@ class StatementReference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reference_number} / {self.verification_number}"
+
+
+class Lineage(models.Model):
+    """The backward trace of a lot or an order within one organisation's events, computed when an event changes it.
+
+    `subject` is a lot URI or `order:<number>`; `trace` the whole `genealogy.Trace` as JSON (contributing lots,
+    deliveries, farmers, plots, steps and events); `reach` every lot identifier the trace's events name, so that
+    appending an event that names one of them refreshes this row (`traceability.lineage`). Written only by the
+    event services, in the transaction that appends the event, under the organisation's chain lock.
+    """
+
+    organisation = models.ForeignKey(
+        "organisations.Organisation", verbose_name=_("organisation"), on_delete=models.PROTECT, related_name="+"
+    )
+    subject = models.CharField(_("lot or order"), max_length=500)
+    reach = ArrayField(models.CharField(max_length=500), verbose_name=_("lots named on the way"), default=list)
+    trace = models.JSONField(_("trace"))
+    origin_count = models.PositiveIntegerField(_("contributing deliveries"), default=0)
+    computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        verbose_name = _("lineage")
+        verbose_name_plural = _("lineages")
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "subject"], name="trace_lineage_subject_unique"),
+        ]
+        indexes = [GinIndex(fields=["reach"], name="trace_lineage_reach_gin")]
+
+    def __str__(self) -> str:
+        return f"{self.subject} ({self.origin_count} deliveries)"

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from urllib.parse import quote
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
@@ -189,9 +189,24 @@ def lot_trace_forward(*, viewer: User, identifier: str, organisation_id: int | N
     return trace_forward_in(identifier=identifier, organisation_ids=_scope(viewer, organisation_id))
 
 
-def trace_events(trace: Trace) -> list[Event]:
-    """The live events a trace went through, in the order they happened, with their lots."""
-    return list(Event.objects.filter(pk__in=trace.event_pks).prefetch_related("lots").order_by("event_time", "pk"))
+def trace_events(trace: Trace, *, summary: bool = False) -> list[Event]:
+    """The live events a trace went through, in the order they happened, with their lots. `summary` loads only
+    what a list of steps shows (type, action, step, disposition, time, places), not the parties and sensor data."""
+    events = Event.objects.filter(pk__in=trace.event_pks)
+    if summary:
+        events = events.only(
+            "pk",
+            "organisation_id",
+            "event_type",
+            "action",
+            "biz_step",
+            "disposition",
+            "event_time",
+            "read_point",
+            "biz_location",
+        )
+    lots = Prefetch("lots", queryset=EventLot.objects.only("pk", "event_id", "role", "position", "lot_uri", "grams"))
+    return list(events.prefetch_related(lots).order_by("event_time", "pk"))
 
 
 # --- EPCIS export selection -------------------------------------------------------------------

@@ -75,6 +75,7 @@ from marketplace.core.services import audit_record
 from marketplace.organisations.models import MemberFarmer, Organisation, Plot, User
 from traceability import identifiers
 from traceability.chain import event_hash
+from traceability.lineage import lineage_on_append
 from traceability.models import Action, ChainHead, Event, EventLot, EventType, LotRole, StatementReference
 
 LotQuantity = tuple[str, int | None]
@@ -525,6 +526,7 @@ def _append(
         row.event = event
     EventLot.objects.bulk_create(rows)
     ChainHead.objects.filter(pk=organisation.pk).update(last_sequence=event.sequence, last_hash=event.hash)
+    lineage_on_append(event, rows)
     return event
 
 

@@ -25,7 +25,7 @@ from catalogue.models import Certification, CooperativeTraceSettings, Location, 
 from catalogue.tracing import delivery_identifier, location_identifier, lot_identifier
 from marketplace.core.errors import NotFound
 from traceability import identifiers
-from traceability.genealogy import trace_backward
+from traceability.lineage import lineage_trace
 from traceability.models import EventType, LotRole
 from traceability.selectors import trace_events
 
@@ -114,6 +114,7 @@ def _steps(events, places: dict[str, str], deliveries_by_uri: dict) -> list[Publ
                 grams=sum(d.net_grams for d in delivered),
             )
         )
+    received_pks = {event.pk for event in received}
     for event in events:
         when = timezone.localtime(event.event_time).date()
         place = places.get(event.biz_location or event.read_point, "")
@@ -146,7 +147,7 @@ def _steps(events, places: dict[str, str], deliveries_by_uri: dict) -> list[Publ
             grams = sum(r.grams or 0 for r in outputs) or None
             steps.append(PublicStep(kind=kind, title=title, started=when, place=place, grams=grams))
             continue
-        if event.biz_step == "receiving" and event in received:
+        if event.pk in received_pks:
             continue
         grams = sum(r.grams or 0 for r in rows) or None
         codes = ", ".join(_code(r.lot_uri) for r in rows)
@@ -187,9 +188,10 @@ def lot_public_trace(*, public_id: uuid.UUID | str) -> PublicTrace:
     if lot is None:
         raise NotFound("No such lot.")
     cooperative = lot.organisation
-    trace = trace_backward(identifier=lot_identifier(lot, cooperative), organisation_ids=[cooperative.pk])
-    deliveries, plots, _missing = trace_origins(trace, cooperative)
-    events = trace_events(trace)
+    trace = lineage_trace(identifier=lot_identifier(lot, cooperative), organisation_id=cooperative.pk)
+    origins = trace_origins(trace, cooperative)
+    deliveries, plots, _missing = origins
+    events = trace_events(trace, summary=True)
     places = {
         location_identifier(loc, cooperative): loc.name for loc in Location.objects.filter(organisation=cooperative)
     }
@@ -238,7 +240,7 @@ def lot_public_trace(*, public_id: uuid.UUID | str) -> PublicTrace:
         Certification.objects.filter(organisation=cooperative, valid_from__lte=today, valid_until__gte=today)
     )
     if lot.commodity.eudr_relevant:
-        public.eudr_ready = lot_package(lot).ready
+        public.eudr_ready = lot_package(lot, trace=trace, origins=origins).ready
     return public
 
 

@@ -1,9 +1,12 @@
 """Reads that take the viewer: nobody sees another organisation's data by changing an id."""
 
+from dataclasses import dataclass
+
 from django.core import signing
 from django.db.models import Count, Q, QuerySet
 
 from marketplace.core.errors import NotFound, PermissionDenied
+from marketplace.organisations import spatial
 from marketplace.organisations.models import Invitation, MemberFarmer, Membership, Organisation, Plot, User
 from marketplace.organisations.roles import Capability, role_can
 
@@ -172,3 +175,42 @@ def inclusion_figures(*, viewer: User, organisation_id: int, youth_max_age: int 
         women=Count("id", filter=Q(gender=MemberFarmer.Gender.FEMALE)),
         youth=Count("id", filter=Q(birth_year__gte=year - youth_max_age)),
     )
+
+
+@dataclass(frozen=True)
+class PlotOverlapRow:
+    """An overlap as a page or the API shows it: the plot, the other member's plot and farmer, and by how much."""
+
+    plot: Plot
+    other: Plot
+    kind: str
+    share: float
+    hectares: float
+
+    @property
+    def percent(self) -> int:
+        return round(self.share * 100)
+
+
+def plot_overlap_list(
+    *, viewer: User, organisation_id: int | None = None, farmer_id: int | None = None, plot_id: int | None = None
+) -> list[PlotOverlapRow]:
+    """Overlaps with other members' plots (see `spatial`): of one plot, of one member's plots, or of every plot of
+    a cooperative. A plot, member or cooperative the viewer cannot see is NotFound. Three queries at most."""
+    if plot_id is not None:
+        organisation_id = plot_get(viewer=viewer, plot_id=plot_id).organisation_id
+        plot_ids = [plot_id]
+    elif farmer_id is not None:
+        organisation_id = member_farmer_get(viewer=viewer, farmer_id=farmer_id).organisation_id
+        plot_ids = list(Plot.objects.filter(farmer_id=farmer_id).values_list("pk", flat=True))
+    else:
+        organisation_id = organisation_for(
+            viewer=viewer, organisation_id=organisation_id, capability=Capability.VIEW
+        ).pk
+        plot_ids = None
+    found = spatial.plot_overlaps(organisation_id=organisation_id, plot_ids=plot_ids)
+    if not found:
+        return []
+    wanted = {o.plot_id for o in found} | {o.other_plot_id for o in found}
+    plots = Plot.objects.select_related("farmer").in_bulk(wanted)
+    return [PlotOverlapRow(plots[o.plot_id], plots[o.other_plot_id], o.kind, o.share, o.hectares) for o in found]

@@ -715,3 +715,120 @@ def _update_farmers(farmers: list[MemberFarmer], names: list[str]) -> None:
     ]
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)
+
+
+# --- Bulk plot import -----------------------------------------------------------------------
+
+
+class PlotImportRejected(ValidationFailed):
+    """Some features of a plot file are wrong, so no plot was imported.
+
+    ``features`` lists ``[{"feature": 0, "name": "...", "errors": ["..."]}]`` (features counted from 0, in file
+    order); ``fields`` holds the same messages under ``features.<index>``.
+    """
+
+    default_code = "invalid_features"
+
+    def __init__(self, feature_errors: dict[int, list[str]], names: dict[int, str] | None = None) -> None:
+        names = names or {}
+        self.features = [
+            {"feature": index, "name": names.get(index, ""), "errors": feature_errors[index]}
+            for index in sorted(feature_errors)
+        ]
+        first = self.features[0]
+        count = len(self.features)
+        label = f"feature {first['feature']}" + (f" ({first['name']})" if first["name"] else "")
+        super().__init__(
+            f"{count} feature{'s' if count != 1 else ''} of the file {'have' if count != 1 else 'has'} errors, so no "
+            f"plot was imported. Correct them and upload the file again. First: {label}: {first['errors'][0]}",
+            fields={f"features.{item['feature']}": item["errors"] for item in self.features},
+        )
+
+
+@dataclass(frozen=True)
+class PlotImportRow:
+    """One feature of a plot file, already read and checked against the EUDR geometry rules."""
+
+    index: int
+    member_number: str
+    name: str
+    area_hectares: Decimal
+    geometry: dict
+    country: str = ""
+    established_on: object = None  # a date or None
+
+
+@transaction.atomic
+def plot_import(
+    *,
+    actor: User,
+    organisation_id: int | None = None,
+    rows: list[PlotImportRow],
+    errors: dict[int, list[str]] | None = None,
+    names: dict[int, str] | None = None,
+    file_name: str = "",
+) -> list[Plot]:
+    """Create the plots of a file (read by `traceability.plot_import`), all or nothing.
+
+    Each row names its member by member number. Errors found while reading (`errors`, by feature) are reported
+    with those found here: a member number the cooperative does not have, a member who already has a plot of that
+    name. Any error rejects the whole file (PlotImportRejected) and nothing is written.
+    """
+    organisation = _cooperative_for(actor, _default_cooperative_id(actor, organisation_id), Capability.RECORD)
+    errors = {index: list(messages) for index, messages in (errors or {}).items()}
+    # Imports into one cooperative run one at a time, so the duplicate check sees the other import's plots.
+    Organisation.objects.select_for_update(no_key=True).filter(pk=organisation.pk).values_list("pk").get()
+    numbers = {row.member_number for row in rows}
+    farmers = {
+        f.member_number: f for f in MemberFarmer.objects.filter(organisation=organisation, member_number__in=numbers)
+    }
+    existing = set(
+        Plot.objects.filter(organisation=organisation, farmer__member_number__in=numbers).values_list(
+            "farmer__member_number", "name"
+        )
+    )
+    plots = []
+    for row in rows:
+        farmer = farmers.get(row.member_number)
+        if farmer is None:
+            errors.setdefault(row.index, []).append(
+                f"No member of {organisation.name} has the member number {row.member_number!r}: add the member to "
+                "the register first, or correct the member_number property."
+            )
+            continue
+        if (row.member_number, row.name) in existing:
+            errors.setdefault(row.index, []).append(
+                f"Member {row.member_number} already has a plot named {row.name!r}: rename the plot in the file, or "
+                "leave this feature out."
+            )
+            continue
+        plot = Plot(
+            farmer=farmer,
+            organisation=organisation,
+            name=row.name,
+            area_hectares=row.area_hectares,
+            country=row.country or organisation.country,
+            geometry=row.geometry,
+            established_on=row.established_on,
+        )
+        try:
+            plot.full_clean(exclude=["farmer", "organisation"], validate_unique=False)
+        except ValidationError as error:
+            errors.setdefault(row.index, []).extend(
+                f"{field}: {message}" for field, messages in error.message_dict.items() for message in messages
+            )
+            continue
+        plots.append(plot)
+    if errors:
+        raise PlotImportRejected(errors, names)
+    if not plots:
+        raise ValidationFailed("The file holds no plot.", fields={"file": "Add at least one feature."})
+    created = Plot.objects.bulk_create(plots, batch_size=500)
+    audit_record(
+        actor=actor,
+        action="plot.imported",
+        subject=organisation,
+        organisation_id=organisation.pk,
+        data={"file_name": file_name, "plots": len(created)},
+    )
+    return created

@@ -198,6 +198,7 @@ def member_detail(request: HttpRequest, farmer_id: int) -> HttpResponse:
         "plots": plots,
         "total_area": sum((plot.area_hectares for plot in plots), start=0),
         "can_record": _can_in(request, farmer.organisation_id, Capability.RECORD),
+        "overlaps": selectors.plot_overlap_list(viewer=request.user, farmer_id=farmer.pk),
     }
     return render(request, "organisations/member_detail.html", context)
 
@@ -258,7 +259,8 @@ def plot_edit(request: HttpRequest, farmer_id: int, plot_id: int) -> HttpRespons
         if updated is not None:
             messages.success(request, _("Plot %(name)s was updated.") % {"name": updated.name})
             return redirect("member-detail", farmer_id=farmer.pk)
-    context = {"form": form, "farmer": farmer, "plot": plot}
+    overlaps = selectors.plot_overlap_list(viewer=request.user, plot_id=plot.pk)
+    context = {"form": form, "farmer": farmer, "plot": plot, "overlaps": overlaps}
     return render(request, "organisations/plot_form.html", context, status=_form_status(request, form))
 
 

@@ -268,3 +268,28 @@ def test_the_command_refuses_unknown_lots_and_orders(db, tmp_path):
     with pytest.raises(CommandError, match="No sale of order"):
         call_command("eudr_export", "--order", "404", "--output", str(tmp_path / "x.json"))
     assert not (tmp_path / "x.json").exists()
+
+
+@pytest.mark.parametrize("backend", ["auto", "shapely"])
+def test_a_plot_overlapping_another_members_plot_makes_the_lot_not_ready(
+    backend, settings, record, manager, coop, warehouse, growers
+):
+    from marketplace.organisations import spatial
+
+    settings.PLOT_SPATIAL_BACKEND = backend
+    spatial.forget_backend()
+    plot = growers[0].plots.get()
+    intruder = MemberFarmerFactory(organisation=coop, member_number="NAW-2777")
+    copy = PlotFactory(farmer=intruder, name="Same land", geometry=plot.geometry, area_hectares=plot.area_hectares)
+    # Another cooperative's plot on the same land is not compared (isolation).
+    PlotFactory(geometry=plot.geometry, area_hectares=plot.area_hectares)
+    deliveries = [record(growers[0], net_grams=100 * KG), record(growers[1], net_grams=60 * KG)]
+    lot = services.lot_bulk(actor=manager, organisation_id=coop.pk, delivery_ids=[d.pk for d in deliveries],
+                            storage_location_id=warehouse.pk)  # fmt: skip
+    package = lot_package(lot)
+    assert not package.ready
+    assert [(m.rule, m.plot_id, m.farmer) for m in package.missing] == [("PLOT_OVERLAP", plot.pk, "NAW-2000")]
+    assert "overlaps plot Same land of member NAW-2777 (100 % of the smaller plot)" in package.missing[0].message
+    type(copy).objects.filter(pk=copy.pk).update(geometry=growers[2].plots.get().geometry)  # moved elsewhere
+    assert lot_package(lot).ready
+    spatial.forget_backend()

@@ -47,6 +47,8 @@ def test_every_operation_is_documented_with_its_errors():
         ("/api/v1/farmers/{farmer_id}/plots/", "post"),
         ("/api/v1/plots/{id}/", "get"),
         ("/api/v1/plots/{id}/", "patch"),
+        ("/api/v1/plots/{id}/overlaps/", "get"),
+        ("/api/v1/organisations/{organisation_id}/plot-overlaps/", "get"),
     }
     operations = {(p, m): op for p, item in schema["paths"].items() for m, op in item.items() if m != "parameters"}
     assert set(operations) == expected

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from marketplace.core.api.fields import IdField
+from marketplace.core.api.schema import ErrorDetailSerializer
 from marketplace.core.errors import ValidationFailed
 from traceability.selectors import parse_since
 
@@ -120,3 +121,43 @@ class TraceSerializer(serializers.Serializer):
                 "orders": [vars(use) for use in trace.orders],
             }
         )
+
+
+# --- Bulk plot import ---------------------------------------------------------------------------
+
+
+class PlotImportSerializer(serializers.Serializer):
+    organisation = IdField(
+        required=False, help_text="The cooperative; may be omitted when you belong to exactly one cooperative."
+    )
+    file = serializers.FileField(
+        help_text="A GeoJSON FeatureCollection (.geojson, .json) or a KML file (.kml), one plot per feature.",
+        error_messages={
+            "empty": "The file is empty: upload a GeoJSON FeatureCollection or a KML file.",
+            "required": "Attach the plot file as `file` in a multipart/form-data request.",
+            "invalid": "Attach the plot file as `file` in a multipart/form-data request.",
+        },
+    )
+
+
+class PlotImportResultSerializer(serializers.Serializer):
+    created = serializers.IntegerField(help_text="How many plots were created.")
+    plots = serializers.ListField(child=serializers.IntegerField(), help_text="The new plots' ids, in file order.")
+
+
+class FeatureErrorSerializer(serializers.Serializer):
+    feature = serializers.IntegerField(help_text="The feature's index in the file, from 0 (KML: the Placemark's).")
+    name = serializers.CharField(help_text="The feature's plot name, when it has one.")
+    errors = serializers.ListField(child=serializers.CharField(), help_text="What to fix.")
+
+
+class PlotImportErrorDetailSerializer(ErrorDetailSerializer):
+    features = FeatureErrorSerializer(
+        many=True,
+        required=False,
+        help_text="Present when features are wrong (code invalid_features): every bad feature with its messages.",
+    )
+
+
+class PlotImportErrorSerializer(serializers.Serializer):
+    error = PlotImportErrorDetailSerializer()

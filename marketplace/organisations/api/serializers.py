@@ -457,3 +457,20 @@ class PlotUpdateSerializer(serializers.Serializer):
 class PlotCreateSerializer(PlotUpdateSerializer):
     country = CountryField(required=False, help_text="The cooperative's country if omitted.")
     geometry = GeometryField(allow_null=True, required=False)
+
+
+class PlotOverlapSerializer(serializers.Serializer):
+    plot = serializers.IntegerField(source="plot.pk", help_text="The plot.")
+    plot_name = serializers.CharField(source="plot.name")
+    member_number = serializers.CharField(source="plot.farmer.member_number")
+    other_plot = serializers.IntegerField(source="other.pk", help_text="The other member's plot it overlaps.")
+    other_plot_name = serializers.CharField(source="other.name")
+    other_member_number = serializers.CharField(source="other.farmer.member_number")
+    other_member_name = serializers.CharField(source="other.farmer.name")
+    kind = serializers.ChoiceField(
+        choices=["area", "point_in_plot", "same_point"],
+        help_text="area: the polygons share more than the tolerance; point_in_plot: a point lies in the other "
+        "member's polygon; same_point: the two members' points are within the distance.",
+    )
+    share = serializers.FloatField(help_text="The shared area over the smaller plot's area (1 for points).")
+    hectares = serializers.FloatField(help_text="The shared area in hectares (0 for points).")

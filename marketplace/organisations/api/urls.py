@@ -32,4 +32,10 @@ urlpatterns = [
     path("farmers/<id:pk>/status/", views.FarmerStatusView.as_view(), name="api-farmer-status"),
     path("farmers/<id:farmer_id>/plots/", views.FarmerPlotListView.as_view(), name="api-farmer-plots"),
     path("plots/<id:pk>/", views.PlotDetailView.as_view(), name="api-plot-detail"),
+    path("plots/<id:pk>/overlaps/", views.PlotOverlapListView.as_view(), name="api-plot-overlaps"),
+    path(
+        "organisations/<id:organisation_id>/plot-overlaps/",
+        views.OrganisationPlotOverlapListView.as_view(),
+        name="api-organisation-plot-overlaps",
+    ),
 ]

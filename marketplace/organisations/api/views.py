@@ -433,3 +433,25 @@ class PlotDetailView(APIView):
         payload.is_valid(raise_exception=True)
         plot = services.plot_update(actor=request.user, plot_id=pk, **payload.validated_data)
         return Response(s.PlotSerializer(plot).data)
+
+
+class PlotOverlapListView(APIView):
+    @extend_schema(
+        summary="Where a plot overlaps plots of other members of its cooperative",
+        responses={200: s.PlotOverlapSerializer(many=True), **errors(404)},
+        tags=["plots"],
+    )
+    def get(self, request, pk: int):
+        rows = selectors.plot_overlap_list(viewer=request.user, plot_id=pk)
+        return Response(s.PlotOverlapSerializer(rows, many=True).data)
+
+
+class OrganisationPlotOverlapListView(APIView):
+    @extend_schema(
+        summary="Every overlap between plots of different members of a cooperative",
+        responses={200: s.PlotOverlapSerializer(many=True), **errors(404)},
+        tags=["plots"],
+    )
+    def get(self, request, organisation_id: int):
+        rows = selectors.plot_overlap_list(viewer=request.user, organisation_id=organisation_id)
+        return Response(s.PlotOverlapSerializer(rows, many=True).data)
