@@ -2,6 +2,8 @@ import os
 from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
+from django.utils import translation
 from hypothesis import HealthCheck, settings
 from rest_framework.test import APIClient
 
@@ -19,6 +21,13 @@ from tests.fuzz.plugin import (  # noqa: F401 - the fuzz run's reach report (hoo
 # take seconds, so neither a per-example deadline nor the "too slow" health check may fail a test.
 settings.register_profile("coopmarket", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("coopmarket")
+
+
+@pytest.fixture(autouse=True)
+def _default_language_after_each_test():
+    """A request activates its language in the thread and nothing resets it; the next test starts in English."""
+    yield
+    translation.activate(django_settings.LANGUAGE_CODE)
 
 
 @pytest.fixture
