@@ -343,6 +343,9 @@ ORDER_EVENT_SUBSCRIBERS: list[str] = [
     "orders.tasks.group_order_follow_order",
     "marketplace.market.tasks.market_order_event",
 ]
+# Tasks (dotted paths) that receive the id of every listing created, changed, paused, resumed, withdrawn or with more
+# available, through the outbox on commit; idempotent. This is how matching re-matches on catalogue changes.
+CATALOGUE_LISTING_SUBSCRIBERS: list[str] = ["marketplace.matching.tasks.listing_changed"]
 # Tasks (dotted paths) that post a member's input credit when inputs bought on credit are handed over.
 INPUT_CREDIT_SUBSCRIBERS: list[str] = ["payments.input_credit.input_credit_post_task"]
 GROUP_ORDER_RESPONSE_HOURS = env.int("GROUP_ORDER_RESPONSE_HOURS", default=72)  # a supplier's time to answer

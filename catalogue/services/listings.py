@@ -7,15 +7,18 @@ listing_reserve, listing_release and listing_commit_sale are single conditional 
 
 from datetime import date
 
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, F, Sum, When
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django_countries import countries
 
 from catalogue.models import Certification, Listing, Lot, PriceUnit
 from catalogue.services._common import acting_organisation, fail, full_clean, kg, location_of, require_verified
 from catalogue.services.lots import OPEN_LISTING_STATUSES, lot_transition_locked
+from marketplace.core import outbox
 from marketplace.core.errors import Conflict, NotFound, ValidationFailed
 from marketplace.core.money import Money
 from marketplace.core.services import audit_record
@@ -212,7 +215,18 @@ def listing_create(
         to_status=listing.status,
         data={"lot": lot.code, "price": str(price), "price_unit": price_unit, "quantity_grams": quantity_grams},
     )  # fmt: skip
+    listing_changed_publish(listing.pk)
     return listing
+
+
+def listing_changed_publish(listing_id: int) -> None:
+    """Tell the layers above that a listing was created, changed, paused, resumed or withdrawn, or has more
+    available (a reservation released), once this transaction commits: each task named in
+    settings.CATALOGUE_LISTING_SUBSCRIBERS (dotted paths, imported here; catalogue imports no higher app) gets the
+    listing id through the outbox and must be idempotent. Reservations, which only lower what is available, are not
+    published: an order taking the last kilos must stay one short transaction."""
+    for path in getattr(settings, "CATALOGUE_LISTING_SUBSCRIBERS", ()):
+        outbox.enqueue(import_string(path), args=[listing_id])
 
 
 def _lock_listing(actor: User, listing_id: int) -> tuple[Listing, Organisation]:
@@ -302,6 +316,7 @@ def listing_update(
         actor=actor, action="listing.updated", subject=listing, organisation_id=organisation.pk,
         data={"before": before, "after": after},
     )  # fmt: skip
+    listing_changed_publish(listing.pk)
     return listing
 
 
@@ -332,6 +347,7 @@ def listing_status_transition(*, actor: User, listing_id: int, to_status: str, r
         and not Listing.objects.filter(lot=lot, quantity_sold_grams__gt=0).exists()
     ):
         lot_transition_locked(actor=actor, lot=lot, to_status=Lot.Status.OPEN, reason="listings withdrawn")
+    listing_changed_publish(listing.pk)
     return listing
 
 
@@ -419,6 +435,7 @@ def listing_release(*, listing_id: int, grams: int, actor: User | None = None, r
     )
     if not updated:
         _explain_listing_refusal(listing_id, grams, needs_active=False, column="quantity_reserved_grams")
+    listing_changed_publish(listing_id)  # more is available again
     return _after_quantity_change(actor, listing_id, "listing.released", grams, reference)
 
 

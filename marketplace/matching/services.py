@@ -279,6 +279,22 @@ def schedule_rematch(*, commodity_id: int, currency: str) -> None:
     )
 
 
+@transaction.atomic
+def listing_changed_rematch(*, listing_id: int) -> bool:
+    """A listing changed (catalogue published it): schedule the debounced re-match of its commodity and currency if
+    any request is open there. True when one was scheduled."""
+    market = Listing.objects.filter(pk=listing_id).values_list("commodity_id", "currency").first()
+    if market is None:
+        return False
+    commodity_id, currency = market
+    if not BuyerRequest.objects.filter(
+        commodity_id=commodity_id, currency=currency, status=BuyerRequest.Status.OPEN
+    ).exists():
+        return False
+    schedule_rematch(commodity_id=commodity_id, currency=currency)
+    return True
+
+
 def _listing_point(listing: Listing) -> tuple[float, float] | None:
     if listing.latitude is not None and listing.longitude is not None:
         return float(listing.latitude), float(listing.longitude)
