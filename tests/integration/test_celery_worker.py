@@ -104,6 +104,7 @@ def worker(django_db_setup, tmp_path_factory) -> Iterator[Worker]:
         "CELERY_TEST_WORKER": "1",  # settings_test keeps the broker and turns eager mode off
         "CELERY_BROKER_URL": BROKER_URL,
         "CELERY_RESULT_BACKEND": BROKER_URL,
+        "CELERY_TEST_QUEUE": queue,
         "DATABASE_URL": database_url(connection.settings_dict),  # the test database, not the development one
     }
     command = [
