@@ -582,15 +582,19 @@ def _branch_and_bound(comp: _Component, relaxed, incumbent, max_nodes: int):
     (objective, flows, finished)."""
     nr = len(comp.requests)
     best_obj, best_flows = incumbent
-    # Each node: (lower, upper, decided, relaxed solution); depth first, "served" child first.
-    stack = [(np.zeros(nr, np.int64), comp.req_kg.copy(), np.zeros(nr, np.bool_), relaxed)]
+    # Each node: (lower, upper, decided, relaxed solution, its parent's objective); depth first, "served" child
+    # first. A child can do no better than its parent, so a node whose parent is no better than the incumbent is
+    # counted but not solved (solving it could only prune it).
+    stack = [(np.zeros(nr, np.int64), comp.req_kg.copy(), np.zeros(nr, np.bool_), relaxed, None)]
     nodes = 0
     while stack:
-        lower, upper, decided, solution = stack.pop()
+        lower, upper, decided, solution, bound = stack.pop()
         if solution is None:
             nodes += 1
             if nodes > max_nodes:
                 return best_obj, best_flows, False
+            if bound <= best_obj:
+                continue
             solution = comp.flow(lower=lower, upper=upper)
             if solution is None:
                 continue
@@ -609,8 +613,8 @@ def _branch_and_bound(comp: _Component, relaxed, incumbent, max_nodes: int):
         off_decided[r] = True
         on_lower = lower.copy()
         on_lower[r] = comp.req_min[r]
-        stack.append((lower, off_upper, off_decided, None))
-        stack.append((on_lower, upper, off_decided, None))
+        stack.append((lower, off_upper, off_decided, None, objective))
+        stack.append((on_lower, upper, off_decided, None, objective))
     return best_obj, best_flows, True
 
 
