@@ -450,16 +450,6 @@ def _components(a: _Arrays, *, lots=None, requests=None, details: bool = False) 
     return comps
 
 
-def components_of(a: _Arrays, pairs: Pairs) -> list[Pairs]:
-    """The connected components of the feasibility graph given by pairs (commodities never share one), each with
-    its pairs in (lot, request) order, ordered by their first lot."""
-    if len(pairs) == 0:
-        return []
-    comps = _split_sorted(pairs, pairs.lot, pairs.request, len(a.l_kg), len(a.r_kg))
-    comps.sort(key=lambda c: int(c.lot[0]))
-    return comps
-
-
 def _order(lot: np.ndarray, request: np.ndarray, n_lots: int, n_requests: int):
     """The permutation that sorts pairs by (lot, request)."""
     if n_lots * n_requests < 2**62:
