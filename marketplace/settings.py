@@ -366,8 +366,13 @@ ORDER_EVENT_SUBSCRIBERS: list[str] = [
     "orders.tasks.group_order_follow_order",
     "marketplace.market.tasks.market_order_event",
 ]
-# Celery tasks (dotted paths) that receive the id of every new listing, through the outbox, on commit; idempotent.
-LISTING_EVENT_SUBSCRIBERS: list[str] = ["marketplace.market.tasks.saved_searches_listing_created"]
+# Celery tasks (dotted paths) that receive a listing's id through the outbox on commit, per event; idempotent.
+# "created": a new listing (the market's saved searches); "changed": created, changed, paused, resumed, withdrawn or
+# with more available (matching's debounced re-match of the listing's market).
+LISTING_EVENT_SUBSCRIBERS: dict[str, list[str]] = {
+    "created": ["marketplace.market.tasks.saved_searches_listing_created"],
+    "changed": ["marketplace.matching.tasks.listing_changed"],
+}
 # Tasks (dotted paths) that post a member's input credit when inputs bought on credit are handed over.
 INPUT_CREDIT_SUBSCRIBERS: list[str] = ["payments.input_credit.input_credit_post_task"]
 GROUP_ORDER_RESPONSE_HOURS = env.int("GROUP_ORDER_RESPONSE_HOURS", default=72)  # a supplier's time to answer

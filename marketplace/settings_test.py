@@ -11,6 +11,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 if os.environ.get("CELERY_TEST_WORKER") == "1":
     # A real worker started by tests/integration/test_celery_worker.py: keep CELERY_BROKER_URL from the environment.
     CELERY_TASK_ALWAYS_EAGER = False
+    # Tasks the worker itself sends (a chord's header and body) go to the queue it consumes.
+    CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TEST_QUEUE", "celery")
 else:
     CELERY_BROKER_URL = "memory://localhost/"
     CELERY_TASK_ALWAYS_EAGER = True

@@ -7,15 +7,18 @@ listing_reserve, listing_release and listing_commit_sale are single conditional 
 
 from datetime import date
 
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, F, Sum, When
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django_countries import countries
 
 from catalogue.models import Certification, Listing, Lot, PriceUnit
 from catalogue.services._common import acting_organisation, fail, full_clean, kg, location_of, require_verified
 from catalogue.services.lots import OPEN_LISTING_STATUSES, lot_transition_locked
+from marketplace.core import outbox
 from marketplace.core.errors import Conflict, NotFound, ValidationFailed
 from marketplace.core.money import Money
 from marketplace.core.services import audit_record
@@ -212,20 +215,24 @@ def listing_create(
         to_status=listing.status,
         data={"lot": lot.code, "price": str(price), "price_unit": price_unit, "quantity_grams": quantity_grams},
     )  # fmt: skip
-    _publish_created(listing)
+    listing_event_publish(listing.pk, "created")
     return listing
 
 
-def _publish_created(listing: Listing) -> None:
-    """Tell the tasks of higher layers (settings.LISTING_EVENT_SUBSCRIBERS: saved searches) of a new listing, through
-    the outbox, once this transaction commits; catalogue never imports them."""
-    from django.conf import settings
-    from django.utils.module_loading import import_string
+def listing_event_publish(listing_id: int, event: str) -> None:
+    """Tell the layers above of a listing event once this transaction commits: each task named in
+    settings.LISTING_EVENT_SUBSCRIBERS[event] (dotted paths, imported here; catalogue imports no higher app) gets the
+    listing id through the outbox and must be idempotent.
 
-    from marketplace.core import outbox
-
-    for path in getattr(settings, "LISTING_EVENT_SUBSCRIBERS", []):
-        outbox.enqueue(import_string(path), args=[listing.pk], key=f"listing-created:{listing.pk}:{path}")
+    Events: "created" (a new listing: saved searches), and "changed" for anything that changes what a buyer could
+    get, a creation included (created, changed, paused, resumed, withdrawn, or more available after a reservation is
+    released: matching re-matches). Reservations, which only lower what is available, are not published: an order
+    taking the last kilos must stay one short transaction."""
+    events = ("created", "changed") if event == "created" else (event,)
+    for name in events:
+        for path in settings.LISTING_EVENT_SUBSCRIBERS.get(name, ()):
+            key = f"listing-created:{listing_id}:{path}" if name == "created" else None
+            outbox.enqueue(import_string(path), args=[listing_id], key=key)
 
 
 def _lock_listing(actor: User, listing_id: int) -> tuple[Listing, Organisation]:
@@ -315,6 +322,7 @@ def listing_update(
         actor=actor, action="listing.updated", subject=listing, organisation_id=organisation.pk,
         data={"before": before, "after": after},
     )  # fmt: skip
+    listing_event_publish(listing.pk, "changed")
     return listing
 
 
@@ -345,6 +353,7 @@ def listing_status_transition(*, actor: User, listing_id: int, to_status: str, r
         and not Listing.objects.filter(lot=lot, quantity_sold_grams__gt=0).exists()
     ):
         lot_transition_locked(actor=actor, lot=lot, to_status=Lot.Status.OPEN, reason="listings withdrawn")
+    listing_event_publish(listing.pk, "changed")
     return listing
 
 
@@ -432,6 +441,7 @@ def listing_release(*, listing_id: int, grams: int, actor: User | None = None, r
     )
     if not updated:
         _explain_listing_refusal(listing_id, grams, needs_active=False, column="quantity_reserved_grams")
+    listing_event_publish(listing_id, "changed")  # more is available again
     return _after_quantity_change(actor, listing_id, "listing.released", grams, reference)
 
 

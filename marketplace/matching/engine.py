@@ -30,11 +30,11 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from ortools.graph.python import min_cost_flow
-from scipy.sparse import coo_matrix
+from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
@@ -94,8 +94,7 @@ class Instance:
     requests: list[Request]
 
 
-@dataclass(frozen=True)
-class Allocation:
+class Allocation(NamedTuple):
     lot: Any
     request: Any
     kg: int
@@ -228,6 +227,13 @@ def haversine_km(lat1, lon1, lat2, lon2):
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
 
 
+def _haversine_from(p1, q1, c1, p2, q2, c2):
+    """haversine_km from latitudes and longitudes already in radians and the latitudes' cosines (the same
+    operations, element by element, so the same result)."""
+    a = np.sin((p2 - p1) / 2) ** 2 + c1 * c2 * np.sin((q2 - q1) / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
+
+
 def transport_minor_per_tonne(rate: int, distance_km):
     """round-half-even(rate x distance) (numpy's rint rounds half to even, as Python's round does)."""
     return np.rint(np.asarray(distance_km, dtype=np.float64) * rate).astype(np.int64)
@@ -275,6 +281,13 @@ class _Arrays:
         self.r_cert = np.fromiter((mask(x.certifications) for x in requests), np.int64, len(requests))
         self.r_eudr = np.fromiter((x.eudr_required for x in requests), np.bool_, len(requests))
         self.r_min = np.fromiter((x.threshold_kg for x in requests), np.int64, len(requests))
+        self._trig()
+
+    def _trig(self) -> None:
+        """Radians and the latitudes' cosines, computed once per point rather than once per candidate pair."""
+        self.l_p, self.l_q = np.radians(self.l_lat), np.radians(self.l_lon)
+        self.r_p, self.r_q = np.radians(self.r_lat), np.radians(self.r_lon)
+        self.l_c, self.r_c = np.cos(self.l_p), np.cos(self.r_p)
 
     def append_request(self, r: Request) -> None:
         """One more request whose commodity and certifications are already known."""
@@ -294,52 +307,60 @@ class _Arrays:
             ("r_min", r.threshold_kg),
         ):
             setattr(self, name, np.append(getattr(self, name), value))
+        self._trig()
 
 
 @dataclass
 class Pairs:
-    """Feasible pairs as parallel arrays (lot index, request index into the instance's lists)."""
+    """Feasible pairs as parallel arrays (lot index, request index into the instance's lists). The solving path
+    keeps only lot, request and surplus; `feasible_pairs` also gives distance and transport (for explanations)."""
 
     lot: np.ndarray
     request: np.ndarray
     surplus: np.ndarray  # minor units per tonne, > 0
-    distance: np.ndarray  # km
-    transport: np.ndarray  # minor units per tonne
+    distance: np.ndarray | None = None  # km
+    transport: np.ndarray | None = None  # minor units per tonne
 
     @classmethod
     def empty(cls) -> Pairs:
-        return cls(
-            np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0), np.empty(0, np.int64)
-        )
+        return cls(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0),
+                   np.empty(0, np.int64))  # fmt: skip
 
     def __len__(self) -> int:
         return len(self.lot)
 
     def take(self, index) -> Pairs:
-        return Pairs(
-            self.lot[index], self.request[index], self.surplus[index], self.distance[index], self.transport[index]
-        )
+        return Pairs(*(None if x is None else x[index] for x in self._fields()))
+
+    def _fields(self):
+        return (self.lot, self.request, self.surplus, self.distance, self.transport)
 
     @staticmethod
     def concat(parts: list[Pairs]) -> Pairs:
         if not parts:
             return Pairs.empty()
-        return Pairs(*(np.concatenate([getattr(p, f) for p in parts]) for f in Pairs.__dataclass_fields__))
+        columns = list(zip(*(p._fields() for p in parts), strict=True))
+        return Pairs(*(None if any(x is None for x in c) else np.concatenate(c) for c in columns))
 
 
-def _filter_pairs(a: _Arrays, li: np.ndarray, ri: np.ndarray) -> Pairs:
-    """Keep the candidate pairs (li[k], ri[k]) that are feasible."""
-    keep = (a.l_com[li] == a.r_com[ri]) & (a.l_grade[li] >= a.r_grade[ri])
-    keep &= (a.l_cert[li] & a.r_cert[ri]) == a.r_cert[ri]
+def _filter_pairs(a: _Arrays, li: np.ndarray, ri: np.ndarray, *, details: bool = True, same_commodity=False) -> Pairs:
+    """Keep the candidate pairs (li[k], ri[k]) that are feasible (same_commodity: the caller knows they are)."""
+    keep = a.l_grade[li] >= a.r_grade[ri]
+    if not same_commodity:
+        keep &= a.l_com[li] == a.r_com[ri]
+    rc = a.r_cert[ri]
+    keep &= (a.l_cert[li] & rc) == rc
     keep &= a.l_eudr[li] | ~a.r_eudr[ri]
     keep &= a.r_price[ri] > a.l_ask[li]  # transport is never negative
     li, ri = li[keep], ri[keep]
-    distance = haversine_km(a.l_lat[li], a.l_lon[li], a.r_lat[ri], a.r_lon[ri])
+    distance = _haversine_from(a.l_p[li], a.l_q[li], a.l_c[li], a.r_p[ri], a.r_q[ri], a.r_c[ri])
     keep = distance <= a.r_dmax[ri]
     li, ri, distance = li[keep], ri[keep], distance[keep]
     transport = transport_minor_per_tonne(a.rate, distance)
     surplus = a.r_price[ri] - a.l_ask[li] - transport
     keep = surplus > 0
+    if not details:
+        return Pairs(li[keep], ri[keep], surplus[keep])
     return Pairs(li[keep], ri[keep], surplus[keep], distance[keep], transport[keep])
 
 
@@ -350,99 +371,158 @@ def _chord(distance_km):
     return 2 * np.sin(angle / 2) * (1 + 1e-9) + 1e-12
 
 
-def feasible_pairs(a: _Arrays, *, lots: np.ndarray | None = None, requests: np.ndarray | None = None) -> Pairs:
-    """Every feasible pair among the given lot and request indices (all when None), per commodity, found with k-d
-    trees on unit vectors; requests are grouped by their maximum distance (steps of 25 %) so that each query uses
-    a radius near their own."""
+def _commodity_pairs(a: _Arrays, cl: np.ndarray, cr: np.ndarray, *, details: bool) -> list[Pairs]:
+    """The feasible pairs between lots cl and requests cr of one commodity (in no particular order)."""
+    if len(cl) * len(cr) <= 4096:  # small: every combination
+        return [_filter_pairs(a, np.repeat(cl, len(cr)), np.tile(cr, len(cl)), details=details, same_commodity=True)]
+    found = []
+    tree = cKDTree(_unit_vectors(a.l_lat[cl], a.l_lon[cl]))
+    dmax = np.maximum(a.r_dmax[cr], 1e-3)
+    band = np.floor(np.log(dmax) / np.log(1.25)).astype(np.int64)
+    for b in np.unique(band):
+        group = cr[band == b]
+        radius = float(_chord(a.r_dmax[group].max()))
+        other = cKDTree(_unit_vectors(a.r_lat[group], a.r_lon[group]))
+        hits = tree.sparse_distance_matrix(other, radius, output_type="ndarray")
+        if len(hits) == 0:
+            continue
+        found.append(_filter_pairs(a, cl[hits["i"]], group[hits["j"]], details=details, same_commodity=True))
+    return found
+
+
+def _markets(a: _Arrays, lots: np.ndarray | None, requests: np.ndarray | None):
+    """(lots, requests) of each commodity that has both, among the given indices (all when None), quantity > 0."""
     lots = np.arange(len(a.l_kg)) if lots is None else lots
     requests = np.arange(len(a.r_kg)) if requests is None else requests
     lots = lots[a.l_kg[lots] > 0]
     requests = requests[a.r_kg[requests] > 0]
-    found: list[Pairs] = []
     for com in np.intersect1d(np.unique(a.l_com[lots]), np.unique(a.r_com[requests])):
-        cl = lots[a.l_com[lots] == com]
-        cr = requests[a.r_com[requests] == com]
-        if len(cl) * len(cr) <= 4096:  # small: every combination
-            li = np.repeat(cl, len(cr))
-            ri = np.tile(cr, len(cl))
-            found.append(_filter_pairs(a, li, ri))
+        yield lots[a.l_com[lots] == com], requests[a.r_com[requests] == com]
+
+
+def feasible_pairs(a: _Arrays, *, lots: np.ndarray | None = None, requests: np.ndarray | None = None) -> Pairs:
+    """Every feasible pair among the given lot and request indices (all when None), per commodity, found with k-d
+    trees on unit vectors; requests are grouped by their maximum distance (steps of 25 %) so that each query uses
+    a radius near their own. With distance and transport; in the trees' order."""
+    found: list[Pairs] = []
+    for cl, cr in _markets(a, lots, requests):
+        found.extend(_commodity_pairs(a, cl, cr, details=True))
+    return Pairs.concat(found)
+
+
+def _split_sorted(pairs: Pairs, lot_local: np.ndarray, req_local: np.ndarray, n_lots: int, n_reqs: int):
+    """The connected components of pairs between n_lots lots and n_reqs requests (local indices), each with its
+    pairs sorted by (lot, request)."""
+    n = n_lots + n_reqs
+    if n_lots * n_reqs < 2**62:
+        order = np.argsort(lot_local * n_reqs + req_local)
+    else:
+        order = np.lexsort((req_local, lot_local))
+    lot_sorted = lot_local[order]
+    # The graph in CSR form straight from the sorted pairs (rows: lots, then requests with no entries)
+    indptr = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(lot_sorted, minlength=n_lots), out=indptr[1 : n_lots + 1])
+    indptr[n_lots + 1 :] = indptr[n_lots]
+    graph = csr_matrix((np.ones(len(order), np.int8), n_lots + req_local[order], indptr), shape=(n, n))
+    _, labels = connected_components(graph, directed=False)
+    label = labels[lot_sorted]
+    if label.max(initial=0) == 0:
+        return [pairs.take(order)]
+    order = order[np.argsort(label, kind="stable")]
+    cuts = np.flatnonzero(np.diff(labels[lot_local[order]])) + 1
+    return [pairs.take(part) for part in np.split(order, cuts)]
+
+
+def _components(a: _Arrays, *, lots=None, requests=None, details: bool = False) -> list[Pairs]:
+    """The connected components of the feasibility graph among the given lots and requests, found commodity by
+    commodity (pairs never join two), each with its pairs sorted by (lot, request), ordered by their first lot."""
+    comps: list[Pairs] = []
+    for cl, cr in _markets(a, lots, requests):
+        found = _commodity_pairs(a, cl, cr, details=details)
+        pairs = Pairs.concat(found) if len(found) != 1 else found[0]
+        if len(pairs) == 0:
             continue
-        tree = cKDTree(_unit_vectors(a.l_lat[cl], a.l_lon[cl]))
-        dmax = np.maximum(a.r_dmax[cr], 1e-3)
-        band = np.floor(np.log(dmax) / np.log(1.25)).astype(np.int64)
-        for b in np.unique(band):
-            group = cr[band == b]
-            radius = float(_chord(a.r_dmax[group].max()))
-            other = cKDTree(_unit_vectors(a.r_lat[group], a.r_lon[group]))
-            hits = tree.sparse_distance_matrix(other, radius, output_type="ndarray")
-            if len(hits) == 0:
-                continue
-            li = cl[hits["i"].astype(np.int64)]
-            ri = group[hits["j"].astype(np.int64)]
-            found.append(_filter_pairs(a, li, ri))
-    return Pairs.concat(found)  # in the trees' order; components_of sorts them
+        # cl and cr are ascending, so local indices sort as the global ones do
+        lot_local, req_local = np.empty(len(a.l_kg), np.int64), np.empty(len(a.r_kg), np.int64)
+        lot_local[cl], req_local[cr] = np.arange(len(cl)), np.arange(len(cr))
+        comps.extend(_split_sorted(pairs, lot_local[pairs.lot], req_local[pairs.request], len(cl), len(cr)))
+    comps.sort(key=lambda c: int(c.lot[0]))
+    return comps
 
 
-def _order(lot: np.ndarray, request: np.ndarray, n_lots: int, n_requests: int, label: np.ndarray | None = None):
-    """The permutation that sorts pairs by (label, lot, request): one argsort of a combined key when it fits."""
-    top = int(label.max()) + 1 if label is not None and len(label) else 1
-    if top * n_lots * n_requests < 2**62:
-        key = lot.astype(np.int64) * n_requests + request
-        if label is not None:
-            key += label.astype(np.int64) * (n_lots * n_requests)
-        return np.argsort(key, kind="stable")
-    keys = (request, lot) if label is None else (request, lot, label)
-    return np.lexsort(keys)
+def _order(lot: np.ndarray, request: np.ndarray, n_lots: int, n_requests: int):
+    """The permutation that sorts pairs by (lot, request)."""
+    if n_lots * n_requests < 2**62:
+        return np.argsort(lot.astype(np.int64) * n_requests + request, kind="stable")
+    return np.lexsort((request, lot))
 
 
 # --- Solving one component -----------------------------------------------------------------------
 
 
 class _Component:
-    """One connected component: its pairs (sorted by lot, then request), and local indices."""
+    """One connected component: its pairs (sorted by lot, then request), local indices, and one min-cost flow
+    solver whose arcs are added once (vectorised) and whose request capacities and supplies change between the
+    solves of drop-and-resolve and branch and bound."""
 
     def __init__(self, a: _Arrays, pairs: Pairs):
         self.pairs = pairs
-        self.lots, self.pl = np.unique(pairs.lot, return_inverse=True)
+        lot = pairs.lot
+        first = np.empty(len(lot), np.bool_)
+        first[0] = True
+        np.not_equal(lot[1:], lot[:-1], out=first[1:])
+        self.lots = lot[first]
+        self.pl = np.cumsum(first) - 1
         self.requests, self.pr = np.unique(pairs.request, return_inverse=True)
         lot_kg, req_kg, req_min = a.l_kg[self.lots], a.r_kg[self.requests], a.r_min[self.requests]
         # Quantities in units of their greatest common divisor: the same optimum (every vertex of the scaled
         # problem is integral), and a faster flow. Objectives and flows inside a component are in these units.
         self.unit = int(np.gcd.reduce(np.concatenate((lot_kg, req_kg, req_min))))
         self.lot_kg, self.req_kg, self.req_min = lot_kg // self.unit, req_kg // self.unit, req_min // self.unit
+        self._solver = None
+
+    def _build(self, upper: np.ndarray):
+        nl, nr = len(self.lots), len(self.requests)
+        source, sink = 0, 1
+        lot_node = 2 + np.arange(nl, dtype=np.int64)
+        req_node = 2 + nl + np.arange(nr, dtype=np.int64)
+        self.total = total = int(self.lot_kg.sum())
+        tails = np.concatenate(([source], np.full(nl, source), lot_node[self.pl], req_node))
+        heads = np.concatenate(([sink], lot_node, req_node[self.pr], np.full(nr, sink)))
+        caps = np.concatenate(([total], self.lot_kg, np.minimum(self.lot_kg[self.pl], self.req_kg[self.pr]), upper))
+        costs = np.concatenate((np.zeros(1 + nl, np.int64), -self.pairs.surplus, np.zeros(nr, np.int64)))
+        solver = min_cost_flow.SimpleMinCostFlow()
+        solver.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
+        self._nodes = np.arange(2 + nl + nr, dtype=np.int64)
+        self._req_arcs = 1 + nl + len(self.pairs) + np.arange(nr, dtype=np.int64)
+        self._pair_arcs = 1 + nl + np.arange(len(self.pairs), dtype=np.int64)
+        self._solver = solver
 
     def flow(self, *, lower: np.ndarray | None = None, upper: np.ndarray | None = None):
         """Maximum-surplus flow with request totals within [lower, upper] (default [0, kg]). Returns (objective,
         flows per pair) or None when the bounds cannot be met."""
-        nl, nr, npairs = len(self.lots), len(self.requests), len(self.pairs)
+        nl, nr = len(self.lots), len(self.requests)
         upper = self.req_kg if upper is None else upper
         lower = np.zeros(nr, np.int64) if lower is None else lower
-        source, sink = 0, 1
-        lot_node = 2 + np.arange(nl, dtype=np.int64)
-        req_node = 2 + nl + np.arange(nr, dtype=np.int64)
-        total = int(self.lot_kg.sum())
-        tails = np.concatenate(([source], np.full(nl, source), lot_node[self.pl], req_node))
-        heads = np.concatenate(([sink], lot_node, req_node[self.pr], np.full(nr, sink)))
-        caps = np.concatenate(
-            ([total], self.lot_kg, np.minimum(self.lot_kg[self.pl], self.req_kg[self.pr]), upper - lower)
-        )
-        costs = np.concatenate((np.zeros(1 + nl, np.int64), -self.pairs.surplus, np.zeros(nr, np.int64)))
-        if (caps < 0).any():
+        room = upper - lower
+        if (room < 0).any():
             return None
-        solver = min_cost_flow.SimpleMinCostFlow()
-        solver.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
+        if self._solver is None:
+            self._build(room)
+        else:
+            self._solver.set_arc_capacities(self._req_arcs, room)
+        solver = self._solver
         supplies = np.zeros(2 + nl + nr, np.int64)
-        supplies[source] = total
-        supplies[sink] = -total + int(lower.sum())
+        supplies[0] = self.total
+        supplies[1] = -self.total + int(lower.sum())
         supplies[2 + nl :] = -lower
-        solver.set_nodes_supplies(np.arange(2 + nl + nr, dtype=np.int64), supplies)
+        solver.set_nodes_supplies(self._nodes, supplies)
         status = solver.solve()
         if status != solver.OPTIMAL:
             if status == solver.INFEASIBLE:
                 return None
             raise RuntimeError(f"The min-cost flow solver failed with status {status}.")
-        flows = solver.flows(np.arange(1 + nl, 1 + nl + npairs, dtype=np.int64))
-        return -solver.optimal_cost(), flows
+        return -solver.optimal_cost(), solver.flows(self._pair_arcs)
 
     def totals(self, flows: np.ndarray) -> np.ndarray:
         return np.bincount(self.pr, weights=flows, minlength=len(self.requests)).astype(np.int64)
@@ -492,15 +572,19 @@ def _branch_and_bound(comp: _Component, relaxed, incumbent, max_nodes: int):
     (objective, flows, finished)."""
     nr = len(comp.requests)
     best_obj, best_flows = incumbent
-    # Each node: (lower, upper, decided, relaxed solution); depth first, "served" child first.
-    stack = [(np.zeros(nr, np.int64), comp.req_kg.copy(), np.zeros(nr, np.bool_), relaxed)]
+    # Each node: (lower, upper, decided, relaxed solution, its parent's objective); depth first, "served" child
+    # first. A child can do no better than its parent, so a node whose parent is no better than the incumbent is
+    # counted but not solved (solving it could only prune it).
+    stack = [(np.zeros(nr, np.int64), comp.req_kg.copy(), np.zeros(nr, np.bool_), relaxed, None)]
     nodes = 0
     while stack:
-        lower, upper, decided, solution = stack.pop()
+        lower, upper, decided, solution, bound = stack.pop()
         if solution is None:
             nodes += 1
             if nodes > max_nodes:
                 return best_obj, best_flows, False
+            if bound <= best_obj:
+                continue
             solution = comp.flow(lower=lower, upper=upper)
             if solution is None:
                 continue
@@ -519,8 +603,8 @@ def _branch_and_bound(comp: _Component, relaxed, incumbent, max_nodes: int):
         off_decided[r] = True
         on_lower = lower.copy()
         on_lower[r] = comp.req_min[r]
-        stack.append((lower, off_upper, off_decided, None))
-        stack.append((on_lower, upper, off_decided, None))
+        stack.append((lower, off_upper, off_decided, None, objective))
+        stack.append((on_lower, upper, off_decided, None, objective))
     return best_obj, best_flows, True
 
 
@@ -579,38 +663,33 @@ def greedy_component(a: _Arrays, pairs: Pairs):
 # --- The whole instance --------------------------------------------------------------------------
 
 
-def components_of(a: _Arrays, pairs: Pairs) -> list[Pairs]:
-    """The connected components of the feasibility graph (commodities never share one), each with its pairs in
-    (lot, request) order, ordered by their first lot."""
-    if len(pairs) == 0:
-        return []
-    nl = len(a.l_kg)
-    n = nl + len(a.r_kg)
-    graph = coo_matrix((np.ones(len(pairs), np.int8), (pairs.lot, nl + pairs.request)), shape=(n, n))
-    _, labels = connected_components(graph, directed=False)
-    label = labels[pairs.lot]
-    order = _order(pairs.lot, pairs.request, nl, len(a.r_kg), label)
-    sorted_labels = label[order]
-    cuts = np.flatnonzero(np.diff(sorted_labels)) + 1
-    parts = np.split(order, cuts)
-    comps = [pairs.take(p) for p in parts]
-    comps.sort(key=lambda c: int(c.lot[0]))
-    return comps
-
-
-def _allocations(instance: Instance, pairs: Pairs, flows: np.ndarray) -> list[Allocation]:
-    used = np.flatnonzero(flows > 0)
+def _allocations(instance: Instance, a: _Arrays, lot, request, surplus, kg) -> list[Allocation]:
+    """Allocations for the pairs given as arrays (already in their final order)."""
+    distance = _haversine_from(a.l_p[lot], a.l_q[lot], a.l_c[lot], a.r_p[request], a.r_q[request], a.r_c[request])
+    transport = a.r_price[request] - a.l_ask[lot] - surplus
+    lots, requests = instance.lots, instance.requests
     return [
-        Allocation(
-            lot=instance.lots[int(pairs.lot[k])].id,
-            request=instance.requests[int(pairs.request[k])].id,
-            kg=int(flows[k]),
-            surplus_minor_per_tonne=int(pairs.surplus[k]),
-            distance_km=float(pairs.distance[k]),
-            transport_minor_per_tonne=int(pairs.transport[k]),
+        Allocation(lots[i].id, requests[j].id, q, s, d, t)
+        for i, j, q, s, d, t in zip(
+            lot.tolist(), request.tolist(), kg.tolist(), surplus.tolist(), distance.tolist(), transport.tolist(),
+            strict=True,
         )
-        for k in used
-    ]
+    ]  # fmt: skip
+
+
+def _used(parts: list[tuple[Pairs, np.ndarray]], a: _Arrays):
+    """(lot, request, surplus, kg) arrays of the pairs with flow, sorted by (lot, request)."""
+    if not parts:
+        empty = np.empty(0, np.int64)
+        return empty, empty, empty, empty
+    cols = [[], [], [], []]
+    for pairs, flows in parts:
+        used = np.flatnonzero(flows > 0)
+        for col, x in zip(cols, (pairs.lot, pairs.request, pairs.surplus, flows), strict=True):
+            col.append(x[used])
+    lot, request, surplus, kg = (np.concatenate(c).astype(np.int64, copy=False) for c in cols)
+    order = _order(lot, request, len(a.l_kg), len(a.r_kg))
+    return lot[order], request[order], surplus[order], kg[order]
 
 
 def solve(instance: Instance, *, method: str = "optimal", **options) -> Result:
@@ -620,11 +699,10 @@ def solve(instance: Instance, *, method: str = "optimal", **options) -> Result:
         raise InstanceError(f"Unknown method {method!r}: use 'optimal' or 'greedy'.")
     start = time.perf_counter()
     a = _Arrays(instance)
-    pairs = feasible_pairs(a)
+    t_arrays = time.perf_counter()
+    comps = _components(a)
     t_pairs = time.perf_counter()
-    comps = components_of(a, pairs)
-    t_comps = time.perf_counter()
-    result_pairs, result_flows = [], []
+    parts = []
     objective = bound = 0
     exact = heuristic = 0
     for comp in comps:
@@ -637,41 +715,41 @@ def solve(instance: Instance, *, method: str = "optimal", **options) -> Result:
         bound += int(ub)
         exact += ok
         heuristic += not ok
-        result_pairs.append(comp)
-        result_flows.append(np.asarray(flows, np.int64))
-    allpairs = Pairs.concat(result_pairs)
-    allflows = np.concatenate(result_flows) if result_flows else np.empty(0, np.int64)
-    used = np.flatnonzero(allflows > 0)
-    allpairs, allflows = allpairs.take(used), allflows[used]
-    order = _order(allpairs.lot, allpairs.request, len(a.l_kg), len(a.r_kg))
-    allpairs, allflows = allpairs.take(order), allflows[order]
+        parts.append((comp, np.asarray(flows, np.int64)))
+    t_solve = time.perf_counter()
+    allocations = _allocations(instance, a, *_used(parts, a))
     end = time.perf_counter()
     return Result(
         objective=objective,
-        allocations=_allocations(instance, allpairs, allflows),
+        allocations=allocations,
         seconds=end - start,
         method=method,
         upper_bound=bound,
         components=len(comps),
         exact_components=exact,
         heuristic_components=heuristic,
-        pairs=len(pairs),
-        timings={"pairs": t_pairs - start, "components": t_comps - t_pairs, "solve": end - t_comps},
+        pairs=sum(len(c) for c in comps),
+        timings={
+            "arrays": t_arrays - start,
+            "pairs": t_pairs - t_arrays,  # feasible pairs and their components
+            "solve": t_solve - t_pairs,
+            "allocations": end - t_solve,
+        },
     )
 
 
 class Matcher:
-    """An optimal allocation kept up to date: `add_request` re-solves only the components the new request joins."""
+    """An optimal allocation kept up to date: `add_request` finds the new request's pairs (against the lots of its
+    commodity only) and re-solves only the components it joins, whose pairs are kept between calls."""
 
     def __init__(self, instance: Instance, **options):
         self.instance = Instance(instance.transport_minor_per_tonne_km, list(instance.lots), list(instance.requests))
         self.options = options
         self.arrays = _Arrays(self.instance)
-        pairs = feasible_pairs(self.arrays)
         self.components: dict[int, tuple[Pairs, np.ndarray, int]] = {}
         self.lot_component = np.full(len(self.instance.lots), -1, np.int64)
         self._next = 0
-        for comp in components_of(self.arrays, pairs):
+        for comp in _components(self.arrays):
             self._store(comp)
 
     def _store(self, comp: Pairs) -> int:
@@ -679,7 +757,7 @@ class Matcher:
         key = self._next
         self._next += 1
         self.components[key] = (comp, np.asarray(flows, np.int64), int(obj))
-        self.lot_component[np.unique(comp.lot)] = key
+        self.lot_component[comp.lot] = key
         return key
 
     @property
@@ -695,10 +773,12 @@ class Matcher:
             a.append_request(request)
         else:  # a new commodity or certification renumbers the codes and masks
             self.arrays = a = _Arrays(self.instance)
-        pairs = feasible_pairs(a, requests=np.array([len(self.instance.requests) - 1]))
-        if len(pairs) == 0:
+        new = _components(a, requests=np.array([len(self.instance.requests) - 1]))
+        if not new:
             return 0
-        touched = sorted({int(k) for k in self.lot_component[pairs.lot] if k >= 0})
+        pairs = new[0]  # one request: one component
+        touched = np.unique(self.lot_component[pairs.lot])
+        touched = touched[touched >= 0].tolist()
         merged = Pairs.concat([self.components.pop(k)[0] for k in touched] + [pairs])
         merged = merged.take(_order(merged.lot, merged.request, len(a.l_kg), len(a.r_kg)))
         key = self._store(merged)
@@ -706,12 +786,7 @@ class Matcher:
 
     def result(self) -> list[Allocation]:
         parts = [(c, f) for c, f, _o in self.components.values()]
-        if not parts:
-            return []
-        pairs = Pairs.concat([c for c, _f in parts])
-        flows = np.concatenate([f for _c, f in parts])
-        order = _order(pairs.lot, pairs.request, len(self.arrays.l_kg), len(self.arrays.r_kg))
-        return _allocations(self.instance, pairs.take(order), flows[order])
+        return _allocations(self.instance, self.arrays, *_used(parts, self.arrays))
 
 
 # --- Splitting an instance for parallel solving --------------------------------------------------
@@ -743,7 +818,7 @@ def split(instance: Instance) -> list[Instance]:
     that component."""
     a = _Arrays(instance)
     parts = []
-    for comp in components_of(a, feasible_pairs(a)):
+    for comp in _components(a):
         lots = np.unique(comp.lot)
         reqs = np.unique(comp.request)
         parts.append(

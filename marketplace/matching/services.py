@@ -279,6 +279,22 @@ def schedule_rematch(*, commodity_id: int, currency: str) -> None:
     )
 
 
+@transaction.atomic
+def listing_changed_rematch(*, listing_id: int) -> bool:
+    """A listing changed (catalogue published it): schedule the debounced re-match of its commodity and currency if
+    any request is open there. True when one was scheduled."""
+    market = Listing.objects.filter(pk=listing_id).values_list("commodity_id", "currency").first()
+    if market is None:
+        return False
+    commodity_id, currency = market
+    if not BuyerRequest.objects.filter(
+        commodity_id=commodity_id, currency=currency, status=BuyerRequest.Status.OPEN
+    ).exists():
+        return False
+    schedule_rematch(commodity_id=commodity_id, currency=currency)
+    return True
+
+
 def _listing_point(listing: Listing) -> tuple[float, float] | None:
     if listing.latitude is not None and listing.longitude is not None:
         return float(listing.latitude), float(listing.longitude)
@@ -591,30 +607,66 @@ def _next_round(proposal: Proposal) -> None:
     proposal.save(update_fields=["round", "expires_at", "buyer_accepted_at", "buyer_accepted_by", "updated_at"])
 
 
-def _check_counter_grams(proposal: Proposal, part: ProposalPart, grams) -> None:
-    if isinstance(grams, bool) or not isinstance(grams, int) or grams <= 0:
-        fail({"grams": "Give the quantity as a whole number of grams above 0."})
-    listing = part.listing
-    if grams > listing.quantity_available_grams:
-        fail({"grams": f"The listing has only {listing.quantity_available_grams} g available."})
+def _check_counter(proposal: Proposal, part: ProposalPart, grams, price) -> None:
+    """A counter changes the quantity, the price per tonne, or both; each checked as the request and the listing
+    allow."""
+    if grams is None and price is None:
+        fail({"grams": "Give another quantity, another price per tonne, or both."})
     request = proposal.request
-    others = sum(p.grams for p in proposal.parts.exclude(pk=part.pk))
-    total = others + grams
-    if total > request.remaining_grams:
-        fail({"grams": f"The request still wants {request.remaining_grams} g in all; this would make {total} g."})
-    if total < request.threshold_grams:
-        fail({"grams": f"The request accepts no less than {request.threshold_grams} g in all; this makes {total} g."})
+    errors: dict[str, str] = {}
+    if grams is not None:
+        if isinstance(grams, bool) or not isinstance(grams, int) or grams <= 0:
+            fail({"grams": "Give the quantity as a whole number of grams above 0."})
+        listing = part.listing
+        if grams > listing.quantity_available_grams:
+            errors["grams"] = f"The listing has only {listing.quantity_available_grams} g available."
+        else:
+            others = sum(p.grams for p in proposal.parts.exclude(pk=part.pk))
+            total = others + grams
+            if total > request.remaining_grams:
+                errors["grams"] = (
+                    f"The request still wants {request.remaining_grams} g in all; this would make {total} g."
+                )
+            elif total < request.threshold_grams:
+                errors["grams"] = (
+                    f"The request accepts no less than {request.threshold_grams} g in all; this makes {total} g."
+                )
+    if price is not None:
+        if isinstance(price, bool) or not isinstance(price, int) or price <= 0:
+            errors["price_per_tonne_minor"] = "Give the price as a whole number of minor units per tonne above 0."
+        elif price > request.max_price_per_tonne_minor:
+            errors["price_per_tonne_minor"] = (
+                f"The buyer pays at most {request.max_price_per_tonne_minor} per tonne for this request."
+            )
+    fail(errors)
+
+
+def _apply_counter(part: ProposalPart, proposal: Proposal, grams, price) -> tuple[dict, list[str]]:
+    """Set the countered figures on the part; the audit data and the fields changed."""
+    data, fields = {}, []
+    if grams is not None:
+        data["grams"] = [part.grams, grams]
+        part.grams = grams
+        fields.append("grams")
+    if price is not None:
+        data["price_per_tonne_minor"] = [part.price_per_tonne_minor, price]
+        part.price_per_tonne_minor = price
+        ceiling = proposal.request.max_price_per_tonne_minor
+        part.surplus_per_tonne_minor = ceiling - price - part.transport_per_tonne_minor
+        fields += ["price_per_tonne_minor", "surplus_per_tonne_minor"]
+    return data, fields
 
 
 @transaction.atomic
-def proposal_part_counter(*, actor: User, part_id: int, grams: int) -> Proposal:
-    """The cooperative offers another quantity for its part (a new round, with a new expiry)."""
+def proposal_part_counter(
+    *, actor: User, part_id: int, grams: int | None = None, price_per_tonne_minor: int | None = None
+) -> Proposal:
+    """The cooperative offers another quantity or price per tonne for its part (a new round, with a new expiry)."""
     proposal, part = _part_for_seller(actor, part_id)
-    _check_counter_grams(proposal, part, grams)
+    _check_counter(proposal, part, grams, price_per_tonne_minor)
     _next_round(proposal)
-    before = part.grams
-    part.grams = grams
-    _part_move(part, ProposalPart.Status.COUNTERED, actor, data={"grams": [before, grams]}, fields=["grams"])
+    data, fields = _apply_counter(part, proposal, grams, price_per_tonne_minor)
+    _part_move(part, ProposalPart.Status.COUNTERED, actor, data=data, fields=fields)
     return proposal
 
 
@@ -642,26 +694,26 @@ def proposal_accept(*, actor: User, proposal_id: int) -> Proposal:
 
 
 @transaction.atomic
-def proposal_counter(*, actor: User, proposal_id: int, part_id: int, grams: int) -> Proposal:
-    """The buyer asks a cooperative for another quantity of its part (a new round): the part awaits the
-    cooperative again."""
+def proposal_counter(
+    *, actor: User, proposal_id: int, part_id: int, grams: int | None = None, price_per_tonne_minor: int | None = None
+) -> Proposal:
+    """The buyer asks a cooperative for another quantity or price per tonne of its part (a new round): the part
+    awaits the cooperative again."""
     proposal = _proposal_for_buyer(actor, proposal_id)
     part = proposal.parts.select_for_update().filter(pk=part_id).first()
     if part is None:
         raise NotFound("No such part in this proposal.")
-    _check_counter_grams(proposal, part, grams)
+    if part.status == ProposalPart.Status.ACCEPTED:
+        raise DomainError("The cooperative has accepted this part; it can no longer be changed.")
+    _check_counter(proposal, part, grams, price_per_tonne_minor)
     _next_round(proposal)
-    before = part.grams
-    part.grams = grams
-    to = ProposalPart.Status.PENDING
-    if part.status == ProposalPart.Status.PENDING:  # same status: record the new quantity without a transition
-        part.save(update_fields=["grams"])
+    data, fields = _apply_counter(part, proposal, grams, price_per_tonne_minor)
+    if part.status == ProposalPart.Status.PENDING:  # same status: record the new figures without a transition
+        part.save(update_fields=fields)
         audit_record(actor=actor, action="proposal_part.buyer_countered", subject=part,
-                     organisation_id=proposal.buyer_id, data={"grams": [before, grams]})  # fmt: skip
+                     organisation_id=proposal.buyer_id, data=data)  # fmt: skip
     else:
-        if part.status == ProposalPart.Status.ACCEPTED:
-            raise DomainError("The cooperative has accepted this part; it can no longer be changed.")
-        _part_move(part, to, actor, data={"grams": [before, grams]}, fields=["grams"])
+        _part_move(part, ProposalPart.Status.PENDING, actor, data=data, fields=fields)
     return proposal
 
 
@@ -691,6 +743,13 @@ def _complete_if_agreed(proposal: Proposal) -> Proposal:
                 buyer_id=proposal.buyer_id,
                 lines=[LineInput(quantity=p.grams, listing_id=p.listing_id) for p in parts],
                 note=f"Matched request {request.public_id}",
+                # the price on the proposal, which everyone accepted, where it is not the listing's (a counter,
+                # or the listing's price changed since)
+                agreed_prices={
+                    p.listing_id: p.price_per_tonne_minor
+                    for p in parts
+                    if p.price_per_tonne_minor != p.listing.price_per_tonne_minor
+                },
             )
     except (DomainError, PermissionDenied) as error:
         _proposal_move(proposal, Proposal.Status.WITHDRAWN, None, f"It could not be ordered: {error.message}")

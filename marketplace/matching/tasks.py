@@ -2,7 +2,8 @@
 
 Beat schedule (settings.CELERY_BEAT_SCHEDULE):
     marketplace.matching.tasks.rematch_all                nightly
-    marketplace.matching.tasks.rematch_changed_listings   every MATCHING_LISTING_SCAN_MINUTES
+    marketplace.matching.tasks.rematch_changed_listings   every MATCHING_LISTING_SCAN_MINUTES (a backstop: catalogue
+                                                          publishes listing changes on commit, see listing_changed)
 """
 
 from celery import chord, current_app, shared_task
@@ -75,6 +76,15 @@ def notify_proposal_part(self, part_id: int) -> bool:
     from marketplace.matching.notifications import proposal_part_notify
 
     return proposal_part_notify(part_id=part_id)
+
+
+@shared_task
+def listing_changed(listing_id: int) -> bool:
+    """Subscribed to catalogue's listing changes (settings.LISTING_EVENT_SUBSCRIBERS["changed"]): schedule the debounced
+    re-match of the listing's market when it has open requests."""
+    from marketplace.matching.services import listing_changed_rematch
+
+    return listing_changed_rematch(listing_id=listing_id)
 
 
 @shared_task

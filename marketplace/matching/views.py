@@ -2,6 +2,8 @@
 proposals naming its listings. Each view parses, calls one selector or service, renders; a refusal shows the
 service's message and changes nothing; another organisation's request or proposal is 404."""
 
+from decimal import Decimal, InvalidOperation
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as HttpForbidden
@@ -231,12 +233,11 @@ def proposal_answer(request: HttpRequest, pk: int, action: str) -> HttpResponse:
                 actor=request.user, part_id=_int(part_id), reason=request.POST.get("reason", "")
             )
         elif action == "counter" and part_id:
-            tonnes = request.POST.get("tonnes", "").replace(",", ".")
-            try:
-                grams = round(float(tonnes) * TONNE)
-            except ValueError:
-                raise DomainError(_("Give the quantity in tonnes, e.g. 6.5.")) from None
-            services.proposal_part_counter(actor=request.user, part_id=_int(part_id), grams=grams)
+            proposal = selectors.proposal_get(viewer=request.user, proposal_id=pk)
+            grams, price = _counter_figures(request, proposal.request.currency)
+            services.proposal_part_counter(
+                actor=request.user, part_id=_int(part_id), grams=grams, price_per_tonne_minor=price
+            )
         elif action == "accept":
             services.proposal_accept(actor=request.user, proposal_id=pk)
         elif action == "decline":
@@ -248,6 +249,30 @@ def proposal_answer(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         _refuse(request, error)
         return _back(request, pk, status=400)
     return redirect("matching:proposal", pk)
+
+
+def _counter_figures(request: HttpRequest, currency: str) -> tuple[int | None, int | None]:
+    """Tonnes and a price per tonne in major units from the counter form; either may be left empty."""
+    tonnes = request.POST.get("tonnes", "").strip().replace(",", ".")
+    price = request.POST.get("price", "").strip().replace(",", ".").replace(" ", "")
+    grams = minor = None
+    if tonnes:
+        try:
+            value = Decimal(tonnes)
+            if not value.is_finite() or not 0 < value <= 100_000:
+                raise InvalidOperation
+            grams = int((value * TONNE).to_integral_value())
+        except InvalidOperation:
+            raise DomainError(_("Give the quantity in tonnes, e.g. 6.5.")) from None
+    if price:
+        try:
+            value = Decimal(price)
+            if not value.is_finite() or not 0 < value <= 10**12:
+                raise InvalidOperation
+            minor = Money.from_decimal(value, currency).amount
+        except (InvalidOperation, ValueError):
+            raise DomainError(_("Give the price per tonne as a number, e.g. 1500000.")) from None
+    return grams, minor
 
 
 def _back(request: HttpRequest, pk: int, *, status: int) -> HttpResponse:

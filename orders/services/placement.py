@@ -17,6 +17,7 @@ from django.utils import timezone
 from catalogue.models import Listing, SupplierOffer
 from catalogue.selectors import price_for_quantity
 from catalogue.services import listing_reserve, supplier_offer_take_stock
+from marketplace.core.bounds import MAX_UNIT_PRICE
 from marketplace.core.errors import PermissionDenied, ValidationFailed
 from marketplace.core.money import Money
 from marketplace.core.services import audit_batch, audit_record
@@ -72,7 +73,13 @@ class _Prepared:
 
 
 def _prepare_listing_line(
-    index: int, given: LineInput, listing: Listing | None, buyer: Organisation, today, errors: dict[str, str]
+    index: int,
+    given: LineInput,
+    listing: Listing | None,
+    buyer: Organisation,
+    today,
+    errors: dict[str, str],
+    agreed_per_tonne: int | None = None,
 ) -> _Prepared | None:
     prefix = f"lines.{index}"
     if not _listing_live(listing, today):
@@ -95,6 +102,10 @@ def _prepare_listing_line(
             f"you asked for {show(grams)}."
         )
         return None
+    if agreed_per_tonne is None:
+        unit_price, price_unit = listing.price_amount, listing.price_unit
+    else:  # a price the buyer and the seller agreed on (matching's counters), per tonne
+        unit_price, price_unit = agreed_per_tonne, OrderLine.PriceUnit.PER_TONNE
     line = OrderLine(
         listing=listing,
         lot_id=listing.lot_id,
@@ -102,9 +113,9 @@ def _prepare_listing_line(
         description=listing.title[:200],
         quantity=grams,
         quantity_unit=OrderLine.QuantityUnit.GRAM,
-        unit_price_amount=listing.price_amount,
-        price_unit=listing.price_unit,
-        line_total_amount=amount_for(grams, listing.price_amount, listing.price_unit),
+        unit_price_amount=unit_price,
+        price_unit=price_unit,
+        line_total_amount=amount_for(grams, unit_price, price_unit),
     )
     prices = grade_prices_check(line, given.grade_prices, f"{prefix}.grade_prices", errors)
     return _Prepared(index, listing.organisation, Order.Kind.PRODUCE, listing.currency, line, prices)
@@ -146,11 +157,34 @@ def _prepare_offer_line(
     return _Prepared(index, offer.organisation, Order.Kind.INPUTS, offer.currency, line, {})
 
 
-def _check_lines(lines: list[LineInput], buyer: Organisation) -> list[_Prepared]:
+def _check_agreed_prices(agreed_prices: dict[int, int], lines: list[LineInput]) -> None:
+    """Agreed prices name listings of this purchase, one whole price per tonne each, within the unit-price bound,
+    and come without grade prices (those are quoted per the listing's own price)."""
+    errors: dict[str, str] = {}
+    if not isinstance(agreed_prices, dict):
+        fail({"agreed_prices": "Give agreed prices as listing id -> minor units per tonne."})
+    by_listing = {line.listing_id: line for line in lines if line.listing_id is not None}
+    for listing_id, price in agreed_prices.items():
+        key = f"agreed_prices.{listing_id}"
+        if listing_id not in by_listing:
+            errors[key] = f"Listing {listing_id} is not a line of this purchase."
+        elif isinstance(price, bool) or not isinstance(price, int) or not 0 < price <= MAX_UNIT_PRICE:
+            errors[key] = f"An agreed price is a whole number of minor units per tonne, 1 to {MAX_UNIT_PRICE:,}."
+        elif by_listing[listing_id].grade_prices:
+            errors[key] = "A line with an agreed price takes no grade prices."
+    fail(errors)
+
+
+def _check_lines(
+    lines: list[LineInput], buyer: Organisation, agreed_prices: dict[int, int] | None = None
+) -> list[_Prepared]:
     if not lines:
         fail({"lines": "Add at least one line: a listing and a quantity in grams, or an offer and packs."})
     if len(lines) > MAX_LINES:
         fail({"lines": f"A purchase has at most {MAX_LINES} lines; split it."})
+    if agreed_prices:
+        _check_agreed_prices(agreed_prices, lines)
+    agreed_prices = agreed_prices or {}
     errors: dict[str, str] = {}
     listing_ids = {line.listing_id for line in lines if line.listing_id is not None}
     offer_ids = {line.offer_id for line in lines if line.offer_id is not None}
@@ -176,7 +210,9 @@ def _check_lines(lines: list[LineInput], buyer: Organisation) -> list[_Prepared]
             continue
         seen.add(key)  # type: ignore[arg-type]
         if given.listing_id is not None:
-            item = _prepare_listing_line(index, given, listings.get(given.listing_id), buyer, today, errors)
+            item = _prepare_listing_line(
+                index, given, listings.get(given.listing_id), buyer, today, errors, agreed_prices.get(given.listing_id)
+            )
         else:
             item = _prepare_offer_line(index, given, offers.get(given.offer_id), buyer, today, errors)
         if item is not None:
@@ -195,9 +231,15 @@ def _check_lines(lines: list[LineInput], buyer: Organisation) -> list[_Prepared]
 
 
 @transaction.atomic
-def purchase_place(*, actor: User, buyer_id: int, lines: list[LineInput], note: str = "") -> Purchase:
+def purchase_place(
+    *, actor: User, buyer_id: int, lines: list[LineInput], note: str = "", agreed_prices: dict[int, int] | None = None
+) -> Purchase:
     """Place a purchase for the buyer organisation: one order per seller, linked by the purchase reference;
     the quantities are reserved on the listings and offers. Needs a manager (or admin) of the buyer.
+
+    `agreed_prices` (listing id -> minor units per tonne) charges those lines a price the buyer and the seller
+    agreed on instead of the listing's; only matching's consignments pass it (a proposal every party accepted),
+    never the API or the pages, which charge the listing's price.
 
     A one-line purchase runs 8 statements between BEGIN and COMMIT: the membership, the listing, one INSERT
     each for the purchase, its orders (their numbers come back from the INSERTs), their lines, their events with
@@ -213,7 +255,7 @@ def purchase_place(*, actor: User, buyer_id: int, lines: list[LineInput], note: 
         )
     if len(note) > 2000:
         fail({"note": "Keep the note under 2,000 characters."})
-    prepared = _check_lines(lines, buyer)
+    prepared = _check_lines(lines, buyer, agreed_prices)
     role = membership.role
     now = timezone.now()
     groups: dict[tuple[int, str], list[_Prepared]] = defaultdict(list)

@@ -32,7 +32,7 @@ from tests.integration import database_url
 
 BROKER_URL = os.environ.get("TEST_CELERY_BROKER_URL", "")
 REPOSITORY = Path(__file__).resolve().parents[2]
-TIMEOUT = 30.0
+TIMEOUT = float(os.environ.get("TEST_WORKER_TIMEOUT", "30"))  # longer on a loaded machine
 
 pytestmark = [
     pytest.mark.worker,
@@ -104,6 +104,7 @@ def worker(django_db_setup, tmp_path_factory) -> Iterator[Worker]:
         "CELERY_TEST_WORKER": "1",  # settings_test keeps the broker and turns eager mode off
         "CELERY_BROKER_URL": BROKER_URL,
         "CELERY_RESULT_BACKEND": BROKER_URL,
+        "CELERY_TEST_QUEUE": queue,
         "DATABASE_URL": database_url(connection.settings_dict),  # the test database, not the development one
     }
     command = [

@@ -117,8 +117,26 @@ class ProposalSerializer(serializers.ModelSerializer):
 
 
 class CounterInputSerializer(serializers.Serializer):
-    grams = BoundedIntegerField(column=column(ProposalPart, "grams"), domain="grams", min_value=1)
+    grams = BoundedIntegerField(
+        column=column(ProposalPart, "grams"),
+        domain="grams",
+        min_value=1,
+        required=False,
+        help_text="Another quantity for the part.",
+    )
+    price_per_tonne_minor = BoundedIntegerField(
+        column=column(ProposalPart, "price_per_tonne_minor"),
+        domain="unit_price",
+        min_value=1,
+        required=False,
+        help_text="Another price per tonne (minor units), at most the request's highest price.",
+    )
     part = IdField(required=False, help_text="The part to change (buyer only).")
+
+    def validate(self, attrs):
+        if "grams" not in attrs and "price_per_tonne_minor" not in attrs:
+            raise serializers.ValidationError({"grams": "Give another quantity, another price per tonne, or both."})
+        return attrs
 
 
 class MatchingReasonInputSerializer(serializers.Serializer):

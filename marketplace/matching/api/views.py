@@ -225,7 +225,8 @@ class ProposalDeclineView(_Action):
 class ProposalCounterView(_Action):
     input_serializer = s.CounterInputSerializer
 
-    @_action("Counter a part's quantity (buyer)", "At most 3 rounds, each with a new expiry.", s.CounterInputSerializer)
+    @_action("Counter a part's quantity or price (buyer)", "At most 3 rounds, each with a new expiry.",
+             s.CounterInputSerializer)  # fmt: skip
     def post(self, request, pk: int):
         return super().post(request, pk)
 
@@ -233,7 +234,8 @@ class ProposalCounterView(_Action):
         if "part" not in data:
             raise ValidationFailed("Name the part to change.", fields={"part": "This field is required."})
         return services.proposal_counter(actor=request.user, proposal_id=pk, part_id=data["part"],
-                                         grams=data["grams"]).pk  # fmt: skip
+                                         grams=data.get("grams"),
+                                         price_per_tonne_minor=data.get("price_per_tonne_minor")).pk  # fmt: skip
 
 
 class PartAcceptView(_Action):
@@ -257,10 +259,11 @@ class PartDeclineView(_Action):
 class PartCounterView(_Action):
     input_serializer = s.CounterInputSerializer
 
-    @_action("Counter your part's quantity (cooperative)", "At most 3 rounds; the buyer answers next.",
+    @_action("Counter your part's quantity or price (cooperative)", "At most 3 rounds; the buyer answers next.",
              s.CounterInputSerializer)  # fmt: skip
     def post(self, request, pk: int):
         return super().post(request, pk)
 
     def act(self, request, pk, data):
-        return services.proposal_part_counter(actor=request.user, part_id=pk, grams=data["grams"]).pk
+        return services.proposal_part_counter(actor=request.user, part_id=pk, grams=data.get("grams"),
+                                              price_per_tonne_minor=data.get("price_per_tonne_minor")).pk  # fmt: skip
