@@ -1,10 +1,11 @@
 """Saved searches (house rules 1 and 4): a buyer keeps a catalogue search and hears once of every new listing that
 fits it (Kudu's "top lots").
 
-Catalogue publishes the id of every new listing to the tasks named in settings.LISTING_EVENT_SUBSCRIBERS["created"], through
-the outbox, on commit. `saved_searches_match` then loads the listing once, the saved searches of its commodity in one
-query, checks each in Python (grade, country, region, distance, certification, EUDR readiness computed once), records
-one hit per (search, listing) and puts one message per hit in the outbox; `saved_search_hit_send` sends it once."""
+Catalogue publishes the id of every new listing to the tasks named in settings.LISTING_EVENT_SUBSCRIBERS["created"],
+through the outbox, on commit. `saved_searches_match` then loads the listing once, the saved searches of its
+commodity in one query, checks each in Python (grade, country, region, distance, certification, EUDR readiness
+computed once), records one hit per (search, listing) and puts one message per hit in the outbox;
+`saved_search_hit_send` sends it once."""
 
 import math
 from decimal import Decimal

@@ -39,7 +39,8 @@ def price_alert_send(firing_id: int) -> str:
 
 @shared_task(name="marketplace.market.tasks.saved_searches_listing_created")
 def saved_searches_listing_created(listing_id: int) -> str:
-    """Subscribed to new listings (settings.LISTING_EVENT_SUBSCRIBERS["created"]): the saved searches it fits hear of it."""
+    """Subscribed to new listings (settings.LISTING_EVENT_SUBSCRIBERS["created"]): the saved searches it fits hear
+    of it."""
     from marketplace.market.searches import saved_searches_match
 
     return f"{saved_searches_match(listing_id=listing_id)} hits"
