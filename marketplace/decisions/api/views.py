@@ -130,3 +130,34 @@ class ResultsView(GenericAPIView):
             "turnout_by_age": [{"group": g, "voted": v, "eligible": n} for g, (v, n) in results.turnout_by_age.items()],
         }  # fmt: skip
         return Response(s.ResultsSerializer(body).data)
+
+
+DEFAULT_FIELDS = ["quorum_bp", "threshold_bp", "duration_days", "anonymous", "results_before_close", "notice_days",
+                  "vote_above_amount", "vote_above_kg"]  # fmt: skip
+
+
+class DefaultsListView(GenericAPIView):
+    serializer_class = s.DefaultsSerializer
+
+    @extend_schema(summary="A cooperative's defaults for each kind of decision",
+                   responses={200: s.DefaultsSerializer(many=True), **errors(404)}, tags=TAGS)  # fmt: skip
+    def get(self, request, organisation_id: int):
+        rows = selectors.decision_defaults(viewer=request.user, organisation_id=organisation_id)
+        return Response(s.DefaultsSerializer(rows, many=True).data)
+
+
+class DefaultsDetailView(GenericAPIView):
+    serializer_class = s.DefaultsSerializer
+
+    @extend_schema(
+        summary="Set a cooperative's defaults for one kind of decision (its managers)",
+        request=s.DefaultsSerializer,
+        responses={200: s.DefaultsSerializer, **errors(400, 403, 404)},
+        tags=TAGS,
+    )
+    def put(self, request, organisation_id: int, kind: str):
+        data = s.DefaultsSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = {name: data.validated_data[name] for name in DEFAULT_FIELDS}
+        row = services.decision_defaults_set(actor=request.user, organisation_id=organisation_id, kind=kind, **values)
+        return Response(s.DefaultsSerializer(row).data)
