@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from marketplace.core.api.schema import error_responses
 from marketplace.decisions import selectors, services
 from marketplace.decisions.api import serializers as s
-from marketplace.decisions.models import Decision
+from marketplace.decisions.models import Decision, DecisionDefaults
 
 ERRORS = {
     400: "The input is invalid; `message` and `fields` say what to fix.",
@@ -138,6 +138,7 @@ DEFAULT_FIELDS = ["quorum_bp", "threshold_bp", "duration_days", "anonymous", "re
 
 class DefaultsListView(GenericAPIView):
     serializer_class = s.DefaultsSerializer
+    queryset = DecisionDefaults.objects.none()  # for the schema; reads go through the selector
 
     @extend_schema(summary="A cooperative's defaults for each kind of decision",
                    responses={200: s.DefaultsSerializer(many=True), **errors(404)}, tags=TAGS)  # fmt: skip
@@ -148,6 +149,7 @@ class DefaultsListView(GenericAPIView):
 
 class DefaultsDetailView(GenericAPIView):
     serializer_class = s.DefaultsSerializer
+    queryset = DecisionDefaults.objects.none()
 
     @extend_schema(
         summary="Set a cooperative's defaults for one kind of decision (its managers)",
