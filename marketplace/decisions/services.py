@@ -132,6 +132,14 @@ def decision_create(*, actor: User, organisation_id: int, data: DecisionInput) -
     _fail(_check(data, defaults, timezone.now()))
     if data.kind in gates.GATED_KINDS:
         gates.check_subject(organisation=organisation, kind=data.kind, subject=data.subject)
+        pending = Decision.objects.filter(
+            organisation=organisation, subject=data.subject.strip(), status__in=(S.DRAFT, S.OPEN)
+        ).first()
+        if pending is not None:
+            raise ValidationFailed(
+                f"The members already have a vote on {data.subject.strip()} (decision {pending.pk}); cancel it first.",
+                fields={"subject": "A vote on it is pending."},
+            )
     decision = Decision.objects.create(
         organisation=organisation,
         kind=data.kind,
@@ -462,7 +470,9 @@ def phone_vote_code_issue(*, decision_id: int, farmer_id: int) -> PhoneVoteCode:
     asking again voids the member's earlier codes; at most 5 codes per member an hour. The SMS goes through the
     project's SMS backend (the channels gateway: message log and outbox) in this transaction."""
     with transaction.atomic():
-        farmer = MemberFarmer.objects.select_for_update().select_related("organisation").filter(pk=farmer_id).first()
+        farmer = (
+            MemberFarmer.objects.select_for_update(of=("self",)).select_related("organisation").filter(pk=farmer_id)
+        ).first()  # only the member's row: members of one cooperative ask for codes at once
         if farmer is None or not farmer.phone:
             raise NotFound("No such member with a phone.")
         decision = Decision.objects.filter(pk=decision_id, organisation_id=farmer.organisation_id).first()

@@ -152,3 +152,12 @@ def test_a_gate_the_action_refuses_is_recorded_not_raised(big_order):
     order_transition(actor=world.buyer.manager, order_id=order.pk, to_status="cancelled", reason="Changed plans")
     closed = services.decision_close(actor=None, decision_id=decision.pk)
     assert closed.status == "closed" and closed.gate_result.startswith("Could not be done: ")
+
+
+def test_one_pending_vote_per_action(draft_group_order):
+    world, group_order = draft_group_order
+    first = gated(world.manager, world.coop, "group_order", f"group_order:{group_order.pk}")
+    with pytest.raises(ValidationFailed, match=f"already have a vote on group_order:{group_order.pk}"):
+        gated(world.manager, world.coop, "group_order", f"group_order:{group_order.pk}")
+    services.decision_transition(actor=world.manager, decision_id=first.pk, to_status="cancelled", reason="Wrong")
+    gated(world.manager, world.coop, "group_order", f"group_order:{group_order.pk}")
