@@ -15,7 +15,9 @@ class DecisionForm(forms.Form):
     )  # fmt: skip
     description = forms.CharField(label=_("Description and agenda"), widget=forms.Textarea(attrs={"rows": 4}),
                                   required=False, max_length=5000)  # fmt: skip
-    subject = forms.CharField(label=_("Action decided (e.g. proposal_part:12)"), max_length=200, required=False)
+    subject = forms.CharField(
+        label=_("Action decided (proposal_part:<id>, order:<id> or group_order:<id>)"), max_length=200, required=False
+    )
     opens_at = forms.DateTimeField(label=_("Opens at"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     closes_at = forms.DateTimeField(label=_("Closes at"), required=False,
                                     help_text=_("Empty: open for the cooperative's default number of days."),
