@@ -128,7 +128,10 @@ def decision_create(*, actor: User, organisation_id: int, data: DecisionInput) -
         raise ValidationFailed("Only a cooperative puts decisions to its members.")
     defaults = defaults_for(organisation, data.kind)
     if data.closes_at is None and data.opens_at is not None:
-        data = replace(data, closes_at=data.opens_at + timedelta(days=defaults.duration_days))
+        try:
+            data = replace(data, closes_at=data.opens_at + timedelta(days=defaults.duration_days))
+        except OverflowError:
+            raise ValidationFailed("The opening time is too far ahead.", fields={"opens_at": "Too late."}) from None
     _fail(_check(data, defaults, timezone.now()))
     if data.kind in gates.GATED_KINDS:
         gates.check_subject(organisation=organisation, kind=data.kind, subject=data.subject)

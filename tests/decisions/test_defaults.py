@@ -114,3 +114,10 @@ def test_the_managers_page_sets_the_defaults_in_english_and_french(client, manag
     assert DecisionDefaults.objects.filter(organisation=coop).count() == 1
     client.force_login(clerk)
     assert client.get("/decisions/defaults/").status_code == 404
+
+
+def test_a_closing_time_past_the_calendar_is_a_400(as_user, manager, coop):
+    body = {"organisation": coop.pk, "kind": "motion", "question": "Far ahead?", "options": ["Yes", "No"],
+            "opens_at": "9999-12-31T00:00:00Z"}  # fmt: skip
+    response = as_user(manager).post("/api/v1/decisions/", body, format="json")
+    assert response.status_code == 400 and "opens_at" in response.json()["error"]["fields"]
