@@ -139,6 +139,7 @@ DEFAULT_FIELDS = ["quorum_bp", "threshold_bp", "duration_days", "anonymous", "re
 class DefaultsListView(GenericAPIView):
     serializer_class = s.DefaultsSerializer
     queryset = DecisionDefaults.objects.none()  # for the schema; reads go through the selector
+    pagination_class = None  # one row per kind: a plain list, as the schema says
 
     @extend_schema(summary="A cooperative's defaults for each kind of decision",
                    responses={200: s.DefaultsSerializer(many=True), **errors(404)}, tags=TAGS)  # fmt: skip
