@@ -374,6 +374,8 @@ LISTING_EVENT_SUBSCRIBERS: dict[str, list[str]] = {
     "changed": ["marketplace.matching.tasks.listing_changed"],
 }
 # Tasks (dotted paths) that post a member's input credit when inputs bought on credit are handed over.
+# Checks before some moves of orders (a members' vote the cooperative requires): see orders/services/guards.py.
+ORDER_ACTION_GUARDS: list[str] = ["marketplace.decisions.guards.order_action_guard"]
 INPUT_CREDIT_SUBSCRIBERS: list[str] = ["payments.input_credit.input_credit_post_task"]
 GROUP_ORDER_RESPONSE_HOURS = env.int("GROUP_ORDER_RESPONSE_HOURS", default=72)  # a supplier's time to answer
 

@@ -19,14 +19,14 @@ SUBJECT = re.compile(r"^(?P<kind>[a-z_]{1,40}):(?P<pk>[0-9]{1,12})$")
 
 @dataclass(frozen=True)
 class Gate:
-    exists: Callable[[int, int], bool]  # (organisation id, subject id) -> the subject is the cooperative's
+    exists: Callable[[int, int], bool]  # (organisation id, subject id) -> the cooperative's, waiting for an answer
     approve: Callable[[Any, int], str]  # (decision, subject id) -> what was done
     refuse: Callable[[Any, int], str]
 
 
 GATES: dict[str, Gate] = {}
 # Decision kinds that gate an action, and the subject kind each names.
-GATED_KINDS = {"proposal": "proposal_part", "group_order": "group_order"}
+GATED_KINDS: dict[str, tuple[str, ...]] = {"proposal": ("proposal_part", "order"), "group_order": ("group_order",)}
 
 
 def register(kind: str, gate: Gate) -> None:
@@ -40,10 +40,12 @@ def parse_subject(subject: str) -> tuple[str, int] | None:
 
 def check_subject(*, organisation, kind: str, subject: str) -> None:
     subject_kind, pk = parse_subject(subject) or ("", 0)
-    if subject_kind != GATED_KINDS.get(kind):
+    expected = GATED_KINDS.get(kind, ())
+    if subject_kind not in expected:
+        written = " or ".join(f"{name}:<id>" for name in expected)
         raise ValidationFailed(
-            f"This kind of vote decides a {GATED_KINDS.get(kind)}: write {GATED_KINDS.get(kind)}:<id>.",
-            fields={"subject": f"Expected {GATED_KINDS.get(kind)}:<id>."},
+            f"This kind of vote decides a {' or a '.join(expected)}: write {written}.",
+            fields={"subject": f"Expected {written}."},
         )
     kind = subject_kind
     gate = GATES.get(kind)
@@ -52,7 +54,9 @@ def check_subject(*, organisation, kind: str, subject: str) -> None:
             f"A vote cannot gate a {kind or 'missing'} action here.", fields={"subject": "No such kind of action."}
         )
     if not gate.exists(organisation.pk, pk):
-        raise ValidationFailed(f"Your cooperative has no {kind} {pk}.", fields={"subject": "Not found."})
+        raise ValidationFailed(
+            f"Your cooperative has no {kind} {pk} waiting for an answer.", fields={"subject": "Not found."}
+        )
 
 
 def take(decision, *, approved: bool) -> str:

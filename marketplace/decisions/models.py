@@ -32,10 +32,29 @@ class DecisionDefaults(TimeStampedModel):
     threshold_bp = models.PositiveIntegerField(_("threshold (basis points)"), default=5001)
     anonymous = models.BooleanField(_("anonymous"), default=False)
     notice_days = models.PositiveSmallIntegerField(_("notice period (days)"), default=15)
+    duration_days = models.PositiveSmallIntegerField(_("days open for votes"), default=7)
+    results_before_close = models.BooleanField(_("show results before closing"), default=False)
+    # For the kinds that gate an action: from what size the action needs the members' vote (empty: never required).
+    vote_above_amount = models.BigIntegerField(
+        _("vote required from this amount (minor units)"), null=True, blank=True,
+        help_text=_("A group input order or a buyer's order of this total or more needs the members' approval."),
+    )  # fmt: skip
+    vote_above_kg = models.PositiveIntegerField(
+        _("vote required from this quantity (kg)"), null=True, blank=True,
+        help_text=_("A buyer's order for the cooperative's lots of this many kilograms or more needs a vote."),
+    )  # fmt: skip
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["organisation", "kind"], name="decision_defaults_unique"),
+            models.CheckConstraint(
+                condition=models.Q(duration_days__gte=1, duration_days__lte=120), name="defaults_duration_range"
+            ),
+            models.CheckConstraint(condition=models.Q(notice_days__lte=365), name="defaults_notice_max"),
+            models.CheckConstraint(
+                condition=models.Q(vote_above_amount__isnull=True) | models.Q(vote_above_amount__gte=0),
+                name="defaults_vote_above_amount_positive",
+            ),
             models.CheckConstraint(condition=models.Q(quorum_bp__lte=10000), name="defaults_quorum_max"),
             models.CheckConstraint(
                 condition=models.Q(threshold_bp__gte=1, threshold_bp__lte=10000), name="defaults_threshold_range"
@@ -204,3 +223,37 @@ class Notice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.what} {self.decision_id}:{self.farmer_id}"
+
+
+class PhoneVoteCode(models.Model):
+    """A one-time code sent by SMS to a member's phone; entering it confirms the member's vote by phone.
+
+    Bound to the member and the decision, never to the option (the member chooses when entering the code, so even
+    in an anonymous decision this row says only that the member asked to vote). Stored as a keyed hash with its own
+    salt; valid `TTL` seconds, `MAX_TRIES` wrong entries void it, used once. Asking for a new code voids the
+    member's earlier codes."""
+
+    TTL_SECONDS = 600
+    MAX_TRIES = 3
+    DIGITS = 6
+    MAX_PER_HOUR = 5
+
+    decision = models.ForeignKey(Decision, on_delete=models.CASCADE, related_name="+")
+    farmer = models.ForeignKey(MemberFarmer, on_delete=models.CASCADE, related_name="+")
+    salt = models.CharField(max_length=32)
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    wrong_tries = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["farmer", "created_at"], name="phone_vote_code_farmer")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(wrong_tries__lte=3), name="phone_vote_code_tries_capped"),
+        ]
+
+    def __str__(self) -> str:
+        return f"code {self.decision_id}:{self.farmer_id}"

@@ -41,6 +41,20 @@ def decision_get(*, viewer: User, decision_id) -> Decision:
     return decision
 
 
+def decision_defaults(*, viewer: User, organisation_id) -> list:
+    """The cooperative's defaults for every kind of decision (a kind never set shows the built-in defaults)."""
+    from marketplace.decisions.models import DecisionDefaults, Kind
+
+    try:
+        pk = int(organisation_id)
+    except (TypeError, ValueError):
+        raise NotFound("No such cooperative.") from None
+    if pk not in organisation_ids_with(viewer, Capability.VIEW):
+        raise NotFound("No such cooperative.")
+    saved = {row.kind: row for row in DecisionDefaults.objects.filter(organisation_id=pk)}
+    return [saved.get(kind) or DecisionDefaults(organisation_id=pk, kind=kind) for kind in Kind.values]
+
+
 def tally(decision: Decision) -> Counter:
     """Votes per option id: individual votes (or secret ballots) plus hands counted at the meeting."""
     counts: Counter = Counter()

@@ -6,6 +6,7 @@ app_name = "decisions"
 urlpatterns = [
     path("", views.decision_list, name="list"),
     path("new/", views.decision_new, name="new"),
+    path("defaults/", views.defaults_edit, name="defaults"),
     path("<id:decision_id>/", views.decision_detail, name="detail"),
     path("<id:decision_id>/transition/", views.decision_transition, name="transition"),
     path("<id:decision_id>/votes/", views.vote_record, name="vote"),

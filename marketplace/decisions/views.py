@@ -9,7 +9,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from marketplace.core.errors import DomainError, NotFound
 from marketplace.decisions import selectors, services
-from marketplace.decisions.forms import DecisionForm, TransitionForm, VoteForm
+from marketplace.decisions.forms import DecisionForm, DefaultsForm, TransitionForm, VoteForm
+from marketplace.decisions.models import Kind
 from marketplace.organisations.roles import Capability
 
 
@@ -129,3 +130,35 @@ def hands_record(request: HttpRequest, decision_id: int) -> HttpResponse:
         messages.error(request, _("Give at least one count."))
         return redirect("decisions:detail", decision_id)
     return _act(request, decision_id, services.show_of_hands_record, counts=counts, done=_("Counts recorded."))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def defaults_edit(request: HttpRequest) -> HttpResponse:
+    """The cooperative's defaults for each kind of decision (its managers): one form per kind."""
+    organisations = selectors.organisation_ids_with(request.user, Capability.DECIDE)
+    if not organisations:
+        raise Http404(_("Only a cooperative's managers set the defaults of its decisions."))
+    organisation_id = organisations[0]
+    rows = selectors.decision_defaults(viewer=request.user, organisation_id=organisation_id)
+    posted = request.POST.get("kind") if request.method == "POST" else None
+    forms_by_kind = {row.kind: DefaultsForm.for_row(row, request.POST if row.kind == posted else None) for row in rows}
+    status = 200
+    if request.method == "POST":
+        form = forms_by_kind.get(posted)
+        if form is None:
+            messages.error(request, _("Choose a kind of decision."))
+            return redirect("decisions:defaults")
+        if form.is_valid():
+            try:
+                services.decision_defaults_set(actor=request.user, organisation_id=organisation_id, kind=posted,
+                                               **form.values())  # fmt: skip
+            except DomainError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, _("Defaults saved."))
+                return redirect("decisions:defaults")
+        status = 400
+    kinds = dict(Kind.choices)
+    return render(request, "decisions/defaults.html",
+                  {"forms": [(kinds[kind], form) for kind, form in forms_by_kind.items()]}, status=status)  # fmt: skip

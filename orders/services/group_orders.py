@@ -318,6 +318,10 @@ def group_order_transition(*, actor: User | None, group_order_id, to_status: str
     if to_status == G.EXPIRED and (group_order.respond_by is None or now < group_order.respond_by):
         raise Conflict(f"Group order {group_order.reference} has not expired yet.")
 
+    if to_status == G.SUBMITTED and from_status == G.DRAFT:
+        from orders.services.guards import guard_check
+
+        guard_check(action="group_order.submit", obj=group_order, actor=actor)
     if to_status == G.SUBMITTED:
         if from_status == G.COUNTERED:
             terms = _terms(group_order, details.pop("lines", None), allow_price=False)

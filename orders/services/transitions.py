@@ -22,6 +22,7 @@ from marketplace.organisations.roles import ROLE_RANK, Role
 from orders.models import Order, OrderEvent
 from orders.services import effects
 from orders.services._common import BUYER, OPERATOR, SELLER, SYSTEM, Acting, actor_sides, fail
+from orders.services.guards import guard_check
 from orders.services.notifications import queue_notifications
 
 S = Order.Status
@@ -133,6 +134,8 @@ def order_transition(*, actor: User | None, order_id: int, to_status: str, reaso
     if to_status in REASON_REQUIRED and not reason:
         fail({"reason": f"Say why the order is {S(to_status).label.lower()}."})
     from_status = order.status
+    if to_status == S.ACCEPTED:
+        guard_check(action="order.accept", obj=order, actor=actor)
     effect = effects.EFFECTS.get(to_status)
     recorded = effect(order=order, actor=actor, acting=acting, from_status=from_status, reason=reason, details=details)
     if details:

@@ -151,3 +151,27 @@ def test_the_detail_page_has_constant_queries(client, clerk, make_decision, coop
     client.force_login(clerk)
     with django_assert_max_num_queries(25):
         assert client.get(f"/decisions/{decision.pk}/").status_code == 200
+
+
+def test_another_cooperatives_staff_record_nothing_through_the_pages(client, make_member, make_decision, members):
+    from marketplace.organisations.roles import Role
+
+    decision = make_decision()
+    yes = decision.options.get(position=1)
+    for role in (Role.CLERK, Role.MANAGER):
+        client.force_login(make_member(role))
+        assert client.post(f"/decisions/{decision.pk}/votes/", {"farmer": members[0].pk, "option": yes.pk}
+                           ).status_code == 404  # fmt: skip
+        assert client.post(f"/decisions/{decision.pk}/hands/", {f"option_{yes.pk}": "3"}).status_code == 404
+        assert client.post(f"/decisions/{decision.pk}/transition/", {"status": "closed"}).status_code == 404
+        assert client.get(f"/decisions/{decision.pk}/").status_code == 404
+    assert not Vote.objects.exists()
+    assert Decision.objects.get(pk=decision.pk).status == "open"
+
+
+def test_the_pages_speak_french(client, manager, make_decision):
+    decision = make_decision()
+    client.force_login(manager)
+    listing = client.get("/decisions/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Décisions des membres" in listing
+    assert client.get(f"/decisions/{decision.pk}/", HTTP_ACCEPT_LANGUAGE="fr").status_code == 200

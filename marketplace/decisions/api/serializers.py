@@ -36,13 +36,18 @@ class DecisionCreateSerializer(serializers.Serializer):
         help_text="The choices, in order; for a gated decision the first one approves the action.",
     )  # fmt: skip
     opens_at = serializers.DateTimeField()
-    closes_at = serializers.DateTimeField()
+    closes_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Empty: open for the cooperative's default number of days.",
+    )
     meeting_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
     quorum_bp = serializers.IntegerField(min_value=0, max_value=10000, required=False, allow_null=True, default=None)
     threshold_bp = serializers.IntegerField(min_value=1, max_value=10000, required=False, allow_null=True,
                                             default=None)  # fmt: skip
     anonymous = serializers.BooleanField(required=False, allow_null=True, default=None)
-    results_before_close = serializers.BooleanField(required=False, default=False)
+    results_before_close = serializers.BooleanField(required=False, allow_null=True, default=None)
 
 
 class TransitionSerializer(serializers.Serializer):
@@ -77,3 +82,25 @@ class ResultsSerializer(serializers.Serializer):
     per_option = serializers.ListField(child=serializers.ListField(), help_text="[label, votes] per option.")
     turnout_by_gender = TurnoutSerializer(many=True)
     turnout_by_age = TurnoutSerializer(many=True)
+
+
+class DefaultsSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=Kind.choices, read_only=True)
+    quorum_bp = serializers.IntegerField(min_value=0, max_value=10000, help_text="Share of eligible members, in "
+                                         "basis points (2500 = 25 %).")  # fmt: skip
+    threshold_bp = serializers.IntegerField(min_value=1, max_value=10000, help_text="Share of votes cast the winning "
+                                            "option needs, in basis points (5001 = more than half).")  # fmt: skip
+    duration_days = serializers.IntegerField(min_value=1, max_value=120, help_text="Days open when no closing time "
+                                             "is given.")  # fmt: skip
+    anonymous = serializers.BooleanField()
+    results_before_close = serializers.BooleanField()
+    notice_days = serializers.IntegerField(min_value=1, max_value=365, help_text="How far ahead an assembly is called.")
+    vote_above_amount = serializers.IntegerField(
+        min_value=0, max_value=10**15, allow_null=True, required=False, default=None,
+        help_text="Gated kinds: an order (group input order, or a buyer's order) of this total or more, in minor "
+                  "units of its currency, needs the members' vote; null: never required.",
+    )  # fmt: skip
+    vote_above_kg = serializers.IntegerField(
+        min_value=0, max_value=10**9, allow_null=True, required=False, default=None,
+        help_text="Kind proposal: a buyer's order of this many kilograms or more needs the members' vote.",
+    )  # fmt: skip

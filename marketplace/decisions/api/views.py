@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from marketplace.core.api.schema import error_responses
 from marketplace.decisions import selectors, services
 from marketplace.decisions.api import serializers as s
-from marketplace.decisions.models import Decision
+from marketplace.decisions.models import Decision, DecisionDefaults
 
 ERRORS = {
     400: "The input is invalid; `message` and `fields` say what to fix.",
@@ -130,3 +130,37 @@ class ResultsView(GenericAPIView):
             "turnout_by_age": [{"group": g, "voted": v, "eligible": n} for g, (v, n) in results.turnout_by_age.items()],
         }  # fmt: skip
         return Response(s.ResultsSerializer(body).data)
+
+
+DEFAULT_FIELDS = ["quorum_bp", "threshold_bp", "duration_days", "anonymous", "results_before_close", "notice_days",
+                  "vote_above_amount", "vote_above_kg"]  # fmt: skip
+
+
+class DefaultsListView(GenericAPIView):
+    serializer_class = s.DefaultsSerializer
+    queryset = DecisionDefaults.objects.none()  # for the schema; reads go through the selector
+    pagination_class = None  # one row per kind: a plain list, as the schema says
+
+    @extend_schema(summary="A cooperative's defaults for each kind of decision",
+                   responses={200: s.DefaultsSerializer(many=True), **errors(404)}, tags=TAGS)  # fmt: skip
+    def get(self, request, organisation_id: int):
+        rows = selectors.decision_defaults(viewer=request.user, organisation_id=organisation_id)
+        return Response(s.DefaultsSerializer(rows, many=True).data)
+
+
+class DefaultsDetailView(GenericAPIView):
+    serializer_class = s.DefaultsSerializer
+    queryset = DecisionDefaults.objects.none()
+
+    @extend_schema(
+        summary="Set a cooperative's defaults for one kind of decision (its managers)",
+        request=s.DefaultsSerializer,
+        responses={200: s.DefaultsSerializer, **errors(400, 403, 404)},
+        tags=TAGS,
+    )
+    def put(self, request, organisation_id: int, kind: str):
+        data = s.DefaultsSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = {name: data.validated_data[name] for name in DEFAULT_FIELDS}
+        row = services.decision_defaults_set(actor=request.user, organisation_id=organisation_id, kind=kind, **values)
+        return Response(s.DefaultsSerializer(row).data)
