@@ -9,7 +9,7 @@ A bounded number of queries whatever the organisation's size.
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum, Value, Window
 from django.db.models.functions import TruncWeek
 from django.urls import reverse
 from django.utils import timezone
@@ -22,7 +22,6 @@ from marketplace.organisations.models import Organisation, User
 from marketplace.organisations.roles import Capability
 from marketplace.organisations.selectors import organisation_for
 from orders.models import Order
-from orders.selectors import order_list
 from payments.models import Account
 from payments.payouts.models import PayoutBatch
 from payments.payouts.selectors import payout_batch_list
@@ -73,17 +72,53 @@ class Dashboard:
         return [(S(status).label, count) for status, count in self.buying.items()]
 
 
-def _by_status(queryset) -> dict[str, int]:
-    counts = dict(queryset.order_by().values_list("status").annotate(n=Count("id")))
-    return {status: counts[status] for status in OPEN_STATUSES if counts.get(status)}
+def _order_counts(organisation_id: int, *, selling: bool, buying: bool) -> tuple[dict[str, int], dict[str, int]]:
+    """Open orders by status on each side, in one query: a conditional count per (side, status) over the
+    organisation's open orders, found through the (seller|buyer, status, -created_at) indexes."""
+    sides = {"s": Q(seller_id=organisation_id)} if selling else {}
+    if buying:
+        sides["b"] = Q(buyer_id=organisation_id)
+    if not sides:
+        return {}, {}
+    either = Q()
+    for condition in sides.values():
+        either |= condition
+    row = Order.objects.filter(either, status__in=OPEN_STATUSES).aggregate(**{
+        f"{side}_{status}": Count("id", filter=condition & Q(status=status))
+        for side, condition in sides.items() for status in OPEN_STATUSES
+    })  # fmt: skip
+    counts = [{status: row[f"{side}_{status}"] for status in OPEN_STATUSES if row.get(f"{side}_{status}")}
+              for side in ("s", "b")]  # fmt: skip
+    return counts[0], counts[1]
 
 
-def _balances(accounts) -> list[Money]:
-    return [
-        Money(total, currency)
-        for currency, total in accounts.order_by("currency").values_list("currency").annotate(t=Sum("balance"))
-        if total
+def _balances(organisation_id: int, panels: list[str]) -> dict[str, list[Money]]:
+    """The money panels (`held`, `bought_held`, `owed_to_us`, `owed_to_members`) per currency, in one query: a
+    UNION ALL of one small grouped sum per panel, each on its own index (escrow through the organisation's open
+    orders, payables through the organisation's or its members' accounts)."""
+    A = Account.Kind
+    filters = {
+        "held": Q(kind=A.ORDER_ESCROW, order__seller_id=organisation_id, order__status__in=OPEN_STATUSES),
+        "bought_held": Q(kind=A.ORDER_ESCROW, order__buyer_id=organisation_id, order__status__in=OPEN_STATUSES),
+        "owed_to_us": Q(kind=A.ORGANISATION_PAYABLE, organisation_id=organisation_id),
+        "owed_to_members": Q(kind=A.MEMBER_PAYABLE, farmer__organisation_id=organisation_id),
+    }
+    parts = [
+        Account.objects.filter(filters[panel])
+        .annotate(panel=Value(panel))
+        .order_by()
+        .values_list("panel", "currency")
+        .annotate(total=Sum("balance"))
+        for panel in panels
     ]
+    found: dict[str, list[Money]] = {panel: [] for panel in panels}
+    if not parts:
+        return found
+    rows = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+    for panel, currency, total in sorted(rows, key=lambda row: (row[0], row[1])):
+        if total:
+            found[panel].append(Money(total, currency))
+    return found
 
 
 def _stock(viewer: User, organisation_id: int) -> list[dict]:
@@ -130,38 +165,31 @@ def dashboard_get(*, viewer: User, organisation_id: int) -> Dashboard:
     kind = organisation.kind
     if kind == Organisation.Kind.OPERATOR:
         return board
-    selling = order_list(viewer=viewer, side="selling", organisation_id=organisation.pk)
-    buying = order_list(viewer=viewer, side="buying", organisation_id=organisation.pk)
+    # organisation_for has checked that the viewer may see this organisation; every figure below is filtered by it.
+    org_id = organisation.pk
+    cooperative = kind == Organisation.Kind.COOPERATIVE
+    sells = kind in (Organisation.Kind.COOPERATIVE, Organisation.Kind.INPUT_SUPPLIER)
+    buys = kind in (Organisation.Kind.COOPERATIVE, Organisation.Kind.BUYER)
     inbox, orders = reverse("orders:inbox"), reverse("orders:list") + "?side=buying"
-    if kind in (Organisation.Kind.COOPERATIVE, Organisation.Kind.INPUT_SUPPLIER):
-        board.selling = _by_status(selling)
-        board.held = _balances(
-            Account.objects.filter(kind=Account.Kind.ORDER_ESCROW, order_id__in=selling.values("pk"))
-        )
-        board.owed_to_us = _balances(
-            Account.objects.filter(kind=Account.Kind.ORGANISATION_PAYABLE, organisation=organisation)
-        )
+    board.selling, board.buying = _order_counts(org_id, selling=sells, buying=buys)
+    panels = (["held", "owed_to_us"] if sells else []) + (["owed_to_members"] if cooperative else [])
+    money = _balances(org_id, panels + (["bought_held"] if buys else []))
+    for panel, amounts in money.items():
+        setattr(board, panel, amounts)
+    if sells:
         _action(board.actions, board.selling.get(S.PLACED, 0), TO_ACCEPT, inbox + "?status=placed")
         _action(board.actions, board.selling.get(S.PAID, 0), TO_DISPATCH, inbox + "?status=paid")
-    if kind == Organisation.Kind.COOPERATIVE:
-        board.stock = _stock(viewer, organisation.pk)
-        board.owed_to_members = _balances(
-            Account.objects.filter(kind=Account.Kind.MEMBER_PAYABLE, farmer__organisation=organisation)
-        )
-        board.deliveries = _deliveries(viewer, organisation.pk)
-        proposed = payout_batch_list(viewer=viewer, organisation_id=organisation.pk, status=PayoutBatch.Status.PROPOSED)
-        board.payouts_to_approve = list(proposed[:10])
-        waiting = len(board.payouts_to_approve)
-        if waiting == 10:
-            waiting = proposed.count()
+    if cooperative:
+        board.stock = _stock(viewer, org_id)
+        board.deliveries = _deliveries(viewer, org_id)
+        proposed = payout_batch_list(viewer=viewer, organisation_id=org_id, status=PayoutBatch.Status.PROPOSED)
+        # The ten newest and, in the same query, how many there are in all.
+        board.payouts_to_approve = list(proposed.annotate(waiting=Window(Count("id")))[:10])
+        waiting = board.payouts_to_approve[0].waiting if board.payouts_to_approve else 0
         _action(board.actions, waiting, TO_APPROVE, reverse("payouts:list"))
         open_lots = sum(row[Lot.Status.OPEN]["lots"] for row in board.stock)
         _action(board.actions, open_lots, TO_LIST, reverse("catalogue-lots") + "?status=open")
-    if kind in (Organisation.Kind.COOPERATIVE, Organisation.Kind.BUYER):
-        board.buying = _by_status(buying)
-        board.bought_held = _balances(
-            Account.objects.filter(kind=Account.Kind.ORDER_ESCROW, order_id__in=buying.values("pk"))
-        )
+    if buys:
         _action(board.actions, board.buying.get(S.ACCEPTED, 0), TO_PAY, orders + "&status=accepted")
         _action(board.actions, board.buying.get(S.DISPATCHED, 0), TO_RECEIVE, orders + "&status=dispatched")
         _action(board.actions, board.buying.get(S.DELIVERED, 0), TO_COMPLETE, orders + "&status=delivered")
