@@ -11,7 +11,10 @@ replica` so that the order status trigger and the foreign-key triggers stay quie
 
 Each page is requested --requests times after a warm-up, in this process pinned to one CPU core; PostgreSQL runs
 as configured. The baseline is the cheapest request through the same stack (`/health/`). Options: --orders,
---cooperatives, --requests, --markdown.
+--cooperatives, --requests, --markdown; --reuse to time pages on a database an earlier run seeded and refreshed
+(no top-up, no timed refresh), --only to time only the pages whose name contains a word (always with /health/):
+
+    .venv/bin/python benchmarks/market.py --reuse --only dashboard
 """
 
 from __future__ import annotations
@@ -107,6 +110,15 @@ def seed(orders: int, cooperatives: int, rng: random.Random) -> dict:
     return {"user": user, "coop": manager_coop}
 
 
+def reused_world() -> dict:
+    """The manager and cooperative of a database seeded by an earlier run (--reuse)."""
+    from marketplace.organisations.models import Organisation, User
+
+    user = User.objects.get(email="bench-manager@coopmarket.bench")
+    coop = Organisation.objects.filter(registration_number__startswith=f"{MARK}-C").order_by("pk").first()
+    return {"user": user, "coop": coop}
+
+
 def _copy_orders(count: int, offset: int, coops, buyers, grades, user_id: int, rng: random.Random) -> None:
     from django.db import connection, transaction
 
@@ -190,7 +202,7 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def measure(requests: int, world: dict) -> list[dict]:
+def measure(requests: int, world: dict, only: str = "") -> list[dict]:
     from django.db import connection
     from django.test import Client
 
@@ -217,6 +229,8 @@ def measure(requests: int, world: dict) -> list[dict]:
         ("Manager's dashboard", manager, "/"),
         ("Our prices against the market", manager, "/market/ours/"),
     ]
+    if only:  # the baseline always runs: the ratio is to /health/ measured in the same run
+        pages = [pages[0]] + [page for page in pages[1:] if only.lower() in page[0].lower()]
     from django.core.cache import cache
 
     results = []
@@ -269,14 +283,21 @@ def main() -> None:
     parser.add_argument("--cooperatives", type=int, default=1_000)
     parser.add_argument("--requests", type=int, default=100)
     parser.add_argument("--markdown", action="store_true")
+    parser.add_argument("--reuse", action="store_true",
+                        help="reuse the seeded database as it is: no top-up, no timed refresh")  # fmt: skip
+    parser.add_argument("--only", default="", help="time only the pages whose name contains this (and /health/)")
     options = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
     setup_django()
     rng = random.Random(20261206)
-    world = seed(options.orders, options.cooperatives, rng)
-    refresh = time_refresh()
-    results = measure(options.requests, world)
+    if options.reuse:
+        world = reused_world()
+        refresh = None
+    else:
+        world = seed(options.orders, options.cooperatives, rng)
+        refresh = time_refresh()
+    results = measure(options.requests, world, options.only)
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -285,8 +306,9 @@ def main() -> None:
     print(f"Machine and date: {machine()}; PostgreSQL {postgres}")
     print(f"{options.cooperatives:,} cooperatives, {options.orders:,} completed orders; {options.requests} timed "
           f"requests per page")  # fmt: skip
-    print(f"Nightly refresh (all trades and points): {refresh['full_s']:.1f} s, {refresh['trades']:,} trades, "
-          f"{refresh['points']:,} price points; one order's refresh: {refresh['single_ms']:.0f} ms")  # fmt: skip
+    if refresh is not None:
+        print(f"Nightly refresh (all trades and points): {refresh['full_s']:.1f} s, {refresh['trades']:,} trades, "
+              f"{refresh['points']:,} price points; one order's refresh: {refresh['single_ms']:.0f} ms")  # fmt: skip
     if options.markdown:
         print(
             "\n| Page | first after a refresh (ms) | p50 (ms) | p95 (ms) | p95 / baseline | Queries |\n"
