@@ -50,7 +50,7 @@ def test_the_cooperative_dashboard_shows_stock_orders_money_and_actions(client, 
     assert sum(tonnes for _, tonnes in board.deliveries) == pytest.approx(35.0)  # 30 t + 5 t delivered this week
 
     sign_in(client, world.seller.manager)
-    with django_assert_max_num_queries(14):  # 26 before the dashboard was cut to one query per panel
+    with django_assert_max_num_queries(13):  # 26 before the dashboard was cut to one query per panel
         response = client.get(reverse("dashboard"))
     html = response.content.decode()
     assert response.status_code == 200
