@@ -8,9 +8,10 @@ the stack (`/health/`).
 
 The database is created if missing and migrated; an existing seeded world is reused (seeding takes about 17 minutes
 on a shared 2-vCPU box; its lineage rows are brought up to date first with `lineage_rebuild`, as after an upgrade);
-otherwise it is seeded once through the real services (deliveries one by one, then one bulking), so the lineage is written as production writes it. Every page request clears the
-cache first: the page is built each time (the cached page is one query). This process is pinned to one CPU core;
-PostgreSQL runs as configured. Options: --deliveries, --members, --requests, --markdown.
+otherwise it is seeded once through the real services (deliveries one by one, then one bulking), so the lineage is
+written as production writes it. Every page request clears the cache first: the page is built each time (the cached
+page is one query). This process is pinned to one CPU core; PostgreSQL runs as configured. Options: --deliveries,
+--members, --requests, --markdown, --seed-only.
 """
 
 from __future__ import annotations

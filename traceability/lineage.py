@@ -187,9 +187,7 @@ def lineage_read(*, identifier: str, organisation_id: int) -> tuple[Trace, dict]
     if number is not None:
         subject = f"{identifiers.ORDER_PREFIX}{number}"
     row = (
-        Lineage.objects.filter(organisation_id=organisation_id, subject=subject)
-        .values_list("trace", "summary")
-        .first()
+        Lineage.objects.filter(organisation_id=organisation_id, subject=subject).values_list("trace", "summary").first()
     )
     if row is None:
         trace = trace_backward(identifier=identifier, organisation_ids=[organisation_id])

@@ -195,8 +195,11 @@ def lot_public_trace(*, public_id: uuid.UUID | str) -> PublicTrace:
     # The deliveries' own receiving events are summed up in one step from the aggregate; only the other events
     # (bulking, splits, storage, inspections, sales) are loaded.
     skipped = set(summary.get("origin_event_pks", []))
-    events = trace_events(replace(trace, event_pks=[pk for pk in trace.event_pks if pk not in skipped]), summary=True)
-    locations = {location_identifier(loc, cooperative): loc for loc in Location.objects.filter(organisation=cooperative)}
+    others = [pk for pk in trace.event_pks if pk not in skipped]
+    events = trace_events(replace(trace, event_pks=others), summary=True)
+    locations = {
+        location_identifier(loc, cooperative): loc for loc in Location.objects.filter(organisation=cooperative)
+    }
     places = {uri: loc.name for uri, loc in locations.items()}
     places.setdefault(identifiers.location_uri(cooperative), cooperative.name)
     delivered = {

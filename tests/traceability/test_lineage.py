@@ -47,7 +47,7 @@ def test_the_aggregate_sums_deliveries_per_member_plot_and_day(coop, clerk, farm
     assert with_plot[0]["farmer"] == identifiers.farmer_uri(farmer)
     assert len(summary["origin_event_pks"]) == 4
     with django_assert_num_queries(1):
-        trace, read = lineage_read(identifier=lot("L"), organisation_id=coop.pk)
+        _trace, read = lineage_read(identifier=lot("L"), organisation_id=coop.pk)
     assert read == summary
     # An old row without a summary (before `lineage_rebuild`) is aggregated on read.
     Lineage.objects.filter(subject=lot("L")).update(summary={})
