@@ -133,6 +133,15 @@ def lot_code_of(uri: str) -> str:
     return ""
 
 
+def farmer_id_of(uri: str) -> int | None:
+    """The member farmer id named by a farmer URI of this deployment (see `farmer_uri`), else None."""
+    prefix = f"{base_url()}/id/farmer/"
+    text = (uri or "").strip()
+    if text.startswith(prefix) and text[len(prefix) :].isdigit():
+        return int(text[len(prefix) :])
+    return None
+
+
 def plot_id_of(uri: str) -> int | None:
     """The plot id named by a plot URI of this deployment (see `plot_uri`), else None."""
     prefix = f"{base_url()}/id/plot/"

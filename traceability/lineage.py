@@ -9,6 +9,11 @@ observed or child (or any lot of the event it declares erroneous), the outputs o
 the orders the event names. Each is recomputed by the same walk the live read does, inside the appending transaction
 under the chain lock, so a reader never sees a lineage that disagrees with the events. Reads fall back to the live
 walk for a subject without a row (a delivery, or a lot no transformation made).
+
+Beside the trace, each row keeps its contributing deliveries aggregated (`origin_summary`): per member farmer, plot
+and collection point, how many deliveries, their grams and first and last day, plus the deliveries that name no plot
+and the pks of the deliveries' own events. The public trace page and the due-diligence statements read that instead
+of loading every delivery (a lot of 2,000 deliveries is about 400 groups, one per member's plot).
 """
 
 from __future__ import annotations
@@ -59,6 +64,60 @@ def _reach_of_events(pks: list[int]) -> set[str]:
     return set(EventLot.objects.filter(event_id__in=pks).values_list("lot_uri", flat=True))
 
 
+SUMMARY_VERSION = 1
+
+
+def origin_summary(trace: Trace, *, organisation_id: int) -> dict:
+    """The contributing deliveries of a trace (its origins that are this organisation's member deliveries),
+    aggregated per (farmer URI, plot URI, collection point): `{"version", "deliveries", "grams", "first", "last",
+    "groups": [{"farmer", "plot", "place", "deliveries", "grams", "first", "last"}], "unplotted": [delivery URIs],
+    "origin_event_pks": [...]}`. A delivery's day is the local day of its receiving event (the delivery day the
+    catalogue recorded it with); grams are the delivered grams. One query (the origins' events)."""
+    ours = [
+        origin
+        for origin in trace.origins
+        if (parsed := identifiers.delivery_reference_of(origin.uri)) is not None and parsed[0] == organisation_id
+    ]
+    event_ids = sorted({event_id for origin in ours for event_id in origin.event_ids})
+    events = {}
+    if event_ids:
+        for pk, event_id, event_time, read_point in Event.objects.filter(
+            organisation_id=organisation_id, event_id__in=event_ids
+        ).values_list("pk", "event_id", "event_time", "read_point"):
+            events[event_id] = (pk, timezone.localtime(event_time).date(), read_point)
+    groups: dict[tuple[str, str, str], dict] = {}
+    unplotted: list[str] = []
+    for origin in ours:
+        known = sorted((events[e] for e in origin.event_ids if e in events), key=lambda item: (item[1], item[0]))
+        day = known[0][1].isoformat() if known else None
+        place = known[0][2] if known else ""
+        key = (origin.farmers[0] if origin.farmers else "", origin.plots[0] if origin.plots else "", place)
+        group = groups.setdefault(
+            key,
+            {"farmer": key[0], "plot": key[1], "place": key[2], "deliveries": 0, "grams": 0, "first": day,
+             "last": day},
+        )  # fmt: skip
+        group["deliveries"] += 1
+        group["grams"] += origin.delivered_grams if origin.delivered_grams is not None else origin.traced_grams
+        if day is not None:
+            group["first"] = min(filter(None, (group["first"], day)))
+            group["last"] = max(filter(None, (group["last"], day)))
+        if not origin.plots:
+            unplotted.append(origin.uri)
+    rows = [groups[key] for key in sorted(groups)]
+    days = [day for group in rows for day in (group["first"], group["last"]) if day]
+    return {
+        "version": SUMMARY_VERSION,
+        "deliveries": len(ours),
+        "grams": sum(group["grams"] for group in rows),
+        "first": min(days) if days else None,
+        "last": max(days) if days else None,
+        "groups": rows,
+        "unplotted": sorted(unplotted),
+        "origin_event_pks": sorted(pk for pk, _day, _place in events.values()),
+    }
+
+
 def lineage_refresh(*, organisation_id: int, subjects: Iterable[str]) -> int:
     """Recompute the lineage of each subject (a lot URI or `order:<n>`); a subject nothing is recorded about loses
     its row. Returns how many rows were written."""
@@ -77,6 +136,7 @@ def lineage_refresh(*, organisation_id: int, subjects: Iterable[str]) -> int:
                 "trace": trace_as_json(trace),
                 "reach": reach,
                 "origin_count": len(trace.origins),
+                "summary": origin_summary(trace, organisation_id=organisation_id),
                 "computed_at": now,
             },
         )
@@ -116,6 +176,27 @@ def lineage_on_append(event: Event, rows: list) -> None:
     subjects = subjects_affected(event=event, rows=rows)
     if subjects:
         lineage_refresh(organisation_id=event.organisation_id, subjects=subjects)
+
+
+def lineage_read(*, identifier: str, organisation_id: int) -> tuple[Trace, dict]:
+    """The backward trace of a lot URI or `order:<n>` and its contributing deliveries aggregated
+    (`origin_summary`), from the precomputed lineage (one query), or walked and aggregated live when it has none
+    (or when its row predates the summary: run `manage.py lineage_rebuild`)."""
+    subject = identifier
+    number = identifiers.parse_order(identifier)
+    if number is not None:
+        subject = f"{identifiers.ORDER_PREFIX}{number}"
+    row = (
+        Lineage.objects.filter(organisation_id=organisation_id, subject=subject).values_list("trace", "summary").first()
+    )
+    if row is None:
+        trace = trace_backward(identifier=identifier, organisation_ids=[organisation_id])
+        return trace, origin_summary(trace, organisation_id=organisation_id)
+    trace = trace_from_json(row[0])
+    summary = row[1] if (row[1] or {}).get("version") == SUMMARY_VERSION else None
+    if summary is None:
+        summary = origin_summary(trace, organisation_id=organisation_id)
+    return trace, summary
 
 
 def lineage_trace(*, identifier: str, organisation_id: int) -> Trace:

@@ -205,7 +205,9 @@ class Lineage(models.Model):
     """The backward trace of a lot or an order within one organisation's events, computed when an event changes it.
 
     `subject` is a lot URI or `order:<number>`; `trace` the whole `genealogy.Trace` as JSON (contributing lots,
-    deliveries, farmers, plots, steps and events); `reach` every lot identifier the trace's events name, so that
+    deliveries, farmers, plots, steps and events); `summary` the contributing deliveries aggregated per member, plot
+    and collection point (`lineage.origin_summary`), what the public trace page and the statements show, so that no
+    reader builds thousands of delivery objects; `reach` every lot identifier the trace's events name, so that
     appending an event that names one of them refreshes this row (`traceability.lineage`). Written only by the
     event services, in the transaction that appends the event, under the organisation's chain lock.
     """
@@ -217,6 +219,7 @@ class Lineage(models.Model):
     reach = ArrayField(models.CharField(max_length=500), verbose_name=_("lots named on the way"), default=list)
     trace = models.JSONField(_("trace"))
     origin_count = models.PositiveIntegerField(_("contributing deliveries"), default=0)
+    summary = models.JSONField(_("contributing deliveries, aggregated"), default=dict, blank=True)
     computed_at = models.DateTimeField(_("computed at"))
 
     class Meta:

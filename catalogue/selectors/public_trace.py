@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from django.utils import timezone
@@ -22,10 +22,11 @@ from shapely.geometry import shape
 
 from catalogue.due_diligence import lot_package, trace_origins
 from catalogue.models import Certification, CooperativeTraceSettings, Location, Lot
-from catalogue.tracing import delivery_identifier, location_identifier, lot_identifier
+from catalogue.tracing import location_identifier, lot_identifier
 from marketplace.core.errors import NotFound
+from marketplace.organisations.models import MemberFarmer
 from traceability import identifiers
-from traceability.lineage import lineage_trace
+from traceability.lineage import lineage_read
 from traceability.models import EventType, LotRole
 from traceability.selectors import trace_events
 
@@ -94,27 +95,28 @@ def _code(uri: str) -> str:
     return identifiers.lot_code_of(uri) or uri.rsplit("/", 1)[-1]
 
 
-def _steps(events, places: dict[str, str], deliveries_by_uri: dict) -> list[PublicStep]:
+def _steps(events, places: dict[str, str], delivered: set[str], summary: dict) -> list[PublicStep]:
+    """The public steps: one line for all member deliveries (from the lineage's aggregate, `summary`), then every
+    other event. `events` are the trace's events without the deliveries' own receiving events; `delivered` the
+    contributing delivery URIs."""
     steps: list[PublicStep] = []
-    received = [e for e in events if e.biz_step == "receiving" and any(
-        lot_row.lot_uri in deliveries_by_uri for lot_row in e.lots.all())]  # fmt: skip
-    if received:
-        delivered = [deliveries_by_uri[row.lot_uri] for e in received for row in e.lots.all()
-                     if row.lot_uri in deliveries_by_uri]  # fmt: skip
-        days = [d.delivered_on for d in delivered]
-        names = sorted({places.get(e.read_point, "") for e in received} - {""})
+    if summary.get("deliveries"):
+        first = datetime.date.fromisoformat(summary["first"]) if summary.get("first") else None
+        last = datetime.date.fromisoformat(summary["last"]) if summary.get("last") else None
+        groups = summary.get("groups", [])
+        names = sorted({places.get(g["place"], "") for g in groups} - {""})
         steps.append(
             PublicStep(
                 kind="delivered",
                 title=_("%(deliveries)d member deliveries from %(members)d members")
-                % {"deliveries": len(delivered), "members": len({d.farmer_id for d in delivered})},
-                started=min(days),
-                ended=max(days) if max(days) != min(days) else None,
+                % {"deliveries": summary["deliveries"], "members": len({g["farmer"] for g in groups if g["farmer"]})},
+                started=first,
+                ended=last if last != first else None,
                 place=", ".join(names),
-                grams=sum(d.net_grams for d in delivered),
+                grams=summary.get("grams") or None,
             )
         )
-    received_pks = {event.pk for event in received}
+    received_pks = set(summary.get("origin_event_pks", []))
     for event in events:
         when = timezone.localtime(event.event_time).date()
         place = places.get(event.biz_location or event.read_point, "")
@@ -122,7 +124,7 @@ def _steps(events, places: dict[str, str], deliveries_by_uri: dict) -> list[Publ
         if event.event_type == EventType.TRANSFORMATION:
             inputs = [r for r in rows if r.role == LotRole.INPUT]
             outputs = [r for r in rows if r.role == LotRole.OUTPUT]
-            from_deliveries = all(r.lot_uri in deliveries_by_uri for r in inputs)
+            from_deliveries = all(r.lot_uri in delivered for r in inputs)
             made = ", ".join(f"{_code(r.lot_uri)}" for r in outputs)
             if from_deliveries:
                 kind, title = "bulked", _("Deliveries bulked into lot %(lots)s") % {"lots": made}
@@ -188,37 +190,48 @@ def lot_public_trace(*, public_id: uuid.UUID | str) -> PublicTrace:
     if lot is None:
         raise NotFound("No such lot.")
     cooperative = lot.organisation
-    trace = lineage_trace(identifier=lot_identifier(lot, cooperative), organisation_id=cooperative.pk)
-    origins = trace_origins(trace, cooperative)
-    deliveries, plots, _missing = origins
-    events = trace_events(trace, summary=True)
-    places = {
-        location_identifier(loc, cooperative): loc.name for loc in Location.objects.filter(organisation=cooperative)
+    trace, summary = lineage_read(identifier=lot_identifier(lot, cooperative), organisation_id=cooperative.pk)
+    origins = trace_origins(trace, cooperative, summary)
+    # The deliveries' own receiving events are summed up in one step from the aggregate; only the other events
+    # (bulking, splits, storage, inspections, sales) are loaded.
+    skipped = set(summary.get("origin_event_pks", []))
+    others = [pk for pk in trace.event_pks if pk not in skipped]
+    events = trace_events(replace(trace, event_pks=others), summary=True)
+    locations = {
+        location_identifier(loc, cooperative): loc for loc in Location.objects.filter(organisation=cooperative)
     }
+    places = {uri: loc.name for uri, loc in locations.items()}
     places.setdefault(identifiers.location_uri(cooperative), cooperative.name)
-    deliveries_by_uri = {delivery_identifier(d, cooperative): d for d in deliveries}
-    days = [d.delivered_on for d in deliveries]
+    delivered = {
+        origin.uri
+        for origin in trace.origins
+        if (parsed := identifiers.delivery_reference_of(origin.uri)) is not None and parsed[0] == cooperative.pk
+    }
     public = PublicTrace(
         lot=lot,
         cooperative_name=cooperative.name,
         country=str(cooperative.country),
         region=cooperative.region,
-        harvest_start=min(days) if days else None,
-        harvest_end=max(days) if days else None,
-        members=len({d.farmer_id for d in deliveries}),
-        steps=_steps(events, places, deliveries_by_uri),
+        harvest_start=origins.first_day,
+        harvest_end=origins.last_day,
+        members=len(origins.farmer_ids),
+        steps=_steps(events, places, delivered, summary),
     )
+    plots_by_id = {plot.pk: plot for plot in origins.plots}
     regions: dict[tuple[str, str], dict] = defaultdict(
         lambda: {"members": set(), "plots": set(), "hectares": Decimal(0)}
     )
-    for delivery in deliveries:
-        region = (delivery.collection_point.region or cooperative.region) if delivery.collection_point else ""
-        country = str(delivery.plot.country) if delivery.plot else str(cooperative.country)
+    for group in origins.groups:
+        location = locations.get(group["place"])
+        # A delivery without a collection point is received at the cooperative itself: no region is named.
+        region = (location.region or cooperative.region) if location is not None else ""
+        plot = plots_by_id.get(identifiers.plot_id_of(group["plot"]) or 0)
+        country = str(plot.country) if plot is not None else str(cooperative.country)
         entry = regions[(region, country)]
-        entry["members"].add(delivery.farmer_id)
-        if delivery.plot_id and delivery.plot_id not in entry["plots"]:
-            entry["plots"].add(delivery.plot_id)
-            entry["hectares"] += delivery.plot.area_hectares
+        entry["members"].add(group["farmer"])
+        if plot is not None and plot.pk not in entry["plots"]:
+            entry["plots"].add(plot.pk)
+            entry["hectares"] += plot.area_hectares
     public.regions = [
         PublicRegion(region=region, country=country, members=len(e["members"]), plots=len(e["plots"]),
                      hectares=e["hectares"])
@@ -226,10 +239,11 @@ def lot_public_trace(*, public_id: uuid.UUID | str) -> PublicTrace:
     ]  # fmt: skip
     settings = CooperativeTraceSettings.objects.filter(organisation=cooperative).first()
     if settings is not None and settings.show_producers:
+        farmers = MemberFarmer.objects.filter(pk__in=origins.farmer_ids, organisation=cooperative).only("pk", "name")
         by_farmer: dict[int, PublicProducer] = {}
-        for delivery in sorted(deliveries, key=lambda d: (d.farmer.name, d.pk)):
-            by_farmer.setdefault(delivery.farmer_id, PublicProducer(name=delivery.farmer.name, plots=[]))
-        for plot in plots:
+        for farmer in sorted(farmers, key=lambda f: (f.name, f.pk)):
+            by_farmer[farmer.pk] = PublicProducer(name=farmer.name, plots=[])
+        for plot in origins.plots:
             producer = by_farmer.get(plot.farmer_id)
             if producer is not None:
                 latitude, longitude = _centre(plot.geometry) if plot.geometry else (None, None)
