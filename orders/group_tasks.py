@@ -2,6 +2,7 @@
 
 from celery import shared_task
 from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 
 from marketplace.core.sms import send_sms
 
@@ -31,18 +32,23 @@ def group_windows_close_due() -> int:
 
 
 MESSAGES = {
-    "opened": "{coop}: input orders are open until {closes}. Ask your clerk for seed and fertiliser.",
-    "closing": "{coop}: input orders close on {closes}. Your clerk can still change your request.",
-    "extended": "{coop}: the supplier minimum was not met for {products}; input orders stay open until {closes}.",
-    "cancelled": "{coop}: the supplier minimum was not met for {products}; this input order is cancelled. "
-    "Nothing is owed.",
+    "opened": _(
+        "%(coop)s: input orders are open until %(closes)s. Send INPUT to order seed and fertiliser, or ask your clerk."
+    ),
+    "closing": _("%(coop)s: input orders close on %(closes)s. Send INPUT or ask your clerk to change your request."),
+    "extended": _(
+        "%(coop)s: the supplier minimum was not met for %(products)s; input orders stay open until %(closes)s."
+    ),
+    "cancelled": _(
+        "%(coop)s: the supplier minimum was not met for %(products)s; this input order is cancelled. Nothing is owed."
+    ),
 }
 
 
 @shared_task(name="orders.tasks.group_window_notify")
 def group_window_notify(window_id: int, what: str, products: str = "") -> int:
     """Opening and the closing reminder: every active member with a phone; a minimum not met: every member with a
-    request."""
+    request. Each member reads it in their own language (the cooperative's when they have none)."""
     from marketplace.organisations.models import MemberFarmer
     from orders.group_models import OrderingWindow
     from orders.services.group_orders import members_with_requests
@@ -54,13 +60,15 @@ def group_window_notify(window_id: int, what: str, products: str = "") -> int:
         farmers = MemberFarmer.objects.filter(organisation=window.organisation, status="active").exclude(phone="")
     else:
         farmers = members_with_requests(window.pk)
+    values = {"coop": window.organisation.name, "closes": f"{window.closes_at:%d/%m %H:%M}", "products": products}
+    bodies: dict[str, str] = {}
     sent = 0
-    with translation.override(window.organisation.preferred_language or "en"):
-        body = MESSAGES[what].format(
-            coop=window.organisation.name, closes=f"{window.closes_at:%d/%m %H:%M}", products=products
-        )
     for farmer in farmers.order_by("pk"):
-        send_sms(to=str(farmer.phone), body=body)
+        language = farmer.language or window.organisation.preferred_language or "en"
+        if language not in bodies:
+            with translation.override(language):
+                bodies[language] = str(MESSAGES[what]) % values
+        send_sms(to=str(farmer.phone), body=bodies[language])
         sent += 1
     return sent
 

@@ -140,11 +140,58 @@ def test_members_are_told_when_a_window_opens_and_two_days_before_it_closes(
     with django_capture_on_commit_callbacks(execute=True):
         group_windows.window_transition(actor=world.manager, window_id=world.window.pk, to_status="open")
     assert {m.to for m in MemorySmsBackend.outbox} == {str(f.phone) for f in world.farmers}
-    assert all("input orders are open" in m.body for m in MemorySmsBackend.outbox)
+    assert all("commandes d'intrants ouvertes" in m.body for m in MemorySmsBackend.outbox)  # the cooperative's language
     MemorySmsBackend.outbox.clear()
     ask(world, world.farmers[0], world.products[0], 50_000)
     with django_capture_on_commit_callbacks(execute=True):
         assert group_windows.windows_remind_due() == 1
         assert group_windows.windows_remind_due() == 0  # once per window
     assert {m.to for m in MemorySmsBackend.outbox} == {str(f.phone) for f in world.farmers}
-    assert "close on" in MemorySmsBackend.outbox[0].body
+    assert "ferment le" in MemorySmsBackend.outbox[0].body
+
+
+# Segments per message and language, with a 25-character cooperative name and two products: a change of wording that
+# costs one more SMS per member must change this table.
+WINDOW_SMS_SEGMENTS = {
+    ("opened", "en"): 1, ("opened", "fr"): 1, ("opened", "sw"): 1,
+    ("closing", "en"): 1, ("closing", "fr"): 1, ("closing", "sw"): 1,
+    ("extended", "en"): 1, ("extended", "fr"): 2, ("extended", "sw"): 1,
+    ("cancelled", "en"): 1, ("cancelled", "fr"): 1, ("cancelled", "sw"): 1,
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("what", "language"), sorted(WINDOW_SMS_SEGMENTS))
+def test_each_window_sms_states_its_segments(what, language):
+    from django.utils import translation
+
+    from marketplace.core.sms_segments import sms_segments
+    from orders.group_tasks import MESSAGES
+
+    values = {"coop": "Trans Nzoia Maize Growers", "closes": "20/12 18:00", "products": "DAP 50 kg, H614D 2 kg"}
+    with translation.override(language):
+        text = str(MESSAGES[what]) % values
+    assert sms_segments(text).count == WINDOW_SMS_SEGMENTS[(what, language)], text
+    if language != "en":
+        with translation.override("en"):
+            assert text != str(MESSAGES[what]) % values  # translated, not the English fallback
+
+
+def test_the_opening_sms_is_in_each_members_language_and_names_the_keyword(
+    settings, django_capture_on_commit_callbacks
+):
+    from marketplace.core.sms import MemorySmsBackend
+
+    settings.SMS_BACKEND = "marketplace.core.sms.MemorySmsBackend"
+    MemorySmsBackend.outbox.clear()
+    world = make_group_world(open_window=False, closes_at=timezone.now() + datetime.timedelta(days=5))
+    english, swahili, *_ = world.farmers  # the cooperative speaks French
+    english.language, swahili.language = "en", "sw"
+    english.save(update_fields=["language"])
+    swahili.save(update_fields=["language"])
+    with django_capture_on_commit_callbacks(execute=True):
+        group_windows.window_transition(actor=world.manager, window_id=world.window.pk, to_status="open")
+    body = {m.to: m.body for m in MemorySmsBackend.outbox}
+    assert "Send INPUT" in body[str(english.phone)]
+    assert "Tuma PEMBEJEO" in body[str(swahili.phone)]
+    others = [f for f in world.farmers if f not in (english, swahili) and not f.language]
+    assert others and all("Envoyez INTRANT" in body[str(f.phone)] for f in others)
