@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.utils.translation import gettext
+
 from catalogue.due_diligence import Package
 from marketplace.core.errors import Conflict, ValidationFailed
 from marketplace.organisations.models import Organisation
@@ -99,15 +101,20 @@ def build_statements(
     if not package.ready:
         reasons = "; ".join(item.message for item in package.missing[:5])
         raise Conflict(
-            f"This {package.kind} is not EUDR-ready, so no statement can be made: {reasons}",
+            gettext("This %(kind)s is not EUDR-ready, so no statement can be made: %(reasons)s")
+            % {"kind": package.kind, "reasons": reasons},
             code="not_eudr_ready",
             fields={"missing": [item.message for item in package.missing]},
         )
     activity = activity_type or DEFAULT_ACTIVITY.get(operator.kind, "DOMESTIC")
     if activity not in dds.ACTIVITY_TYPES:
         raise ValidationFailed(
-            f"{activity!r} is not an activity type; choose one of: {', '.join(dds.ACTIVITY_TYPES)}.",
-            fields={"activity_type": f"One of: {', '.join(dds.ACTIVITY_TYPES)}."},
+            gettext("%(activity)s is not an activity type; choose one of: %(activity_types)s.")
+            % {"activity": repr(activity), "activity_types": ", ".join(dds.ACTIVITY_TYPES)},
+            fields={
+                "activity_type": gettext("One of: %(activity_types)s.")
+                % {"activity_types": ", ".join(dds.ACTIVITY_TYPES)}
+            },
         )
     cattle = any(item.commodity.eudr_commodity == "cattle" for item in package.commodities)
     producers = _producers(package, cattle)

@@ -2,6 +2,8 @@
 
 from decimal import Decimal, InvalidOperation
 
+from django.utils.translation import gettext
+
 from catalogue.selectors.search import Near
 from marketplace.core.bounds import MAX_UNIT_PRICE
 from marketplace.core.errors import ValidationFailed
@@ -14,22 +16,33 @@ def parse_money(value: Decimal | str | int, currency: str, *, field: str = "pric
     try:
         amount = Decimal(str(value))
     except (InvalidOperation, ValueError):
-        raise ValidationFailed(f"{value!r} is not a number.", fields={field: "Give a number."}) from None
+        raise ValidationFailed(
+            gettext("%(value)s is not a number.") % {"value": repr(value)}, fields={field: "Give a number."}
+        ) from None
     if not amount.is_finite():
-        raise ValidationFailed(f"{value!r} is not a number.", fields={field: "Give a number."})
+        raise ValidationFailed(
+            gettext("%(value)s is not a number.") % {"value": repr(value)}, fields={field: "Give a number."}
+        )
     exponent = minor_unit_exponent(currency)
     decimals = max(0, -int(amount.normalize().as_tuple().exponent)) if amount else 0
     if decimals > exponent:
         allowed = "whole numbers" if exponent == 0 else f"at most {exponent} decimals"
         raise ValidationFailed(
-            f"{currency} prices take {allowed}; {amount.normalize():f} has more.",
-            fields={field: f"{currency} prices take {allowed}."},
+            gettext("%(currency)s prices take %(allowed)s; %(amount)s has more.")
+            % {"currency": currency, "allowed": allowed, "amount": format(amount.normalize(), "f")},
+            fields={
+                field: gettext("%(currency)s prices take %(allowed)s.") % {"currency": currency, "allowed": allowed}
+            },
         )
     money = Money.from_decimal(amount, currency)
     if not 0 <= money.amount <= MAX_UNIT_PRICE:
         limit = Money(MAX_UNIT_PRICE, currency).to_decimal()
         raise ValidationFailed(
-            f"A price is between 0 and {limit:f} {currency}.", fields={field: f"At most {limit:f} {currency}."}
+            gettext("A price is between 0 and %(limit)s %(currency)s.")
+            % {"limit": format(limit, "f"), "currency": currency},
+            fields={
+                field: gettext("At most %(limit)s %(currency)s.") % {"limit": format(limit, "f"), "currency": currency}
+            },
         )
     return money
 

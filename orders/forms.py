@@ -3,6 +3,7 @@
 from decimal import Decimal, InvalidOperation
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from marketplace.core.bounds import MAX_GRAMS, int_bounds
@@ -30,11 +31,18 @@ def parse_quantity(value: str, unit: str, field: str) -> int:
     try:
         number = Decimal(text)
     except InvalidOperation:
-        raise ValidationFailed(f"{value!r} is not a number.", fields={field: "Give a number."}) from None
+        raise ValidationFailed(
+            gettext("%(value)s is not a number.") % {"value": repr(value)}, fields={field: "Give a number."}
+        ) from None
     if not number.is_finite():
-        raise ValidationFailed(f"{value!r} is not a number.", fields={field: "Give a number."})
+        raise ValidationFailed(
+            gettext("%(value)s is not a number.") % {"value": repr(value)}, fields={field: "Give a number."}
+        )
     if abs(number) > MAX_GRAMS:
-        raise ValidationFailed(f"{value!r} is too large.", fields={field: f"Give at most {MAX_GRAMS:,}."})
+        raise ValidationFailed(
+            gettext("%(value)s is too large.") % {"value": repr(value)},
+            fields={field: gettext("Give at most %(max_grams)s.") % {"max_grams": format(MAX_GRAMS, ",")}},
+        )
     if unit == "H87":
         if number != number.to_integral_value():
             raise ValidationFailed("Give whole packs.", fields={field: "Whole packs only."})
@@ -45,7 +53,10 @@ def parse_quantity(value: str, unit: str, field: str) -> int:
 def _bounded(value: int, domain: str, field: str) -> int:
     low, high = int_bounds(domain=domain)
     if not low <= value <= high:
-        raise ValidationFailed(f"{value:,} is out of range.", fields={field: f"Give at most {high:,}."})
+        raise ValidationFailed(
+            gettext("%(value)s is out of range.") % {"value": format(value, ",")},
+            fields={field: gettext("Give at most %(high)s.") % {"high": format(high, ",")}},
+        )
     return value
 
 
@@ -64,5 +75,7 @@ def parse_amount(value: str, currency: str, field: str) -> int | None:
     try:
         amount = Money.from_decimal(Decimal(text), currency).amount
     except (InvalidOperation, ValueError):
-        raise ValidationFailed(f"{value!r} is not an amount.", fields={field: "Give an amount."}) from None
+        raise ValidationFailed(
+            gettext("%(value)s is not an amount.") % {"value": repr(value)}, fields={field: "Give an amount."}
+        ) from None
     return _bounded(amount, "amount", field)

@@ -5,6 +5,7 @@ Lists run a constant number of queries whatever their length."""
 from dataclasses import dataclass
 
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils.translation import gettext
 
 from marketplace.core.errors import NotFound, ValidationFailed
 from marketplace.core.money import Money
@@ -49,7 +50,8 @@ def order_list(
             queryset = queryset.filter(seller_id__in=ids)
         elif side:
             raise ValidationFailed(
-                f"Side is 'buying' or 'selling', not {side!r}.", fields={"side": "buying or selling"}
+                gettext("Side is 'buying' or 'selling', not %(side)s.") % {"side": repr(side)},
+                fields={"side": "buying or selling"},
             )
         else:
             queryset = queryset.filter(Q(buyer_id__in=ids) | Q(seller_id__in=ids))
@@ -58,7 +60,8 @@ def order_list(
         unknown = [s for s in statuses if s not in Order.Status.values]
         if unknown:
             raise ValidationFailed(
-                f"Unknown status {unknown[0]!r}; choose among {', '.join(Order.Status.values)}.",
+                gettext("Unknown status %(unknown)s; choose among %(choices)s.")
+                % {"unknown": repr(unknown[0]), "choices": ", ".join(Order.Status.values)},
                 fields={"status": "Unknown status."},
             )
         queryset = queryset.filter(status__in=statuses)
@@ -224,5 +227,8 @@ def order_document(*, viewer: User, number: str, kind: str) -> tuple[str, bytes]
     order = order_get(viewer=viewer, number=number)
     if not documents.available(order, kind):
         what = {"delivery-note": "is dispatched", "invoice": "is dispatched and invoiced"}[kind]
-        raise NotFound(f"The {documents.KINDS[kind].lower()} exists once the order {what}.")
+        raise NotFound(
+            gettext("The %(kind)s exists once the order %(what)s.")
+            % {"kind": documents.KINDS[kind].lower(), "what": what}
+        )
     return documents.filename(order, kind), documents.render(order, kind)

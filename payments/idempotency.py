@@ -22,6 +22,7 @@ from functools import wraps
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext
 from rest_framework.response import Response
 
 from marketplace.core.errors import DomainError, ValidationFailed
@@ -54,14 +55,17 @@ def idempotent(*, required: bool = False):
             if not key:
                 if required:
                     raise ValidationFailed(
-                        f"Send an {HEADER} header (for example a new UUID) with this request, so that sending it "
-                        "again never moves the money twice.",
+                        gettext(
+                            "Send an %(header)s header (for example a new UUID) with this request, "
+                            "so that sending it again never moves the money twice."
+                        )
+                        % {"header": HEADER},
                         fields={"idempotency_key": "Required."},
                     )
                 return method(self, request, *args, **kwargs)
             if not KEY.fullmatch(key):
                 raise ValidationFailed(
-                    f"The {HEADER} header is 1 to 80 letters, digits, '.', '_' or '-'.",
+                    gettext("The %(header)s header is 1 to 80 letters, digits, '.', '_' or '-'.") % {"header": HEADER},
                     fields={"idempotency_key": "Invalid."},
                 )
             digest = request_hash(request)

@@ -41,6 +41,7 @@ from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any
 
 import pycountry
+from django.utils.translation import gettext
 from pyproj import Geod
 from shapely.geometry import MultiPolygon, shape
 from shapely.validation import explain_validity
@@ -443,7 +444,9 @@ def due_diligence_feature_collection(plots: Iterable, *, cattle: bool = False, c
         )
     if problems:
         raise ValidationFailed(
-            f"{len(problems)} plot(s) have geolocation the EU system would refuse; fix them first.", fields=problems
+            gettext("%(count)s plot(s) have geolocation the EU system would refuse; fix them first.")
+            % {"count": len(problems)},
+            fields=problems,
         )
     return {"type": "FeatureCollection", "features": features}
 

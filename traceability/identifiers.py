@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 from django.conf import settings
+from django.utils.translation import gettext
 
 from marketplace.core.errors import ValidationFailed
 from marketplace.core.validators import gs1_check_digit
@@ -58,7 +59,8 @@ def gtin14(gtin: str) -> str:
     gtin = (gtin or "").strip()
     if not _GTIN_RE.match(gtin) or gs1_check_digit(gtin[:-1]) != int(gtin[-1]):
         raise ValidationFailed(
-            f"{gtin!r} is not a valid GTIN: it needs 8, 12, 13 or 14 digits with a correct check digit.",
+            gettext("%(gtin)s is not a valid GTIN: it needs 8, 12, 13 or 14 digits with a correct check digit.")
+            % {"gtin": repr(gtin)},
             fields={"gtin": "Check the number with your GS1 office."},
         )
     return gtin.zfill(14)
@@ -85,7 +87,8 @@ def location_uri(organisation, code: str = "") -> str:
         if code:
             if not _GS1_CSET82_RE.match(code):
                 raise ValidationFailed(
-                    f"{code!r} cannot be a GLN extension: use at most 20 letters, digits or GS1 punctuation.",
+                    gettext("%(code)s cannot be a GLN extension: use at most 20 letters, digits or GS1 punctuation.")
+                    % {"code": repr(code)},
                     fields={"location": "Shorten or simplify the site code."},
                 )
             uri += f"/254/{quote(code, safe='')}"
@@ -110,7 +113,10 @@ def lot_uri(*, organisation, lot_code: str, gtin: str = "") -> str:
     if gtin:
         if not _GS1_CSET82_RE.match(lot_code or ""):
             raise ValidationFailed(
-                f"{lot_code!r} cannot be a GS1 batch/lot number: use at most 20 letters, digits or GS1 punctuation.",
+                gettext(
+                    "%(lot_code)s cannot be a GS1 batch/lot number: use at most 20 letters, digits or GS1 punctuation."
+                )
+                % {"lot_code": repr(lot_code)},
                 fields={"lot_code": "Shorten or simplify the lot code."},
             )
         return f"{GS1_RESOLVER}/01/{gtin14(gtin)}/10/{quote(lot_code, safe='')}"

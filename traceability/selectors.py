@@ -15,6 +15,7 @@ from urllib.parse import quote
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext
 
 from marketplace.core.errors import NotFound, ValidationFailed
 from marketplace.organisations.models import User
@@ -60,10 +61,11 @@ def lot_identifier_resolve(*, value: str, organisation_ids: list[int] | None) ->
     uris = set(lots.values_list("lot_uri", flat=True))
     candidates = sorted(uri for uri in uris if identifiers.lot_code_of(uri) == value)
     if not candidates:
-        raise NotFound(f"No lot with code {value!r} in your records.")
+        raise NotFound(gettext("No lot with code %(value)s in your records.") % {"value": repr(value)})
     if len(candidates) > 1:
         raise ValidationFailed(
-            f"Several lots have the code {value!r}; give the full identifier.", fields={"lot": candidates}
+            gettext("Several lots have the code %(value)s; give the full identifier.") % {"value": repr(value)},
+            fields={"lot": candidates},
         )
     return candidates[0]
 
@@ -76,7 +78,8 @@ def parse_since(value: str | date | datetime) -> datetime:
         moment = datetime.combine(value, time.min)
     else:
         invalid = ValidationFailed(
-            f"{value!r} is not a date (YYYY-MM-DD) or date-time (YYYY-MM-DDTHH:MM:SS+HH:MM).",
+            gettext("%(value)s is not a date (YYYY-MM-DD) or date-time (YYYY-MM-DDTHH:MM:SS+HH:MM).")
+            % {"value": repr(value)},
             fields={"since": "Use ISO 8601, for example 2026-01-31."},
         )
         try:  # well-formed but impossible (9999-99-99, 2026-02-30) raises ValueError
@@ -93,7 +96,8 @@ def parse_since(value: str | date | datetime) -> datetime:
         moment.astimezone(UTC)  # the database stores UTC: 0001-01-01T00:00+01:00 has no UTC time
     except OverflowError:
         raise ValidationFailed(
-            f"{value!r} is out of range.", fields={"since": "Give a date between the years 1 and 9999."}
+            gettext("%(value)s is out of range.") % {"value": repr(value)},
+            fields={"since": "Give a date between the years 1 and 9999."},
         ) from None
     return moment
 

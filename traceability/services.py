@@ -69,6 +69,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from marketplace.core.errors import Conflict, NotFound, ValidationFailed
 from marketplace.core.services import audit_record
@@ -505,7 +506,7 @@ def _append(
 ) -> Event:
     head = _lock_head(organisation)
     if Event.objects.filter(event_id=fields["event_id"]).exists():
-        raise Conflict(f"An event with ID {fields['event_id']} is already recorded.")
+        raise Conflict(gettext("An event with ID %(event_id)s is already recorded.") % {"event_id": fields["event_id"]})
     event = Event(
         organisation_id=organisation.pk,
         sequence=head.last_sequence + 1,
@@ -955,15 +956,18 @@ def error_declared(
     )
     missing = [value for value in linked if value not in known]
     if missing:
-        raise NotFound(f"No such corrective event: {', '.join(missing)}.")
+        raise NotFound(gettext("No such corrective event: %(missing)s.") % {"missing": ", ".join(missing)})
 
     spec = None
     if corrective is not None:
         unknown = set(corrective) - CORRECTABLE
         if unknown:
             raise ValidationFailed(
-                f"These cannot be changed in a correction: {', '.join(sorted(unknown))}.",
-                fields={"corrective": f"Allowed: {', '.join(sorted(CORRECTABLE))}."},
+                gettext("These cannot be changed in a correction: %(unknown)s.")
+                % {"unknown": ", ".join(sorted(unknown))},
+                fields={
+                    "corrective": gettext("Allowed: %(correctable)s.") % {"correctable": ", ".join(sorted(CORRECTABLE))}
+                },
             )
         arguments = {**_event_arguments(original), **corrective, "event_id": new_event_id()}
         spec = _build_spec(**arguments)
@@ -1024,7 +1028,8 @@ def statement_reference_add(
     )
     if not created and reference.verification_number != verification_number:
         raise Conflict(
-            f"Statement {reference_number} is already recorded with another verification number.",
+            gettext("Statement %(reference_number)s is already recorded with another verification number.")
+            % {"reference_number": reference_number},
             fields={"verification_number": "Differs from the one recorded."},
         )
     if created:

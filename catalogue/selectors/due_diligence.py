@@ -1,6 +1,8 @@
 """Who may read a due-diligence package (house rule 2): the members of the cooperative that holds the lot, and
 the buyer of an order of it. Anyone else is told "not found", never that the lot or order exists."""
 
+from django.utils.translation import gettext
+
 from catalogue.due_diligence import Package, lot_package, order_package
 from catalogue.eudr_statement import StatementSet, build_statements
 from catalogue.models import Commodity, Lot
@@ -27,7 +29,10 @@ def _covered(commodities: list[Commodity]) -> None:
     if not any(commodity.eudr_relevant for commodity in commodities):
         names = ", ".join(sorted({commodity.name for commodity in commodities})) or "This produce"
         raise ValidationFailed(
-            f"{names} is not covered by the EU Deforestation Regulation; no due-diligence statement is needed.",
+            gettext(
+                "%(names)s is not covered by the EU Deforestation Regulation; no due-diligence statement is needed."
+            )
+            % {"names": names},
             fields={"commodity": "Only cattle, cocoa, coffee, oil palm, rubber, soya and wood need one."},
         )
 

@@ -5,6 +5,7 @@ belongs to the organisation; an outsider gets NotFound, never a hint that the re
 """
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.utils.translation import gettext
 
 from catalogue.models import (
     Certification,
@@ -74,7 +75,10 @@ def farmer_by_member_number(*, viewer: User, organisation_id: int, member_number
         .first()
     )
     if farmer is None:
-        raise NotFound(f"Your cooperative has no member number {member_number.strip()}.")
+        raise NotFound(
+            gettext("Your cooperative has no member number %(member_number)s.")
+            % {"member_number": member_number.strip()}
+        )
     return farmer
 
 

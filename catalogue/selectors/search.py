@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.db.models import Exists, F, FloatField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import ASin, Cast, Cos, Least, Power, Radians, Sin, Sqrt
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from catalogue.models import (
     Certification,
@@ -163,7 +164,8 @@ def _resolve_grade(commodity: str, min_grade: str) -> tuple[Commodity | None, Gr
     found = Commodity.objects.filter(code=commodity, is_active=True).first()
     if found is None:
         raise ValidationFailed(
-            f"No commodity has the code {commodity!r}; the list is at /api/v1/commodities/.",
+            gettext("No commodity has the code %(commodity)s; the list is at /api/v1/commodities/.")
+            % {"commodity": repr(commodity)},
             fields={"commodity": "Unknown commodity code."},
         )
     if not min_grade:
@@ -172,8 +174,9 @@ def _resolve_grade(commodity: str, min_grade: str) -> tuple[Commodity | None, Gr
     if grade is None:
         codes = ", ".join(Grade.objects.filter(commodity=found).order_by("rank").values_list("code", flat=True))
         raise ValidationFailed(
-            f"{found.name} has no grade {min_grade!r}; its grades are: {codes}.",
-            fields={"min_grade": f"One of: {codes}."},
+            gettext("%(name)s has no grade %(min_grade)s; its grades are: %(codes)s.")
+            % {"name": found.name, "min_grade": repr(min_grade), "codes": codes},
+            fields={"min_grade": gettext("One of: %(codes)s.") % {"codes": codes}},
         )
     return found, grade
 
@@ -372,11 +375,13 @@ def price_for_quantity(
         raise ValidationFailed("This offer has no price tiers.")
     if not isinstance(packs, int) or packs < ordered[0].min_packs:
         raise ValidationFailed(
-            f"The minimum order is {ordered[0].min_packs} packs.", fields={"packs": f"At least {ordered[0].min_packs}."}
+            gettext("The minimum order is %(min_packs)s packs.") % {"min_packs": ordered[0].min_packs},
+            fields={"packs": gettext("At least %(min_packs)s.") % {"min_packs": ordered[0].min_packs}},
         )
     if max_order_packs is not None and packs > max_order_packs:
         raise ValidationFailed(
-            f"The maximum order is {max_order_packs} packs.", fields={"packs": f"At most {max_order_packs}."}
+            gettext("The maximum order is %(max_order_packs)s packs.") % {"max_order_packs": max_order_packs},
+            fields={"packs": gettext("At most %(max_order_packs)s.") % {"max_order_packs": max_order_packs}},
         )
     tier = [t for t in ordered if t.min_packs <= packs][-1]
     unit = Money(tier.unit_price_amount, currency)

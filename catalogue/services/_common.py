@@ -8,6 +8,7 @@ from datetime import date
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from catalogue.models import Location, NumberSequence, OrganisationCode
 from marketplace.core.errors import PermissionDenied, ValidationFailed
@@ -29,9 +30,9 @@ def acting_organisation(
     organisation = organisation_for(viewer=actor, organisation_id=organisation_id, capability=capability)
     if kind is not None and organisation.kind != kind:
         raise ValidationFailed(
-            f"Only {KIND_NAMES.get(kind, kind)} can do this; "
-            f"{organisation.name} is a {organisation.get_kind_display()}.",
-            fields={"organisation": f"Act for one of your {KIND_NAMES.get(kind, kind)}."},
+            gettext("Only %(kind)s can do this; %(name)s is a %(kind2)s.")
+            % {"kind": KIND_NAMES.get(kind, kind), "name": organisation.name, "kind2": organisation.get_kind_display()},
+            fields={"organisation": gettext("Act for one of your %(kind)s.") % {"kind": KIND_NAMES.get(kind, kind)}},
         )
     return organisation
 
@@ -39,8 +40,15 @@ def acting_organisation(
 def require_verified(organisation: Organisation, what: str) -> None:
     if organisation.verification_status != Organisation.Verification.VERIFIED:
         raise PermissionDenied(
-            f"{organisation.name} is not verified yet ({organisation.get_verification_status_display()}); "
-            f"the platform operator must verify it before it can publish {what}."
+            gettext(
+                "%(name)s is not verified yet (%(verification_status)s); the platform "
+                "operator must verify it before it can publish %(what)s."
+            )
+            % {
+                "name": organisation.name,
+                "verification_status": organisation.get_verification_status_display(),
+                "what": what,
+            }
         )
 
 

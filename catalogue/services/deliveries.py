@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
 from catalogue.models import Commodity, Delivery, DeliveryReceiptSms, Grade, LotIntake, Packaging
@@ -267,14 +268,22 @@ def delivery_reverse(*, actor: User, delivery_id: int, reason: str) -> Delivery:
     if not reason.strip():
         fail({"reason": "Say what was wrong with the delivery."})
     if original.kind != Delivery.Kind.DELIVERY:
-        raise Conflict(f"{original.receipt_number} is itself a reversal; it cannot be reversed.")
+        raise Conflict(
+            gettext("%(receipt_number)s is itself a reversal; it cannot be reversed.")
+            % {"receipt_number": original.receipt_number}
+        )
     if Delivery.objects.filter(reverses=original).exists():
-        raise Conflict(f"{original.receipt_number} has already been reversed.")
+        raise Conflict(
+            gettext("%(receipt_number)s has already been reversed.") % {"receipt_number": original.receipt_number}
+        )
     intake = LotIntake.objects.select_related("lot").filter(delivery=original).first()
     if intake is not None:
         raise Conflict(
-            f"{original.receipt_number} is already in lot {intake.lot.code}, so it can no longer be reversed; "
-            "ask a manager to correct the lot."
+            gettext(
+                "%(receipt_number)s is already in lot %(code)s, so it can no longer be "
+                "reversed; ask a manager to correct the lot."
+            )
+            % {"receipt_number": original.receipt_number, "code": intake.lot.code}
         )
     today = timezone.localdate()
     reversal = Delivery(
@@ -301,7 +310,9 @@ def delivery_reverse(*, actor: User, delivery_id: int, reason: str) -> Delivery:
         with transaction.atomic():
             reversal.save()
     except IntegrityError:
-        raise Conflict(f"{original.receipt_number} has already been reversed.") from None
+        raise Conflict(
+            gettext("%(receipt_number)s has already been reversed.") % {"receipt_number": original.receipt_number}
+        ) from None
     delivery_reversal_traced(actor=actor, organisation=organisation, delivery=original)
     audit_record(
         actor=actor, action="delivery.reversed", subject=original, organisation_id=organisation.pk,

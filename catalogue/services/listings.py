@@ -13,6 +13,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, F, Sum, When
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext
 from django_countries import countries
 
 from catalogue.models import Certification, Listing, Lot, PriceUnit
@@ -151,7 +152,8 @@ def listing_create(
     require_verified(organisation, "listings")
     if lot.status not in (Lot.Status.OPEN, Lot.Status.LISTED):
         raise Conflict(
-            f"Lot {lot.code} is {lot.get_status_display().lower()}; only open or listed lots can be offered."
+            gettext("Lot %(code)s is %(status)s; only open or listed lots can be offered.")
+            % {"code": lot.code, "status": lot.get_status_display().lower()}
         )
 
     errors: dict[str, str] = {}
@@ -206,7 +208,10 @@ def listing_create(
         with transaction.atomic():
             listing.save()
     except IntegrityError:
-        raise Conflict(f"Lot {lot.code} does not hold enough to offer {kg(quantity_grams)} more.") from None
+        raise Conflict(
+            gettext("Lot %(code)s does not hold enough to offer %(quantity_grams)s more.")
+            % {"code": lot.code, "quantity_grams": kg(quantity_grams)}
+        ) from None
     listing.certifications.set(certifications)
     if lot.status == Lot.Status.OPEN:
         lot_transition_locked(actor=actor, lot=lot, to_status=Lot.Status.LISTED, reason=f"listing {listing.pk}")
@@ -338,7 +343,8 @@ def listing_status_transition(*, actor: User, listing_id: int, to_status: str, r
     def nothing_reserved(locked: Listing) -> None:
         if to_status == LS.WITHDRAWN and locked.quantity_reserved_grams > 0:
             raise Conflict(
-                f"{kg(locked.quantity_reserved_grams)} of this listing are reserved by orders; settle them first."
+                gettext("%(quantity_reserved_grams)s of this listing are reserved by orders; settle them first.")
+                % {"quantity_reserved_grams": kg(locked.quantity_reserved_grams)}
             )
 
     transition_locked(
@@ -362,12 +368,16 @@ def _explain_listing_refusal(listing_id: int, grams: int, *, needs_active: bool,
     if listing is None:
         raise NotFound("No such listing.")
     if needs_active and listing.status != LS.ACTIVE:
-        raise Conflict(f"This listing is {listing.get_status_display().lower()}; nothing can be reserved on it.")
+        raise Conflict(
+            gettext("This listing is %(status)s; nothing can be reserved on it.")
+            % {"status": listing.get_status_display().lower()}
+        )
     held = getattr(listing, column)
     what = {"quantity_available_grams": "available", "quantity_reserved_grams": "reserved"}[column]
     raise Conflict(
-        f"Only {kg(held)} of this listing are {what}; {kg(grams)} were asked for.",
-        fields={"grams": f"At most {held} g."},
+        gettext("Only %(held)s of this listing are %(what)s; %(grams)s were asked for.")
+        % {"held": kg(held), "what": what, "grams": kg(grams)},
+        fields={"grams": gettext("At most %(held)s g.") % {"held": held}},
     )
 
 

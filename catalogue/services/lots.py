@@ -9,6 +9,7 @@ from collections import defaultdict
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from catalogue.models import Delivery, Listing, Location, Lot, LotContribution, LotIntake, LotLineage
 from catalogue.services._common import (
@@ -110,9 +111,13 @@ def lot_transition_locked(*, actor: User | None, lot: Lot, to_status: str, reaso
     def check_listings(locked: Lot) -> None:
         open_listings = Listing.objects.filter(lot=locked, status__in=OPEN_LISTING_STATUSES)
         if to_status == S.LISTED and not open_listings.exists():
-            raise Conflict(f"Lot {locked.code} has no active listing; create a listing to list it.")
+            raise Conflict(
+                gettext("Lot %(code)s has no active listing; create a listing to list it.") % {"code": locked.code}
+            )
         if to_status == S.OPEN and open_listings.exists():
-            raise Conflict(f"Lot {locked.code} still has open listings; withdraw them first.")
+            raise Conflict(
+                gettext("Lot %(code)s still has open listings; withdraw them first.") % {"code": locked.code}
+            )
         if to_status == S.CLOSED:
             locked.closed_at = timezone.now()
 
@@ -127,7 +132,7 @@ def lot_transition_locked(*, actor: User | None, lot: Lot, to_status: str, reaso
 def lot_status_transition(*, actor: User, lot_id: int, to_status: str, reason: str = "") -> Lot:
     lot, _ = _lock_lot(actor, lot_id)
     if to_status not in S.values:
-        fail({"status": f"Choose one of: {', '.join(S.values)}."})
+        fail({"status": gettext("Choose one of: %(choices)s.") % {"choices": ", ".join(S.values)}})
     if to_status == S.CLOSED and lot.status == S.OPEN and not reason.strip():
         fail({"reason": "Say why an unsold lot is closed (e.g. lost or spoiled)."})
     return lot_transition_locked(actor=actor, lot=lot, to_status=to_status, reason=reason)
@@ -149,7 +154,12 @@ def lot_bulk(*, actor: User, organisation_id: int, delivery_ids: list[int], stor
     )
     missing = sorted(set(ids) - {d.pk for d in deliveries})
     if missing:
-        fail({"deliveries": f"Your cooperative has no deliveries with ids {', '.join(map(str, missing))}."})
+        fail(
+            {
+                "deliveries": gettext("Your cooperative has no deliveries with ids %(missing)s.")
+                % {"missing": ", ".join(map(str, missing))}
+            }
+        )
     problems = [f"{d.receipt_number} is a reversal entry." for d in deliveries if d.kind != Delivery.Kind.DELIVERY]
     problems += [
         f"{receipt} was reversed."
@@ -169,7 +179,14 @@ def lot_bulk(*, actor: User, organisation_id: int, delivery_ids: list[int], stor
             f"{members[0].commodity.name} {members[0].grade.name}: {', '.join(d.receipt_number for d in members)}"
             for members in groups.values()
         )
-        fail({"deliveries": f"A lot holds one commodity and grade; these deliveries are of several ({described})."})
+        fail(
+            {
+                "deliveries": gettext(
+                    "A lot holds one commodity and grade; these deliveries are of several (%(described)s)."
+                )
+                % {"described": described}
+            }
+        )
 
     lot = _lot_create(
         actor=actor, organisation=organisation, source=deliveries[0], origin=Lot.Origin.BULK,
@@ -198,7 +215,10 @@ def lot_split(
     Member shares follow exactly (largest remainder where a part cuts a share). The source lot is closed."""
     lot, organisation = _lock_lot(actor, lot_id)
     if lot.status != S.OPEN:
-        raise Conflict(f"Lot {lot.code} is {lot.get_status_display().lower()}; only open lots can be split.")
+        raise Conflict(
+            gettext("Lot %(code)s is %(status)s; only open lots can be split.")
+            % {"code": lot.code, "status": lot.get_status_display().lower()}
+        )
     if not parts_grams:
         fail({"parts": "Give the size of at least one part."})
     errors = {
@@ -209,7 +229,12 @@ def lot_split(
     fail(errors)
     asked = sum(parts_grams)
     if asked > lot.quantity_grams:
-        fail({"parts": f"The parts add up to {kg(asked)}, but lot {lot.code} holds {kg(lot.quantity_grams)}."})
+        fail(
+            {
+                "parts": gettext("The parts add up to %(asked)s, but lot %(code)s holds %(quantity_grams)s.")
+                % {"asked": kg(asked), "code": lot.code, "quantity_grams": kg(lot.quantity_grams)}
+            }
+        )
     parts = list(parts_grams)
     locations_ids = list(storage_location_ids or [])
     if len(locations_ids) > len(parts):
@@ -217,7 +242,12 @@ def lot_split(
     if asked < lot.quantity_grams:
         parts.append(lot.quantity_grams - asked)
     if len(parts) < 2:
-        fail({"parts": f"Lot {lot.code} holds {kg(lot.quantity_grams)}; give parts smaller than the whole lot."})
+        fail(
+            {
+                "parts": gettext("Lot %(code)s holds %(quantity_grams)s; give parts smaller than the whole lot.")
+                % {"code": lot.code, "quantity_grams": kg(lot.quantity_grams)}
+            }
+        )
     locations = []
     for index in range(len(parts)):
         location_id = locations_ids[index] if index < len(locations_ids) else None
@@ -279,13 +309,18 @@ def lot_merge(*, actor: User, lot_ids: list[int], storage_location_id: int | Non
     organisation = organisations.popitem()[1]
     not_open = [f"{lot.code} is {lot.get_status_display().lower()}" for lot in lots if lot.status != S.OPEN]
     if not_open:
-        raise Conflict(f"Only open lots can be merged: {'; '.join(not_open)}.")
+        raise Conflict(gettext("Only open lots can be merged: %(not_open)s.") % {"not_open": "; ".join(not_open)})
     if len({lot.commodity_id for lot in lots}) > 1:
         described = ", ".join(f"{lot.code} is {lot.commodity.name}" for lot in lots)
-        fail({"lots": f"Only lots of the same commodity can be merged: {described}."})
+        fail(
+            {
+                "lots": gettext("Only lots of the same commodity can be merged: %(described)s.")
+                % {"described": described}
+            }
+        )
     if len({lot.grade_id for lot in lots}) > 1:
         described = ", ".join(f"{lot.code} is {lot.grade.name}" for lot in lots)
-        fail({"lots": f"Only lots of the same grade can be merged: {described}."})
+        fail({"lots": gettext("Only lots of the same grade can be merged: %(described)s.") % {"described": described}})
     location = (
         lots[0].storage_location
         if storage_location_id is None
@@ -324,10 +359,18 @@ def lot_move(*, actor: User, lot_id: int, storage_location_id: int) -> Lot:
     """Record that a lot now lies in another of the cooperative's warehouses."""
     lot, organisation = _lock_lot(actor, lot_id)
     if lot.status in (S.DISPATCHED, S.CLOSED):
-        raise Conflict(f"Lot {lot.code} is {lot.get_status_display().lower()}; it cannot be moved.")
+        raise Conflict(
+            gettext("Lot %(code)s is %(status)s; it cannot be moved.")
+            % {"code": lot.code, "status": lot.get_status_display().lower()}
+        )
     location = _storage(organisation, storage_location_id, "storage_location")
     if location.pk == lot.storage_location_id:
-        fail({"storage_location": f"Lot {lot.code} is already at {location.name}."})
+        fail(
+            {
+                "storage_location": gettext("Lot %(code)s is already at %(name)s.")
+                % {"code": lot.code, "name": location.name}
+            }
+        )
     before = lot.storage_location_id
     lot.storage_location = location
     lot.save(update_fields=["storage_location", "updated_at"])

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django_countries import countries
 
 from catalogue.models import Commodity, InputProduct, OfferRegion, Packaging, PriceTier, SupplierOffer
@@ -334,8 +335,11 @@ def supplier_offer_take_stock(
         raise NotFound("No such offer.")
     if not updated:
         if offer.status != OS.ACTIVE:
-            raise Conflict(f"This offer is {offer.get_status_display().lower()}.")
-        raise Conflict(f"Only {offer.stock_packs} packs are in stock; {packs} were asked for.")
+            raise Conflict(gettext("This offer is %(status)s.") % {"status": offer.get_status_display().lower()})
+        raise Conflict(
+            gettext("Only %(stock_packs)s packs are in stock; %(packs)s were asked for.")
+            % {"stock_packs": offer.stock_packs, "packs": packs}
+        )
     audit_record(
         actor=actor, action="supplier_offer.stock_taken", subject=offer, organisation_id=offer.organisation_id,
         data={"packs": packs, "reference": reference, "stock_packs": offer.stock_packs},

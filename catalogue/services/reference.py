@@ -4,6 +4,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext
 
 from catalogue.models import Certification, CooperativeTraceSettings, Location, OrganisationCode
 from catalogue.services._common import acting_organisation, fail, full_clean
@@ -32,7 +33,7 @@ def location_create(*, actor: User, organisation_id: int, code: str, name: str, 
     organisation = acting_organisation(actor, organisation_id, Capability.DECIDE)
     unknown = set(fields) - LOCATION_FIELDS
     if unknown:
-        raise ValidationFailed(f"Unknown fields: {', '.join(sorted(unknown))}.")
+        raise ValidationFailed(gettext("Unknown fields: %(unknown)s.") % {"unknown": ", ".join(sorted(unknown))})
     fields.setdefault("country", organisation.country)
     location = Location(organisation=organisation, code=code, name=name, **fields)
     if not (location.is_collection_point or location.is_warehouse):
@@ -40,7 +41,7 @@ def location_create(*, actor: User, organisation_id: int, code: str, name: str, 
     _check_coordinates(location.latitude, location.longitude)
     full_clean(location, exclude=["organisation"])
     if Location.objects.filter(organisation=organisation, code=code).exists():
-        fail({"code": f"Your organisation already has a location with code {code}."})
+        fail({"code": gettext("Your organisation already has a location with code %(code)s.") % {"code": code}})
     location.save()
     audit_record(actor=actor, action="location.created", subject=location, organisation_id=organisation.pk)
     return location
@@ -79,7 +80,9 @@ def location_update(*, actor: User, location_id: int, **fields) -> Location:
         raise NotFound("No such location.") from None
     unknown = set(fields) - (LOCATION_FIELDS | {"is_active"})
     if unknown:
-        raise ValidationFailed(f"These fields cannot be changed here: {', '.join(sorted(unknown))}.")
+        raise ValidationFailed(
+            gettext("These fields cannot be changed here: %(unknown)s.") % {"unknown": ", ".join(sorted(unknown))}
+        )
     for name, value in fields.items():
         setattr(location, name, value)
     if not (location.is_collection_point or location.is_warehouse):
@@ -149,7 +152,7 @@ def organisation_code_set(*, actor: User, organisation_id: int, prefix: str) -> 
     code.prefix = prefix
     full_clean(code, exclude=["organisation"])
     if OrganisationCode.objects.filter(prefix=prefix).exclude(organisation=organisation).exists():
-        fail({"prefix": f"{prefix} is used by another organisation; choose another."})
+        fail({"prefix": gettext("%(prefix)s is used by another organisation; choose another.") % {"prefix": prefix}})
     code.save()
     audit_record(
         actor=actor, action="organisation_code.set", subject=code, organisation_id=organisation.pk,

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 from django.db import models, transaction
+from django.utils.translation import gettext
 
 from marketplace.core.errors import InvalidTransition, NotFound
 from marketplace.core.services import audit_record
@@ -45,8 +46,12 @@ class TransitionTable:
         moves = ", ".join(self.next_of(from_status)) or "none (it is final)"
         subject = label or f"The {self.name.replace('_', ' ')}"
         raise InvalidTransition(
-            f"{subject} is {from_status}; it cannot become {to_status}. From {from_status} it can become: {moves}.",
-            fields={"status": f"Allowed next: {moves}."},
+            gettext(
+                "%(subject)s is %(from_status)s; it cannot become %(to_status)s. From "
+                "%(from_status)s it can become: %(moves)s."
+            )
+            % {"subject": subject, "from_status": from_status, "to_status": to_status, "moves": moves},
+            fields={"status": gettext("Allowed next: %(moves)s.") % {"moves": moves}},
         )
 
 
@@ -57,7 +62,7 @@ def _lock(model: type[M], pk: Any, queryset: models.QuerySet | None) -> M:
     except (TypeError, ValueError):
         obj = None
     if obj is None:
-        raise NotFound(f"No such {model._meta.verbose_name}.")
+        raise NotFound(gettext("No such %(verbose_name)s.") % {"verbose_name": model._meta.verbose_name})
     return obj
 
 

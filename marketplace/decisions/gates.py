@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext
+
 from marketplace.core.errors import DomainError, ValidationFailed
 
 SUBJECT = re.compile(r"^(?P<kind>[a-z_]{1,40}):(?P<pk>[0-9]{1,12})$")
@@ -44,18 +46,21 @@ def check_subject(*, organisation, kind: str, subject: str) -> None:
     if subject_kind not in expected:
         written = " or ".join(f"{name}:<id>" for name in expected)
         raise ValidationFailed(
-            f"This kind of vote decides a {' or a '.join(expected)}: write {written}.",
-            fields={"subject": f"Expected {written}."},
+            gettext("This kind of vote decides a %(expected)s: write %(written)s.")
+            % {"expected": " or a ".join(expected), "written": written},
+            fields={"subject": gettext("Expected %(written)s.") % {"written": written}},
         )
     kind = subject_kind
     gate = GATES.get(kind)
     if gate is None:
         raise ValidationFailed(
-            f"A vote cannot gate a {kind or 'missing'} action here.", fields={"subject": "No such kind of action."}
+            gettext("A vote cannot gate a %(kind)s action here.") % {"kind": kind or "missing"},
+            fields={"subject": "No such kind of action."},
         )
     if not gate.exists(organisation.pk, pk):
         raise ValidationFailed(
-            f"Your cooperative has no {kind} {pk} waiting for an answer.", fields={"subject": "Not found."}
+            gettext("Your cooperative has no %(kind)s %(pk)s waiting for an answer.") % {"kind": kind, "pk": pk},
+            fields={"subject": "Not found."},
         )
 
 

@@ -10,6 +10,7 @@ decision's own closing makes that move through the orders services (gate_actions
 from __future__ import annotations
 
 from django.db.models import Sum
+from django.utils.translation import gettext
 
 from marketplace.core.errors import Conflict
 from marketplace.decisions.models import Decision, DecisionDefaults, Kind
@@ -54,11 +55,16 @@ def order_action_guard(*, action: str, obj, actor) -> None:
             if latest.winning_option is not None and latest.winning_option.approves:
                 return
             raise Conflict(
-                f"The members did not approve {what} (decision {latest.pk}: {latest.outcome})", code="vote_against"
+                gettext("The members did not approve %(what)s (decision %(pk)s: %(outcome)s)")
+                % {"what": what, "pk": latest.pk, "outcome": latest.outcome},
+                code="vote_against",
             )
         raise Conflict(
-            f"The members are voting on {what} until {latest.closes_at:%d %B %Y %H:%M} UTC (decision {latest.pk}); "
-            "it is done if they approve it.",
+            gettext(
+                "The members are voting on %(what)s until %(closes_at)s UTC (decision "
+                "%(pk)s); it is done if they approve it."
+            )
+            % {"what": what, "closes_at": format(latest.closes_at, "%d %B %Y %H:%M"), "pk": latest.pk},
             code="vote_pending",
         )
     defaults = DecisionDefaults.objects.filter(organisation_id=organisation_id, kind=kind).first()
@@ -68,7 +74,10 @@ def order_action_guard(*, action: str, obj, actor) -> None:
     by_weight = defaults.vote_above_kg is not None and grams is not None and grams >= defaults.vote_above_kg * 1000
     if by_amount or by_weight:
         raise Conflict(
-            f"The cooperative's members decide on {what}: put it to a vote (kind {kind.value}, subject {subject}); "
-            "it is done when they approve it.",
+            gettext(
+                "The cooperative's members decide on %(what)s: put it to a vote (kind "
+                "%(value)s, subject %(subject)s); it is done when they approve it."
+            )
+            % {"what": what, "value": kind.value, "subject": subject},
             code="vote_required",
         )

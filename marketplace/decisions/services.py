@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
 from marketplace.core import outbox
@@ -140,7 +141,8 @@ def decision_create(*, actor: User, organisation_id: int, data: DecisionInput) -
         ).first()
         if pending is not None:
             raise ValidationFailed(
-                f"The members already have a vote on {data.subject.strip()} (decision {pending.pk}); cancel it first.",
+                gettext("The members already have a vote on %(subject)s (decision %(pk)s); cancel it first.")
+                % {"subject": data.subject.strip(), "pk": pending.pk},
                 fields={"subject": "A vote on it is pending."},
             )
     decision = Decision.objects.create(
@@ -188,7 +190,10 @@ def decision_defaults_set(*, actor: User, organisation_id: int, kind: str, **val
     if organisation.kind != Organisation.Kind.COOPERATIVE:
         raise ValidationFailed("Only a cooperative puts decisions to its members.")
     if kind not in Kind.values:
-        raise ValidationFailed(f"Choose one of: {', '.join(Kind.values)}.", fields={"kind": "Unknown kind."})
+        raise ValidationFailed(
+            gettext("Choose one of: %(choices)s.") % {"choices": ", ".join(Kind.values)},
+            fields={"kind": "Unknown kind."},
+        )
     allowed = {*DEFAULT_BOUNDS, "anonymous", "results_before_close"}
     errors = {name: "Not a setting." for name in values if name not in allowed}
     for name, (low, high, message) in DEFAULT_BOUNDS.items():
@@ -327,8 +332,11 @@ def _check_hands_fit(decision: Decision) -> None:
     hands = ShowOfHands.objects.filter(decision=decision).aggregate(total=Sum("count"))["total"] or 0
     if hands + _individual_votes(decision) > decision.eligible_count:
         raise Conflict(
-            f"{hands + _individual_votes(decision)} votes would be more than the {decision.eligible_count} members "
-            "who may vote; count only the members present who did not vote by phone."
+            gettext(
+                "%(votes)s votes would be more than the %(eligible_count)s members who "
+                "may vote; count only the members present who did not vote by phone."
+            )
+            % {"votes": hands + _individual_votes(decision), "eligible_count": decision.eligible_count}
         )
 
 

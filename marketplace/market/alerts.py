@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 from phonenumber_field.phonenumber import to_python as to_phone
 
@@ -244,10 +245,10 @@ def farmer_price_alert_set(*, farmer_id: int, crop: str, threshold: int, directi
     country = organisation.country.code
     commodity = commodity_for_word(crop, country)
     if commodity is None:
-        raise NotFound(f"No crop called {crop!r}.", code="crop")
+        raise NotFound(gettext("No crop called %(crop)s.") % {"crop": repr(crop)}, code="crop")
     grade = Grade.objects.filter(commodity=commodity).order_by("rank", "pk").first()
     if grade is None:
-        raise NotFound(f"No crop called {crop!r}.", code="crop")
+        raise NotFound(gettext("No crop called %(crop)s.") % {"crop": repr(crop)}, code="crop")
     currency = organisation.currency
     try:
         amount = Money.from_decimal(str(int(threshold)), currency).amount
@@ -265,8 +266,8 @@ def farmer_price_alert_set(*, farmer_id: int, crop: str, threshold: int, directi
                      data={"farmer": farmer.pk, "threshold": amount, "currency": currency})  # fmt: skip
         return existing, False
     if PriceAlert.objects.filter(farmer=farmer).count() >= FARMER_ALERTS_MAX:
-        raise ValidationFailed(f"At most {FARMER_ALERTS_MAX} alerts; stop one first.", fields={"alerts": "too many"},
-                               code="too_many")  # fmt: skip
+        message = gettext("At most %(limit)s alerts; stop one first.") % {"limit": FARMER_ALERTS_MAX}
+        raise ValidationFailed(message, fields={"alerts": "too many"}, code="too_many")
     alert = PriceAlert.objects.create(
         organisation=organisation, farmer=farmer, commodity=commodity, grade=grade, country=country,
         region=organisation.region[:100], currency=currency, direction=direction, threshold_amount=amount,
@@ -286,7 +287,7 @@ def farmer_price_alert_stop(*, farmer_id: int, crop: str = "") -> int:
         farmer_country = alerts.values_list("country", flat=True).first() or ""
         commodity = commodity_for_word(crop, farmer_country)
         if commodity is None:
-            raise NotFound(f"No crop called {crop!r}.", code="crop")
+            raise NotFound(gettext("No crop called %(crop)s.") % {"crop": repr(crop)}, code="crop")
         alerts = alerts.filter(commodity=commodity)
     stopped = 0
     for alert in alerts.select_for_update():

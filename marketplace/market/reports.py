@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from catalogue.selectors import delivery_list, lot_list
 from marketplace.core.errors import NotFound, ValidationFailed
@@ -106,7 +107,7 @@ def _day(value: str, field: str, errors: dict[str, str]) -> date | None:
 def report_rows(*, viewer: User, organisation_id: int, kind: str, start: str, end: str) -> Iterator[list]:
     """The header and rows of one report; managers and admins of the organisation only."""
     if kind not in BUILDERS:
-        raise NotFound(f"No such report; choose one of: {', '.join(KINDS)}.")
+        raise NotFound(gettext("No such report; choose one of: %(kinds)s.") % {"kinds": ", ".join(KINDS)})
     organisation = organisation_for(viewer=viewer, organisation_id=organisation_id, capability=Capability.DECIDE)
     errors: dict[str, str] = {}
     first, last = _day(start, "from", errors), _day(end, "to", errors)

@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 from phonenumber_field.phonenumber import to_python as to_phone
 
@@ -91,7 +92,10 @@ def saved_search_create(
     if errors:
         raise ValidationFailed("Check the saved search's fields.", fields=errors)
     if SavedSearch.objects.filter(user=actor, organisation=organisation).count() >= SEARCHES_MAX:
-        raise ValidationFailed(f"At most {SEARCHES_MAX} saved searches; delete one first.", fields={"name": "too many"})
+        raise ValidationFailed(
+            gettext("At most %(searches_max)s saved searches; delete one first.") % {"searches_max": SEARCHES_MAX},
+            fields={"name": "too many"},
+        )
     search = SavedSearch.objects.create(
         organisation=organisation, user=actor, name=name, commodity=found, min_grade=grade, country=country,
         region=region, latitude=lat, longitude=lon, radius_km=radius, certification=certification or "",

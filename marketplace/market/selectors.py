@@ -6,6 +6,7 @@ from datetime import date
 
 from django.db.models import Count, Max, Sum
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from catalogue.models import Commodity, Grade, InputProduct, Packaging
 from marketplace.core.errors import NotFound, ValidationFailed
@@ -76,7 +77,9 @@ def _point(row: PricePoint | dict, currency: str, unit: QuotedUnit, today: date)
 def _period(period: str) -> str:
     if period not in PERIODS:
         raise ValidationFailed(
-            f"{period!r} is not a period; choose one of: {', '.join(PERIODS)}.", fields={"period": "week or month"}
+            gettext("%(period)s is not a period; choose one of: %(periods)s.")
+            % {"period": repr(period), "periods": ", ".join(PERIODS)},
+            fields={"period": "week or month"},
         )
     return period
 

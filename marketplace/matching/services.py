@@ -20,6 +20,7 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from catalogue.models import Certification, Commodity, Grade, Listing
 from marketplace.core import outbox
@@ -214,7 +215,10 @@ def buyer_request_update(*, actor: User, request_id: int, data: RequestInput) ->
     """Edit an open request; its open proposals are withdrawn and the commodity re-matched."""
     request = _request_for_buyer(actor, request_id)
     if request.status != BuyerRequest.Status.OPEN:
-        raise DomainError(f"This request is {request.get_status_display().lower()}; it can no longer be edited.")
+        raise DomainError(
+            gettext("This request is %(status)s; it can no longer be edited.")
+            % {"status": request.get_status_display().lower()}
+        )
     fields = _clean(data, request.buyer)
     if fields["quantity_grams"] < request.filled_grams:
         fail({"quantity_grams": "The quantity cannot be less than what is already filled."})
@@ -599,7 +603,10 @@ def proposal_part_decline(*, actor: User, part_id: int, reason: str = "") -> Pro
 
 def _next_round(proposal: Proposal) -> None:
     if proposal.round >= MAX_ROUNDS:
-        raise DomainError(f"A proposal can be countered at most {MAX_ROUNDS - 1} times; accept or decline it.")
+        raise DomainError(
+            gettext("A proposal can be countered at most %(max_counters)s times; accept or decline it.")
+            % {"max_counters": MAX_ROUNDS - 1}
+        )
     proposal.round += 1
     proposal.expires_at = timezone.now() + datetime.timedelta(hours=_round_hours())
     proposal.buyer_accepted_at = None

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from django.core import signing
 from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext
 
 from marketplace.core.errors import NotFound, PermissionDenied
 from marketplace.organisations import spatial
@@ -75,7 +76,9 @@ def membership_for(*, viewer: User, organisation_id: int | str | None, capabilit
     if membership is None:
         raise NotFound("No such organisation.")
     if not role_can(membership.role, capability):
-        raise PermissionDenied(f"Your role ({membership.get_role_display()}) does not allow this.")
+        raise PermissionDenied(
+            gettext("Your role (%(role)s) does not allow this.") % {"role": membership.get_role_display()}
+        )
     return membership
 
 

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from marketplace.core import outbox
 from marketplace.core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
@@ -68,7 +69,7 @@ def organisation_create(*, actor: User, **fields) -> Organisation:
     _require_operator(actor)
     unknown = set(fields) - set(ORGANISATION_FIELDS)
     if unknown:
-        raise ValidationFailed(f"Unknown fields: {', '.join(sorted(unknown))}.")
+        raise ValidationFailed(gettext("Unknown fields: %(unknown)s.") % {"unknown": ", ".join(sorted(unknown))})
     organisation = Organisation(**fields)
     _full_clean(organisation)
     _check_organisation_unique(organisation)
@@ -172,7 +173,9 @@ def organisation_update(*, actor: User, organisation_id: int, **fields) -> Organ
     editable = set(ORGANISATION_FIELDS) - {"kind"}
     unknown = set(fields) - editable
     if unknown:
-        raise ValidationFailed(f"These fields cannot be changed here: {', '.join(sorted(unknown))}.")
+        raise ValidationFailed(
+            gettext("These fields cannot be changed here: %(unknown)s.") % {"unknown": ", ".join(sorted(unknown))}
+        )
     organisation = Organisation.objects.select_for_update().filter(pk=organisation_id).first()
     if organisation is None:
         raise NotFound("No such organisation.")
@@ -216,8 +219,9 @@ def organisation_verification_transition(
     if to_status not in VERIFICATION_TRANSITIONS.get(from_status, set()):
         allowed = ", ".join(sorted(VERIFICATION_TRANSITIONS.get(from_status, set()))) or "none"
         raise InvalidTransition(
-            f"An organisation cannot go from {from_status} to {to_status}. Allowed: {allowed}.",
-            fields={"status": f"Choose one of: {allowed}."},
+            gettext("An organisation cannot go from %(from_status)s to %(to_status)s. Allowed: %(allowed)s.")
+            % {"from_status": from_status, "to_status": to_status, "allowed": allowed},
+            fields={"status": gettext("Choose one of: %(allowed)s.") % {"allowed": allowed}},
         )
     if to_status in {V.REJECTED, V.SUSPENDED} and not reason.strip():
         raise ValidationFailed("Give a reason when rejecting or suspending.", fields={"reason": "Required."})
@@ -259,10 +263,16 @@ def invitation_create(*, actor: User, organisation_id: int, email: str, role: st
     organisation = organisation_for(viewer=actor, organisation_id=organisation_id, capability=Capability.INVITE)
     acting_role = actor.memberships.get(organisation=organisation).role
     if role not in Role.values:
-        raise ValidationFailed(f"Unknown role {role!r}.", fields={"role": f"Choose one of: {', '.join(Role.values)}."})
+        raise ValidationFailed(
+            gettext("Unknown role %(role)s.") % {"role": repr(role)},
+            fields={"role": gettext("Choose one of: %(choices)s.") % {"choices": ", ".join(Role.values)}},
+        )
     if not can_grant(acting_role, role):
         article = "an" if role == Role.ADMIN else "a"
-        raise PermissionDenied(f"A {acting_role} cannot invite {article} {role}.")
+        raise PermissionDenied(
+            gettext("A %(acting_role)s cannot invite %(article)s %(role)s.")
+            % {"acting_role": acting_role, "article": article, "role": role}
+        )
     return _invitation_open(actor=actor, organisation=organisation, email=email, role=role)
 
 
@@ -312,7 +322,7 @@ def invitation_revoke(*, actor: User, invitation_id: int) -> Invitation:
     except NotFound:
         raise NotFound("No such invitation.") from None
     if invitation.status != "open":
-        raise Conflict(f"This invitation is {invitation.status} and cannot be revoked.")
+        raise Conflict(gettext("This invitation is %(status)s and cannot be revoked.") % {"status": invitation.status})
     invitation.revoked_at = timezone.now()
     invitation.save(update_fields=["revoked_at", "updated_at"])
     audit_record(
@@ -326,7 +336,7 @@ def invitation_accept(*, token: str, user: User | None = None, password: str = "
     """Accept as the signed-in user (whose email must match), or create the account with a password."""
     invitation = _invitation_from_token(token)
     if invitation.status != "open":
-        raise Conflict(f"This invitation is {invitation.status}.")
+        raise Conflict(gettext("This invitation is %(status)s.") % {"status": invitation.status})
     if user is not None and user.is_authenticated:
         if user.email.lower() != invitation.email.lower():
             raise PermissionDenied("This invitation was sent to another email address.")
@@ -380,7 +390,10 @@ def user_set_language(*, actor: User, language: str) -> User:
     """Remember the language a user chose, so that sign-in, emails and SMS use it."""
     if language not in dict(settings.LANGUAGES):
         choices = ", ".join(code for code, _name in settings.LANGUAGES)
-        raise ValidationFailed(f"Unknown language {language!r}.", fields={"language": f"Choose one of: {choices}."})
+        raise ValidationFailed(
+            gettext("Unknown language %(language)s.") % {"language": repr(language)},
+            fields={"language": gettext("Choose one of: %(choices)s.") % {"choices": choices}},
+        )
     if actor.preferred_language != language:
         actor.preferred_language = language
         actor.save(update_fields=["preferred_language"])
@@ -408,7 +421,10 @@ def _ensure_another_admin(membership: Membership) -> None:
 def membership_change_role(*, actor: User, membership_id: int, role: str) -> Membership:
     membership = _lock_membership(actor, membership_id)
     if role not in Role.values:
-        raise ValidationFailed(f"Unknown role {role!r}.", fields={"role": f"Choose one of: {', '.join(Role.values)}."})
+        raise ValidationFailed(
+            gettext("Unknown role %(role)s.") % {"role": repr(role)},
+            fields={"role": gettext("Choose one of: %(choices)s.") % {"choices": ", ".join(Role.values)}},
+        )
     if role != Role.ADMIN:
         _ensure_another_admin(membership)
     before = membership.role
@@ -451,7 +467,8 @@ def _check_birth_year(birth_year: int | None) -> None:
     this_year = timezone.now().year
     if not 1900 <= birth_year <= this_year:
         raise ValidationFailed(
-            f"Birth year must be between 1900 and {this_year}.", fields={"birth_year": "Out of range."}
+            gettext("Birth year must be between 1900 and %(this_year)s.") % {"this_year": this_year},
+            fields={"birth_year": "Out of range."},
         )
 
 
@@ -463,7 +480,8 @@ def _save_farmer(farmer: MemberFarmer) -> None:
             farmer.save()
     except IntegrityError:
         raise ValidationFailed(
-            f"Member number {farmer.member_number} is already used in this cooperative.",
+            gettext("Member number %(member_number)s is already used in this cooperative.")
+            % {"member_number": farmer.member_number},
             fields={"member_number": "Already used in this cooperative."},
         ) from None
 
@@ -491,7 +509,7 @@ def member_farmer_create(*, actor: User, organisation_id: int | None = None, **f
     organisation = _cooperative_for(actor, _default_cooperative_id(actor, organisation_id), Capability.RECORD)
     unknown = set(fields) - FARMER_FIELDS
     if unknown:
-        raise ValidationFailed(f"Unknown fields: {', '.join(sorted(unknown))}.")
+        raise ValidationFailed(gettext("Unknown fields: %(unknown)s.") % {"unknown": ", ".join(sorted(unknown))})
     fields.setdefault("joined_on", timezone.localdate())
     farmer = MemberFarmer(organisation=organisation, **fields)
     _save_farmer(farmer)
@@ -518,7 +536,9 @@ def member_farmer_update(*, actor: User, farmer_id: int, **fields) -> MemberFarm
     farmer = _lock_farmer(actor, farmer_id, Capability.RECORD)
     unknown = set(fields) - FARMER_FIELDS
     if unknown:
-        raise ValidationFailed(f"These fields cannot be changed here: {', '.join(sorted(unknown))}.")
+        raise ValidationFailed(
+            gettext("These fields cannot be changed here: %(unknown)s.") % {"unknown": ", ".join(sorted(unknown))}
+        )
     before = {name: str(getattr(farmer, name)) for name in fields}
     for name, value in fields.items():
         setattr(farmer, name, value)
@@ -545,8 +565,9 @@ def member_farmer_status_transition(*, actor: User, farmer_id: int, to_status: s
     allowed = FARMER_TRANSITIONS.get(from_status, set())
     if to_status not in allowed:
         raise InvalidTransition(
-            f"A member cannot go from {from_status} to {to_status}. Allowed: {', '.join(sorted(allowed))}.",
-            fields={"status": f"Choose one of: {', '.join(sorted(allowed))}."},
+            gettext("A member cannot go from %(from_status)s to %(to_status)s. Allowed: %(allowed)s.")
+            % {"from_status": from_status, "to_status": to_status, "allowed": ", ".join(sorted(allowed))},
+            fields={"status": gettext("Choose one of: %(allowed)s.") % {"allowed": ", ".join(sorted(allowed))}},
         )
     if not reason.strip():
         raise ValidationFailed("Give a reason for the change of status.", fields={"reason": "Required."})
@@ -570,7 +591,10 @@ def _check_geometry_shape(geometry) -> None:
     if not isinstance(geometry, dict) or geometry.get("type") not in GEOMETRY_TYPES:
         raise ValidationFailed(
             "Geometry must be a GeoJSON Point, MultiPoint, Polygon or MultiPolygon object.",
-            fields={"geometry": f"type must be one of: {', '.join(sorted(GEOMETRY_TYPES))}."},
+            fields={
+                "geometry": gettext("type must be one of: %(geometry_types)s.")
+                % {"geometry_types": ", ".join(sorted(GEOMETRY_TYPES))}
+            },
         )
     if not isinstance(geometry.get("coordinates"), list) or not geometry["coordinates"]:
         raise ValidationFailed("Geometry needs a non-empty coordinates array.", fields={"geometry": "No coordinates."})
@@ -589,7 +613,7 @@ def plot_create(*, actor: User, farmer_id: int, **fields) -> Plot:
     farmer = _lock_farmer(actor, farmer_id, Capability.RECORD)
     unknown = set(fields) - PLOT_FIELDS
     if unknown:
-        raise ValidationFailed(f"Unknown fields: {', '.join(sorted(unknown))}.")
+        raise ValidationFailed(gettext("Unknown fields: %(unknown)s.") % {"unknown": ", ".join(sorted(unknown))})
     fields.setdefault("country", farmer.organisation.country)
     plot = Plot(farmer=farmer, organisation_id=farmer.organisation_id, **fields)
     _save_plot(plot)
@@ -608,7 +632,7 @@ def plot_update(*, actor: User, plot_id: int, **fields) -> Plot:
         raise NotFound("No such plot.") from None
     unknown = set(fields) - PLOT_FIELDS
     if unknown:
-        raise ValidationFailed(f"Unknown fields: {', '.join(sorted(unknown))}.")
+        raise ValidationFailed(gettext("Unknown fields: %(unknown)s.") % {"unknown": ", ".join(sorted(unknown))})
     for name, value in fields.items():
         setattr(plot, name, value)
     _save_plot(plot)

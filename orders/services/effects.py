@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.files.base import File
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from catalogue.models import Grade, Listing, Lot
 from catalogue.services import (
@@ -58,7 +59,12 @@ def _by_line_id(mapping: Any, lines: list[OrderLine], field: str) -> dict[int, A
         except (TypeError, ValueError):
             line_id = None
         if line_id not in ids:
-            fail({f"{field}.{key}": f"Line {key} is not a line of this order; its lines are {sorted(ids)}."})
+            fail(
+                {
+                    f"{field}.{key}": gettext("Line %(key)s is not a line of this order; its lines are %(ids)s.")
+                    % {"key": key, "ids": sorted(ids)}
+                }
+            )
         result[line_id] = value  # type: ignore[index]
     return result
 
@@ -141,7 +147,8 @@ def reject(*, order: Order, actor: User | None, **_: Any) -> dict:
 def expire(*, order: Order, actor: User | None, **_: Any) -> dict:
     if timezone.now() < order.accept_by:
         raise Conflict(
-            f"Order {order.number} can be accepted until {order.accept_by:%Y-%m-%d %H:%M} UTC; it has not expired."
+            gettext("Order %(number)s can be accepted until %(accept_by)s UTC; it has not expired.")
+            % {"number": order.number, "accept_by": format(order.accept_by, "%Y-%m-%d %H:%M")}
         )
     return release_stock(order, actor)
 
@@ -459,8 +466,15 @@ def dispute(*, order: Order, actor: User | None, reason: str, details: dict, **_
     if order.dispute_until is None or timezone.now() >= order.dispute_until:
         closed = f" on {order.dispute_until:%Y-%m-%d %H:%M} UTC" if order.dispute_until else ""
         raise Conflict(
-            f"The dispute window for order {order.number} closed{closed}; disputes are opened within "
-            f"{settings.ORDER_DISPUTE_WINDOW_HOURS} hours of receipt.",
+            gettext(
+                "The dispute window for order %(number)s closed%(closed)s; disputes "
+                "are opened within %(order_dispute_window_hours)s hours of receipt."
+            )
+            % {
+                "number": order.number,
+                "closed": closed,
+                "order_dispute_window_hours": settings.ORDER_DISPUTE_WINDOW_HOURS,
+            },
             code="dispute_window_closed",
         )
     errors: dict[str, str] = {}
@@ -480,7 +494,7 @@ def resolve(*, order: Order, actor: User | None, reason: str, details: dict, **_
     refund = details.pop("refund_amount", None)
     record = Dispute.objects.select_for_update().filter(order=order).first()
     if record is None or not record.is_open:
-        raise Conflict(f"Order {order.number} has no open dispute.")
+        raise Conflict(gettext("Order %(number)s has no open dispute.") % {"number": order.number})
     due = order.amount_due or 0
     errors: dict[str, str] = {}
     if decision not in Dispute.Decision.values:
@@ -511,7 +525,7 @@ def resolve(*, order: Order, actor: User | None, reason: str, details: dict, **_
 
 def complete(*, order: Order, acting: Acting, **_: Any) -> dict:
     if acting.side == SYSTEM and order.dispute_until and timezone.now() < order.dispute_until:
-        raise Conflict(f"The dispute window of order {order.number} is still open.")
+        raise Conflict(gettext("The dispute window of order %(number)s is still open.") % {"number": order.number})
     return {}
 
 

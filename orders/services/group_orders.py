@@ -19,6 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from marketplace.core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from marketplace.core.services import audit_record
@@ -93,20 +94,39 @@ def _authorise(actor: User | None, group_order: GroupOrder, to_status: str) -> s
     if not GROUP_ORDER_TABLE.allows(group_order.status, to_status):
         allowed = ", ".join(GROUP_ORDER_TABLE.next_of(group_order.status)) or "none (it is final)"
         raise InvalidTransition(
-            f"Group order {group_order.reference} is {group_order.status}; it cannot become {to_status}. "
-            f"It can become: {allowed}.",
-            fields={"status": f"Allowed next: {allowed}."},
+            gettext(
+                "Group order %(reference)s is %(status)s; it cannot become %(to_status)s. It can become: %(allowed)s."
+            )
+            % {
+                "reference": group_order.reference,
+                "status": group_order.status,
+                "to_status": to_status,
+                "allowed": allowed,
+            },
+            fields={"status": gettext("Allowed next: %(allowed)s.") % {"allowed": allowed}},
         )
     side, min_role = WHO.get((group_order.status, to_status), (SYSTEM, ""))
     if side == SYSTEM:
         if SYSTEM in sides:
             return SYSTEM
-        raise PermissionDenied(f"Only the system moves a group order from {group_order.status} to {to_status}.")
+        raise PermissionDenied(
+            gettext("Only the system moves a group order from %(status)s to %(to_status)s.")
+            % {"status": group_order.status, "to_status": to_status}
+        )
     role = sides.get(side)
     if role is None or ROLE_RANK[role] < ROLE_RANK[min_role]:
         raise PermissionDenied(
-            f"Only the {side}'s {Role(min_role).label.lower()}s and above may move group order "
-            f"{group_order.reference} from {group_order.status} to {to_status}."
+            gettext(
+                "Only the %(side)s's %(min_role)ss and above may move group order "
+                "%(reference)s from %(status)s to %(to_status)s."
+            )
+            % {
+                "side": side,
+                "min_role": Role(min_role).label.lower(),
+                "reference": group_order.reference,
+                "status": group_order.status,
+                "to_status": to_status,
+            }
         )
     return side
 
@@ -136,8 +156,11 @@ def window_place_orders(*, actor: User, window_id) -> list[GroupOrder]:
     window = _window_for(actor, window_id, Capability.DECIDE)
     locked = OrderingWindow.objects.select_for_update().get(pk=window.pk)
     if locked.status != W.CLOSED:
-        raise Conflict(f"Window {locked.name} is {locked.status}; orders are placed once it is closed.",
-                       code="window_not_closed")  # fmt: skip
+        message = gettext("Window %(name)s is %(status)s; orders are placed once it is closed.") % {
+            "name": locked.name,
+            "status": locked.status,
+        }
+        raise Conflict(message, code="window_not_closed")
     result = plan_for_window(locked)
     asked = [line for line in result.lines if line.quantity > 0]
     if not asked:
@@ -297,12 +320,17 @@ def group_order_transition(*, actor: User | None, group_order_id, to_status: str
     from orders.services.transitions import order_transition
 
     if to_status not in G.values:
-        fail({"status": f"{to_status!r} is not a group order status; choose one of: {', '.join(G.values)}."})
+        fail(
+            {
+                "status": gettext("%(to_status)s is not a group order status; choose one of: %(choices)s.")
+                % {"to_status": repr(to_status), "choices": ", ".join(G.values)}
+            }
+        )
     group_order = _lock(group_order_id)
     side = _authorise(actor, group_order, to_status)
     reason = (reason or "").strip()
     if to_status in REASON_REQUIRED and not reason:
-        fail({"reason": f"Say why the group order is {to_status}."})
+        fail({"reason": gettext("Say why the group order is %(to_status)s.") % {"to_status": to_status}})
     from_status = group_order.status
     now = timezone.now()
     recorded: dict[str, Any] = {"side": side}
@@ -314,9 +342,13 @@ def group_order_transition(*, actor: User | None, group_order_id, to_status: str
         and group_order.respond_by
         and now >= group_order.respond_by
     ):
-        raise Conflict(f"The offer expired at {group_order.respond_by:%Y-%m-%d %H:%M} UTC.", code="expired")
+        raise Conflict(
+            gettext("The offer expired at %(respond_by)s UTC.")
+            % {"respond_by": format(group_order.respond_by, "%Y-%m-%d %H:%M")},
+            code="expired",
+        )
     if to_status == G.EXPIRED and (group_order.respond_by is None or now < group_order.respond_by):
-        raise Conflict(f"Group order {group_order.reference} has not expired yet.")
+        raise Conflict(gettext("Group order %(reference)s has not expired yet.") % {"reference": group_order.reference})
 
     if to_status == G.SUBMITTED and from_status == G.DRAFT:
         from orders.services.guards import guard_check
@@ -330,7 +362,11 @@ def group_order_transition(*, actor: User | None, group_order_id, to_status: str
         _round(group_order, GroupOrderRound.Side.COOPERATIVE, actor, reason)
     elif to_status == G.COUNTERED:
         if group_order.rounds >= MAX_ROUNDS:
-            raise Conflict(f"{MAX_ROUNDS} counter-offers were made already; accept or decline.", code="rounds")
+            raise Conflict(
+                gettext("%(max_rounds)s counter-offers were made already; accept or decline.")
+                % {"max_rounds": MAX_ROUNDS},
+                code="rounds",
+            )
         terms = _terms(group_order, details.pop("lines", None), allow_price=True)
         _apply_terms(group_order, terms)
         group_order.rounds += 1
@@ -367,10 +403,14 @@ def group_order_transition(*, actor: User | None, group_order_id, to_status: str
     elif to_status == G.COMPLETED:
         waiting = group_order.allocations.filter(handed_over_at__isnull=True).count()
         if waiting:
-            raise Conflict(f"{waiting} members have not collected their inputs yet.", code="not_handed_over")
+            raise Conflict(
+                gettext("%(waiting)s members have not collected their inputs yet.") % {"waiting": waiting},
+                code="not_handed_over",
+            )
     if details:
         raise ValidationFailed(
-            f"These details do not apply to moving a group order to {to_status}: {', '.join(sorted(details))}.",
+            gettext("These details do not apply to moving a group order to %(to_status)s: %(details)s.")
+            % {"to_status": to_status, "details": ", ".join(sorted(details))},
             fields=dict.fromkeys(details, "Not used for this move."),
         )
 
@@ -518,11 +558,16 @@ def allocation_hand_over(*, actor: User, allocation_id) -> Any:
     if not role_can(role, Capability.RECORD):
         raise PermissionDenied("Only the cooperative's clerks and managers record a hand-over.")
     if group_order.status != G.DISTRIBUTED:
-        raise Conflict(f"Group order {group_order.reference} is {group_order.status}; hand-overs are recorded once "
-                       "it is distributed.")  # fmt: skip
+        raise Conflict(gettext(
+"Group order %(reference)s is %(status)s; hand-overs are recorded once "
+"it is distributed."
+) % {"reference": group_order.reference, "status": group_order.status})  # fmt: skip
     if allocation.handed_over_at is not None:
-        raise Conflict(f"{allocation.farmer.name} already collected this ({allocation.receipt_number}).",
-                       code="already_handed_over")  # fmt: skip
+        message = gettext("%(name)s already collected this (%(receipt_number)s).") % {
+            "name": allocation.farmer.name,
+            "receipt_number": allocation.receipt_number,
+        }
+        raise Conflict(message, code="already_handed_over")
     allocation.handed_over_at = timezone.now()
     allocation.handed_over_by = actor
     allocation.save(update_fields=["handed_over_at", "handed_over_by"])

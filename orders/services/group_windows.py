@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from catalogue.models import InputProduct, SupplierOffer
 from marketplace.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -136,7 +137,12 @@ def window_create(
 def window_transition(*, actor: User | None, window_id, to_status: str, reason: str = "") -> OrderingWindow:
     """Move a window. `actor` None is the system (the beat task closing windows that are due)."""
     if to_status not in W.values:
-        fail({"status": f"{to_status!r} is not a window status; choose one of: {', '.join(W.values)}."})
+        fail(
+            {
+                "status": gettext("%(to_status)s is not a window status; choose one of: %(choices)s.")
+                % {"to_status": repr(to_status), "choices": ", ".join(W.values)}
+            }
+        )
     window = (
         _window_for(actor, window_id, Capability.DECIDE)
         if actor is not None
@@ -263,10 +269,15 @@ def request_change(
     now = timezone.now()
     if not locked.accepts_requests(now):
         if locked.status == W.OPEN and now < locked.opens_at:
-            raise Conflict(f"Window {locked.name} opens at {locked.opens_at:%Y-%m-%d %H:%M}; no requests before.",
-                           code="window_not_open")  # fmt: skip
-        raise Conflict(f"Window {locked.name} is closed (it closed at {locked.closes_at:%Y-%m-%d %H:%M}); "
-                       f"no more requests can be recorded.", code="window_closed")  # fmt: skip
+            message = gettext("Window %(name)s opens at %(opens_at)s; no requests before.") % {
+                "name": locked.name,
+                "opens_at": format(locked.opens_at, "%Y-%m-%d %H:%M"),
+            }
+            raise Conflict(message, code="window_not_open")
+        raise Conflict(gettext(
+"Window %(name)s is closed (it closed at %(closes_at)s); no more "
+"requests can be recorded."
+) % {"name": locked.name, "closes_at": format(locked.closes_at, '%Y-%m-%d %H:%M')}, code="window_closed")  # fmt: skip
     WindowProduct.objects.select_for_update().filter(pk=line.pk).get()
     MemberRequest.objects.bulk_create(
         [MemberRequest(window_id=window.pk, farmer=farmer, product_id=product_id, created_at=now, updated_at=now)],
@@ -288,8 +299,12 @@ def request_change(
         after = packs_for((totals["q"] or 0) + q_delta, (totals["t"] or 0) + t_delta, unit)
         if after < before:
             raise Conflict(
-                f"Box-fill started at {locked.box_fill_at:%Y-%m-%d %H:%M}: this change would leave {after} "
-                f"filled packs instead of {before}. Only changes that keep every filled pack are allowed now.",
+                gettext(
+                    "Box-fill started at %(box_fill_at)s: this change would leave "
+                    "%(after)s filled packs instead of %(before)s. Only changes that keep "
+                    "every filled pack are allowed now."
+                )
+                % {"box_fill_at": format(locked.box_fill_at, "%Y-%m-%d %H:%M"), "after": after, "before": before},
                 code="box_fill",
             )
     request.quantity, request.tolerance, request.updated_at = new_q, new_t, now

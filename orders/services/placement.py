@@ -13,6 +13,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from catalogue.models import Listing, SupplierOffer
 from catalogue.selectors import price_for_quantity
@@ -181,7 +182,7 @@ def _check_lines(
     if not lines:
         fail({"lines": "Add at least one line: a listing and a quantity in grams, or an offer and packs."})
     if len(lines) > MAX_LINES:
-        fail({"lines": f"A purchase has at most {MAX_LINES} lines; split it."})
+        fail({"lines": gettext("A purchase has at most %(max_lines)s lines; split it.") % {"max_lines": MAX_LINES}})
     if agreed_prices:
         _check_agreed_prices(agreed_prices, lines)
     agreed_prices = agreed_prices or {}
@@ -250,8 +251,11 @@ def purchase_place(
         fail({"organisation": "The platform operator does not buy; act for a buying organisation."})
     if buyer.verification_status != Organisation.Verification.VERIFIED:
         raise PermissionDenied(
-            f"{buyer.name} is not verified yet ({buyer.get_verification_status_display()}); "
-            "the platform operator must verify it before it can place orders."
+            gettext(
+                "%(name)s is not verified yet (%(verification_status)s); the platform "
+                "operator must verify it before it can place orders."
+            )
+            % {"name": buyer.name, "verification_status": buyer.get_verification_status_display()}
         )
     if len(note) > 2000:
         fail({"note": "Keep the note under 2,000 characters."})

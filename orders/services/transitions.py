@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext
 
 from marketplace.core import outbox
 from marketplace.core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
@@ -106,16 +107,28 @@ def _authorise(order: Order, actor: User | None, to_status: str) -> Acting:
     if rules is None:
         moves = ", ".join(allowed_moves(order.status)) or "none (it is final)"
         raise InvalidTransition(
-            f"Order {order.number} is {order.get_status_display().lower()}; it cannot become {to_status}. "
-            f"From {order.status} it can become: {moves}.",
-            fields={"status": f"Allowed next: {moves}."},
+            gettext(
+                "Order %(number)s is %(status)s; it cannot become %(to_status)s. From "
+                "%(status2)s it can become: %(moves)s."
+            )
+            % {
+                "number": order.number,
+                "status": order.get_status_display().lower(),
+                "to_status": to_status,
+                "status2": order.status,
+                "moves": moves,
+            },
+            fields={"status": gettext("Allowed next: %(moves)s.") % {"moves": moves}},
         )
     for rule in rules:
         for acting in sides.values():
             if rule.allows(acting):
                 return acting
     who = " or ".join(str(rule) for rule in rules)
-    raise PermissionDenied(f"Only {who} may move order {order.number} from {order.status} to {to_status}.")
+    raise PermissionDenied(
+        gettext("Only %(who)s may move order %(number)s from %(status)s to %(to_status)s.")
+        % {"who": who, "number": order.number, "status": order.status, "to_status": to_status}
+    )
 
 
 @transaction.atomic
@@ -127,12 +140,17 @@ def order_transition(*, actor: User | None, order_id: int, to_status: str, reaso
     (evidence), resolved (decision, refund_amount).
     """
     if to_status not in S.values:
-        fail({"status": f"{to_status!r} is not an order status; choose one of: {', '.join(S.values)}."})
+        fail(
+            {
+                "status": gettext("%(to_status)s is not an order status; choose one of: %(choices)s.")
+                % {"to_status": repr(to_status), "choices": ", ".join(S.values)}
+            }
+        )
     order = _lock(order_id)
     acting = _authorise(order, actor, to_status)
     reason = (reason or "").strip()
     if to_status in REASON_REQUIRED and not reason:
-        fail({"reason": f"Say why the order is {S(to_status).label.lower()}."})
+        fail({"reason": gettext("Say why the order is %(to_status)s.") % {"to_status": S(to_status).label.lower()}})
     from_status = order.status
     if to_status == S.ACCEPTED:
         guard_check(action="order.accept", obj=order, actor=actor)
@@ -140,7 +158,8 @@ def order_transition(*, actor: User | None, order_id: int, to_status: str, reaso
     recorded = effect(order=order, actor=actor, acting=acting, from_status=from_status, reason=reason, details=details)
     if details:
         raise ValidationFailed(
-            f"These details do not apply to moving an order to {to_status}: {', '.join(sorted(details))}.",
+            gettext("These details do not apply to moving an order to %(to_status)s: %(details)s.")
+            % {"to_status": to_status, "details": ", ".join(sorted(details))},
             fields=dict.fromkeys(details, "Not used for this move."),
         )
     _allow_status_change(order)

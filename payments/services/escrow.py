@@ -25,6 +25,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, Sum
+from django.utils.translation import gettext
 
 from marketplace.core import outbox
 from marketplace.core.errors import Conflict, NotFound, ValidationFailed
@@ -116,9 +117,15 @@ def refund_from_escrow(
         return []
     if amount > escrow.balance:
         raise ValidationFailed(
-            f"Only {Money(escrow.balance, order.currency)} is held in escrow for order {order.number}; "
-            f"a refund of {Money(amount, order.currency)} is more than that.",
-            fields={"amount": f"At most {Money(escrow.balance, order.currency)}."},
+            gettext(
+                "Only %(balance)s is held in escrow for order %(number)s; a refund of %(amount)s is more than that."
+            )
+            % {
+                "balance": Money(escrow.balance, order.currency),
+                "number": order.number,
+                "amount": Money(amount, order.currency),
+            },
+            fields={"amount": gettext("At most %(balance)s.") % {"balance": Money(escrow.balance, order.currency)}},
         )
     refunds: list[Refund] = []
     left = amount
@@ -152,7 +159,8 @@ def refund_from_escrow(
             break
     if left:
         raise Conflict(
-            f"The payments of order {order.number} cannot cover a refund of {Money(amount, order.currency)}.",
+            gettext("The payments of order %(number)s cannot cover a refund of %(amount)s.")
+            % {"number": order.number, "amount": Money(amount, order.currency)},
             code="insufficient_funds",
         )
     return refunds
@@ -216,7 +224,10 @@ def escrow_refund(*, actor, order_id: int, amount, reason: str, request_key: str
     if already:
         return already  # the same request again (under the escrow's lock): no second refund
     if escrow_frozen(order.pk):
-        raise Conflict(f"A card chargeback freezes the escrow of order {order.number}; wait until it closes.")
+        raise Conflict(
+            gettext("A card chargeback freezes the escrow of order %(number)s; wait until it closes.")
+            % {"number": order.number}
+        )
     return refund_from_escrow(
         actor=actor, order=order, escrow=escrow, amount=amount, reason=Refund.Reason.OPERATOR, key=key,
         note=reason.strip(),

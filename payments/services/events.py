@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from marketplace.core.errors import DomainError, ValidationFailed
 from marketplace.core.money import Money
@@ -104,7 +105,10 @@ def _payment(event: ev.NormalisedEvent, provider: str, *, lock: bool = True) -> 
 def payment_succeeded(event: ev.NormalisedEvent, provider: str) -> str:
     payment = _payment(event, provider)
     if payment is None:
-        raise ValidationFailed(f"No payment of ours has the reference {event.payment_reference!r}.")
+        raise ValidationFailed(
+            gettext("No payment of ours has the reference %(payment_reference)s.")
+            % {"payment_reference": repr(event.payment_reference)}
+        )
     if payment.status == Payment.Status.SUCCEEDED:
         return Outcome.IGNORED
     order = Order.objects.get(pk=payment.order_id)
@@ -217,7 +221,10 @@ def refund_failed(event: ev.NormalisedEvent, provider: str) -> str:
 def dispute_created(event: ev.NormalisedEvent, provider: str) -> str:
     payment = _payment(event, provider)
     if payment is None:
-        raise ValidationFailed(f"The chargeback {event.dispute_reference} names no payment of ours.")
+        raise ValidationFailed(
+            gettext("The chargeback %(dispute_reference)s names no payment of ours.")
+            % {"dispute_reference": event.dispute_reference}
+        )
     amount = event.amount if event.amount is not None else payment.amount
     escrow.chargeback_open(
         provider=provider, reference=event.dispute_reference, payment=payment, amount=amount,

@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext
 
 from marketplace.core.errors import Conflict, ValidationFailed
 from marketplace.core.services import audit_record
@@ -65,7 +66,8 @@ def _apply_balances(lines: Sequence[tuple[Account, int]]) -> None:
         account = locked[account_id]
         if account.kind in Account.NEVER_NEGATIVE and account.balance + change < 0:
             raise Conflict(
-                f"This would take {account} below zero (balance {account.balance}, change {change}).",
+                gettext("This would take %(account)s below zero (balance %(balance)s, change %(change)s).")
+                % {"account": account, "balance": account.balance, "change": change},
                 code="insufficient_funds",
             )
         account.balance += change

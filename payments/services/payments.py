@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from marketplace.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from marketplace.core.money import Money
@@ -28,7 +29,7 @@ from payments.services.transitions import payment_transition, refund_transition,
 def _buyer_order(actor: User, order_id: int) -> Order:
     order = order_get_by_id(viewer=actor, order_id=order_id)
     if "buyer" not in order_sides(viewer=actor, order=order):
-        raise PermissionDenied(f"Only the buyer pays for order {order.number}.")
+        raise PermissionDenied(gettext("Only the buyer pays for order %(number)s.") % {"number": order.number})
     organisation_for(viewer=actor, organisation_id=order.buyer_id, capability=Capability.DECIDE)
     return order
 
@@ -52,8 +53,8 @@ def payment_start(*, actor: User, order_id: int, amount, currency: str) -> Payme
         raise ValidationFailed(" ".join(errors.values()), fields=errors)
     if order.status != Order.Status.ACCEPTED:
         raise Conflict(
-            f"Order {order.number} is {order.get_status_display().lower()}; an order is paid once the seller has "
-            "accepted it, and only once."
+            gettext("Order %(number)s is %(status)s; an order is paid once the seller has accepted it, and only once.")
+            % {"number": order.number, "status": order.get_status_display().lower()}
         )
     provider = provider_for(provider_get().name)
     if provider.offline and not settings.OFFLINE_PAYMENTS:
@@ -69,7 +70,7 @@ def payment_start(*, actor: User, order_id: int, amount, currency: str) -> Payme
             return payment
         if payment is None:
             if Payment.objects.filter(order=order, status=Payment.Status.SUCCEEDED).exists():
-                raise Conflict(f"Order {order.number} is already paid.")
+                raise Conflict(gettext("Order %(number)s is already paid.") % {"number": order.number})
             payment = Payment.objects.create(
                 order=order, provider=provider.name, amount=order.total_amount, currency=order.currency,
                 created_by=actor,
@@ -89,11 +90,14 @@ def _collect(provider, payment: Payment, order: Order) -> Payment:
         result = provider.collect(payment=payment, order=order, idempotency_key=f"payment:{payment.pk}")
     except ProviderUnavailable as error:  # no definite answer: the payment stays pending; asking again retries it
         raise Conflict(
-            f"The payment provider did not answer ({error}); try again in a moment.", code="provider_unavailable"
+            gettext("The payment provider did not answer (%(error)s); try again in a moment.") % {"error": error},
+            code="provider_unavailable",
         ) from error
     except ProviderError as error:
         payment_transition(payment_id=payment.pk, to_status=Payment.Status.FAILED, reason=str(error)[:500])
-        raise Conflict(f"The payment provider refused the payment: {error}", code="provider_error") from error
+        raise Conflict(
+            gettext("The payment provider refused the payment: %(error)s") % {"error": error}, code="provider_error"
+        ) from error
     with transaction.atomic():
         locked = Payment.objects.select_for_update().get(pk=payment.pk)
         if not locked.reference:
@@ -161,7 +165,10 @@ def payment_offline_confirm(
         if payment.status == Payment.Status.SUCCEEDED:
             return payment
         if payment.status != Payment.Status.PENDING:
-            raise Conflict(f"Payment {payment.reference} is {payment.get_status_display().lower()}.")
+            raise Conflict(
+                gettext("Payment %(reference)s is %(status)s.")
+                % {"reference": payment.reference, "status": payment.get_status_display().lower()}
+            )
         OfflinePaymentConfirmation.objects.create(
             payment=payment, transfer_reference=transfer_reference, evidence=evidence or "", note=note[:300],
             confirmed_by=actor,
@@ -188,7 +195,9 @@ def payment_record_received(*, actor: User, order_id: int) -> Payment:
     if order is None:
         raise NotFound("No such order.")
     if not order.payment_reference:
-        raise Conflict(f"Order {order.number} has no payment reference: it was never marked paid.")
+        raise Conflict(
+            gettext("Order %(number)s has no payment reference: it was never marked paid.") % {"number": order.number}
+        )
     with transaction.atomic():
         escrow._lock_escrow(order)
         existing = Payment.objects.filter(order=order, status=Payment.Status.SUCCEEDED).first()
@@ -227,7 +236,9 @@ def payout_onboarding_start(*, actor: User, organisation_id: int, return_url: st
                 return_url=return_url, refresh_url=refresh_url,
             )  # fmt: skip
         except ProviderError as error:
-            raise Conflict(f"The payment provider refused: {error}", code="provider_error") from error
+            raise Conflict(
+                gettext("The payment provider refused: %(error)s") % {"error": error}, code="provider_error"
+            ) from error
         if account is None:
             account = PayoutAccount.objects.create(
                 organisation=organisation, provider=provider.name, reference=reference
@@ -443,8 +454,8 @@ def transfer_resend(*, actor: User, transfer_id: int, reason: str) -> Transfer:
             raise NotFound("No such transfer.")
         if transfer.status != Transfer.Status.FAILED:
             raise Conflict(
-                f"Transfer {transfer.pk} is {transfer.get_status_display().lower()}; only a transfer the provider "
-                "refused can be sent again."
+                gettext("Transfer %(pk)s is %(status)s; only a transfer the provider refused can be sent again.")
+                % {"pk": transfer.pk, "status": transfer.get_status_display().lower()}
             )
 
         def again(transfer: Transfer) -> dict:
@@ -500,12 +511,18 @@ def transfer_reverse(*, actor: User, transfer_id: int, amount, reason: str) -> T
         )
     except ProviderUnavailable as error:
         raise Conflict(
-            f"The payment provider did not answer ({error}); the reversal may or may not be made. Ask again with "
-            "the same amount: it is made at most once.",
+            gettext(
+                "The payment provider did not answer (%(error)s); the reversal may or "
+                "may not be made. Ask again with the same amount: it is made at most "
+                "once."
+            )
+            % {"error": error},
             code="provider_unavailable",
         ) from error
     except ProviderError as error:
-        raise Conflict(f"The payment provider refused the reversal: {error}", code="provider_error") from error
+        raise Conflict(
+            gettext("The payment provider refused the reversal: %(error)s") % {"error": error}, code="provider_error"
+        ) from error
     with transaction.atomic():
         transfer = Transfer.objects.select_for_update().get(pk=transfer_id)
         escrow.transfer_record_reversed(transfer=transfer, amount_reversed=target)

@@ -498,3 +498,24 @@ def test_unlisted_lots_and_member_shares_are_invisible_to_others(api, world, out
         assert client.get(f"/api/v1/lots/{world.listed_lot.pk}/").status_code in (401, 404)
         body = client.get(f"/api/v1/listings/{world.listing.pk}/").json()
         assert "shares" not in str(body) and world.unlisted_lot.code not in str(body)
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("en", "The parts add up to 400 kg, but lot {code} holds 300 kg."),
+        ("fr", "Les parties totalisent 400 kg, mais le lot {code} contient 300 kg."),
+        ("sw", "Sehemu zinajumlisha 400 kg, lakini kundi {code} lina 300 kg."),
+    ],
+)
+def test_a_split_conflict_is_told_in_the_language_asked_with_its_values(api, manager, world, language, expected):
+    client = api(manager)
+    response = client.post(
+        f"/api/v1/lots/{world.unlisted_lot.pk}/split/",
+        {"parts_kg": ["200", "200"]},
+        format="json",
+        headers={"Accept-Language": language},
+    )
+    assert response.status_code == 400
+    assert error_of(response)["message"] == expected.format(code=world.unlisted_lot.code)
+    assert response["Content-Language"] == language

@@ -202,3 +202,25 @@ def test_another_organisation_cannot_see_or_act_on_an_order(world, method, url, 
     lists = [stranger.get("/api/v1/orders/").json(), stranger.get("/api/v1/disputes/").json()]
     assert all(body["count"] == 0 for body in lists)
     assert APIClient().get(address).status_code in (401, 403)
+
+
+@pytest.mark.parametrize(
+    ("language", "start", "allowed"),
+    [
+        ("en", "Order {number} is ", "; it cannot become dispatched. From placed it can become: accepted, rejected"),
+        ("fr", "La commande {number} est ", " ; elle ne peut pas devenir dispatched. Depuis placed, elle peut devenir"),
+        ("sw", "Agizo {number} liko ", "; haliwezi kuwa dispatched. Kutoka placed linaweza kuwa: accepted, rejected"),
+    ],
+)
+def test_an_order_transition_conflict_is_told_in_the_language_asked(world, language, start, allowed):
+    order = place(world)
+    seller = client_for(world.seller.manager)
+    response = seller.post(
+        f"/api/v1/orders/{order.number}/dispatch/",
+        {"document_number": "X"},
+        format="json",
+        headers={"Accept-Language": language},
+    )
+    message = error_of(response, 409)["message"]
+    assert message.startswith(start.format(number=order.number)), message
+    assert allowed in message, message

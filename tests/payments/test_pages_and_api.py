@@ -226,3 +226,27 @@ def test_the_operator_confirms_a_transfer_on_the_order_page(world, run_commits):
     assert done.status_code == 302
     order.refresh_from_db()
     assert Payment.objects.get().status == "succeeded" and order.status == "paid"
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("en", ["is held in escrow for order {number}; a refund of", "is more than that."]),
+        ("fr", ["sont en séquestre pour la commande {number} ; un remboursement de", "dépasse ce montant."]),
+        ("sw", ["zilizoshikiliwa kwa agizo {number}; kurejesha", "ni zaidi ya hapo."]),
+    ],
+)
+def test_a_refund_above_the_escrow_is_refused_in_the_language_asked(world, run_commits, as_user, language, words):
+    with run_commits():
+        order = paid_order(world)
+    operator = as_user(world.operator.manager)
+    response = operator.post(
+        f"/api/v1/payments/orders/{order.number}/refunds/",
+        {"amount": 3_000_001, "reason": "x"},
+        headers={"Idempotency-Key": f"too-much-{language}", "Accept-Language": language},
+    )
+    assert response.status_code == 400
+    message = response.json()["error"]["message"]
+    for word in words:
+        assert word.format(number=order.number) in message, message
+    assert response["Content-Language"] == language

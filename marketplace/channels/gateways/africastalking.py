@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 
 import httpx
 from django.conf import settings
+from django.utils.translation import gettext
 
 from marketplace.channels.gateways.base import (
     DeliveryReportIn,
@@ -101,7 +102,8 @@ def _required(form, *names: str) -> dict[str, str]:
     missing = [name for name in names if name not in form]
     if missing:
         raise ValidationFailed(
-            f"Missing form fields: {', '.join(missing)}.", fields=dict.fromkeys(missing, "Required.")
+            gettext("Missing form fields: %(missing)s.") % {"missing": ", ".join(missing)},
+            fields=dict.fromkeys(missing, "Required."),
         )
     return {name: str(form.get(name, ""))[:1000] for name in names}
 
@@ -138,7 +140,8 @@ def parse_delivery_report(form) -> DeliveryReportIn:
     status = REPORT_STATUSES.get(values["status"].strip())
     if status is None:
         raise ValidationFailed(
-            f"Unknown status {values['status'][:30]!r}; expected one of {', '.join(REPORT_STATUSES)}.",
+            gettext("Unknown status %(status)s; expected one of %(report_statuses)s.")
+            % {"status": repr(values["status"][:30]), "report_statuses": ", ".join(REPORT_STATUSES)},
             fields={"status": "Unknown status."},
         )
     try:

@@ -2,6 +2,7 @@
 organisation answer 404 on every endpoint; clerks and viewers read but do not decide (403)."""
 
 from django.http import HttpResponse
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -57,7 +58,8 @@ class PayoutBatchListView(GenericAPIView):
         status_filter = self.request.query_params.get("status", "")
         if status_filter and status_filter not in PayoutBatch.Status.values:
             raise ValidationFailed(
-                f"Unknown status {status_filter!r}; choose among {', '.join(PayoutBatch.Status.values)}.",
+                gettext("Unknown status %(status_filter)s; choose among %(choices)s.")
+                % {"status_filter": repr(status_filter), "choices": ", ".join(PayoutBatch.Status.values)},
                 fields={"status": "Unknown status."},
             )
         return selectors.payout_batch_list(

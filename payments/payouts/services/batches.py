@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from catalogue.models import LotContribution
 from marketplace.core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
@@ -236,7 +237,8 @@ def payout_batch_propose(
         if unsplittable:
             numbers = Order.objects.filter(pk__in=unsplittable).values_list("number", flat=True)
             raise ValidationFailed(
-                f"Order {', '.join(numbers)} sold no lot with member shares, so there is no one to pay.",
+                gettext("Order %(numbers)s sold no lot with member shares, so there is no one to pay.")
+                % {"numbers": ", ".join(numbers)},
                 code="no_member_shares",
             )
         farmer_ids = sorted({c.farmer_id for p in proceeds for line in p.lines for c in line.contributions})
@@ -378,14 +380,17 @@ def payout_batch_transition(*, actor: User, batch_id: int, to_status: str, reaso
     `payout_batch_send` (a task), which makes the batch "executed"."""
     if to_status not in S.values:
         raise ValidationFailed(
-            f"Unknown status {to_status!r}; choose among {', '.join(S.values)}.", fields={"status": "Unknown."}
+            gettext("Unknown status %(to_status)s; choose among %(choices)s.")
+            % {"to_status": repr(to_status), "choices": ", ".join(S.values)},
+            fields={"status": "Unknown."},
         )
     with transaction.atomic():
         batch = _decide(actor, batch_id)
         from_status = batch.status
         if (from_status, to_status) not in PAYOUT_TRANSITIONS:
             raise InvalidTransition(
-                f"A {S(from_status).label.lower()} payout batch cannot become {S(to_status).label.lower()}."
+                gettext("A %(from_status)s payout batch cannot become %(to_status)s.")
+                % {"from_status": S(from_status).label.lower(), "to_status": S(to_status).label.lower()}
             )
         now = timezone.now()
         target = to_status
@@ -696,7 +701,9 @@ def payout_lines_retry(*, actor: User, batch_id: int, reason: str) -> PayoutBatc
             batch = _decide(actor, batch_id)
         failed = list(batch.lines.filter(failed_at__isnull=False, net_amount__gt=0).order_by("pk"))
         if batch.status != S.EXECUTED or not failed:
-            raise Conflict(f"Payout batch {batch.reference} has no failed payment to retry.")
+            raise Conflict(
+                gettext("Payout batch %(reference)s has no failed payment to retry.") % {"reference": batch.reference}
+            )
         now = timezone.now()
         for line in failed:
             line.retries += 1
