@@ -200,7 +200,7 @@ def test_a_secret_ballot_by_phone_keeps_the_choice_apart_from_the_member(sms_in,
 def test_a_member_not_on_the_list_sees_no_vote_entry_and_gets_no_code(ussd, sms_in, farmer, decision):
     assert "Vote" not in ussd(farmer.phone).dial()
     sms_in(farmer.phone, "VOTE 1")
-    assert reply_to(farmer.phone).startswith("Demande inconnue.")  # this member reads French
+    assert reply_to(farmer.phone) == "Aucun vote ouvert pour vous."  # this member reads French
     assert not PhoneVoteCode.objects.exists()
 
 

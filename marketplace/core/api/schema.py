@@ -73,10 +73,12 @@ def _may_be_blank(field) -> bool:
 
 HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
 BODY_FIELD = {"number": "number", "reference": "reference"}  # any other path parameter is an `id`
-# Collections with no list of their own: their objects come nested, under a property, in another collection's.
+# Collections with no list of their own: their objects come nested, under a property, in another collection's
+# (or, with no property, are that collection's own objects: a cooperative's decision defaults are keyed by its id).
 NESTED_IN = {
     "/api/v1/matching/parts/": ("/api/v1/matching/proposals/", "parts"),
     "/api/v1/payments/transfers/": ("/api/v1/payments/organisations/{organisation_id}/money/", "transfers"),
+    "/api/v1/decisions/defaults/": ("/api/v1/organisations/", ""),
 }
 
 
