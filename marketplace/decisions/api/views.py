@@ -1,6 +1,6 @@
 """The decisions API: parse, call one selector or service, render. Another cooperative's decision is a 404."""
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from marketplace.core.api.schema import error_responses
 from marketplace.decisions import selectors, services
 from marketplace.decisions.api import serializers as s
-from marketplace.decisions.models import Decision, DecisionDefaults
+from marketplace.decisions.models import Decision, DecisionDefaults, Kind
 
 ERRORS = {
     400: "The input is invalid; `message` and `fields` say what to fix.",
@@ -154,6 +154,7 @@ class DefaultsDetailView(GenericAPIView):
 
     @extend_schema(
         summary="Set a cooperative's defaults for one kind of decision (its managers)",
+        parameters=[OpenApiParameter("kind", str, OpenApiParameter.PATH, enum=list(Kind.values))],
         request=s.DefaultsSerializer,
         responses={200: s.DefaultsSerializer, **errors(400, 403, 404)},
         tags=TAGS,
