@@ -1,17 +1,22 @@
 #!/usr/bin/env python
 """Trace benchmark: a lot bulked from 2,000 member deliveries (400 members, one polygon plot each), then the public
-trace page and the lot's EUDR statement, read from the precomputed lineage (with its aggregate of the contributing
-deliveries) and, in the same run, by the recursive walk aggregated per request, plus the cheapest request through
-the stack (`/health/`).
+trace page and the lot's EUDR statement, read from the lineage's precomputed digest (steps, totals, regions,
+producers, the EUDR verdict and the contributing plots' ids) and, in the same run, from a digest computed afresh by
+the recursive walk per request, plus the cheapest request through the stack (`/health/`).
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/coop_trace_bench .venv/bin/python benchmarks/trace_lineage.py
+    # seed once (about 17 minutes on a shared 2-vCPU box), outside any timing:
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/coop_trace_bench .venv/bin/python benchmarks/trace_lineage.py \
+        --seed-only
+    # then time only:
+    DATABASE_URL=... .venv/bin/python benchmarks/trace_lineage.py --reuse --markdown
 
-The database is created if missing and migrated; an existing seeded world is reused (seeding takes about 17 minutes
-on a shared 2-vCPU box; its lineage rows are brought up to date first with `lineage_rebuild`, as after an upgrade);
-otherwise it is seeded once through the real services (deliveries one by one, then one bulking), so the lineage is
-written as production writes it. Every page request clears the cache first: the page is built each time (the cached
-page is one query). This process is pinned to one CPU core; PostgreSQL runs as configured. Options: --deliveries,
---members, --requests, --markdown, --seed-only.
+Without --reuse the database is created if missing and migrated; an existing seeded world is reused after its
+lineage rows are brought up to date with `lineage_rebuild` (as after an upgrade); otherwise it is seeded once through
+the real services (deliveries one by one, then one bulking), so the lineage is written as production writes it.
+--reuse times an already seeded and rebuilt world and nothing else. Every page request clears the cache first: the
+page is built each time (the cached page is one query). This process is pinned to one CPU core; PostgreSQL runs as
+configured. --profile prints where the page's time goes (cProfile) instead of timing. Options: --deliveries,
+--members, --requests, --markdown, --seed-only, --reuse, --profile.
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ os.environ.setdefault("LOG_LEVEL", "WARNING")
 MARK = "TBench"
 
 
-def setup_django() -> None:
+def setup_django(*, migrate: bool = True) -> None:
     url = urlparse(os.environ["DATABASE_URL"])
     name = url.path.lstrip("/")
     import psycopg
@@ -50,9 +55,21 @@ def setup_django() -> None:
     import django
 
     django.setup()
-    from django.core.management import call_command
+    if migrate:
+        from django.core.management import call_command
 
-    call_command("migrate", verbosity=0, interactive=False)
+        call_command("migrate", verbosity=0, interactive=False)
+
+
+def seeded(deliveries: int) -> dict:
+    from catalogue.models import Lot
+    from marketplace.organisations.models import Organisation
+
+    coop = Organisation.objects.filter(registration_number=f"{MARK}-{deliveries}").first()
+    lot = Lot.objects.filter(organisation=coop).first() if coop else None
+    if lot is None:
+        raise SystemExit("No seeded world: run without --reuse first (outside the timing).")
+    return {"coop": coop, "lot": lot, "reused": True}
 
 
 def seed(deliveries: int, members: int) -> dict:
@@ -138,30 +155,44 @@ def _time(action, requests: int) -> tuple[dict, int]:
     return {"p50": statistics.median(timings), "p95": percentile(timings, 0.95), "queries": len(captured)}, 0
 
 
-def measure(requests: int, world: dict) -> list[dict]:
+def readers():
+    """(label, digest reader) pairs: the stored digest, and the digest computed afresh by the recursive walk."""
+    from traceability.lineage import lineage_digest_live, lineage_digest_read
+
+    return [("precomputed lineage digest", lineage_digest_read),
+            ("recursive walk, digest computed per request", lineage_digest_live)]  # fmt: skip
+
+
+def use_reader(reader) -> None:
+    import catalogue.due_diligence as due_diligence
+    import catalogue.selectors.public_trace as public_trace
+
+    public_trace.lineage_digest_read = reader
+    due_diligence.lineage_digest_read = reader
+
+
+def page_request(world: dict):
     from django.conf import settings
     from django.core.cache import cache
     from django.test import Client
 
-    import catalogue.due_diligence as due_diligence
-    import catalogue.selectors.public_trace as public_trace
-    from catalogue.due_diligence import lot_package
-    from traceability.genealogy import trace_backward
-    from traceability.lineage import lineage_read, origin_summary
-
     settings.PUBLIC_TRACE_RATE = "100000000/minute"
-    lot = world["lot"]
     client = Client(HTTP_HOST="127.0.0.1")
-    url = f"/catalogue/trace/{lot.public_id}/"
+    url = f"/catalogue/trace/{world['lot'].public_id}/"
 
     def page():
         cache.clear()
         response = client.get(url)
         assert response.status_code == 200, response.status_code
 
-    def walked(*, identifier, organisation_id):
-        trace = trace_backward(identifier=identifier, organisation_ids=[organisation_id])
-        return trace, origin_summary(trace, organisation_id=organisation_id)
+    return client, page
+
+
+def measure(requests: int, world: dict) -> list[dict]:
+    from catalogue.due_diligence import lot_package
+
+    lot = world["lot"]
+    client, page = page_request(world)
 
     def statement():
         lot_package(lot)
@@ -169,22 +200,35 @@ def measure(requests: int, world: dict) -> list[dict]:
     results = []
     health, _ = _time(lambda: client.get("/health/"), requests)
     results.append({"name": "Baseline: /health/", **health})
-    for label, reader in (("precomputed lineage and aggregate", lineage_read),
-                          ("recursive walk, aggregated per request", walked)):  # fmt: skip
-        public_trace.lineage_read = reader
-        due_diligence.lineage_read = reader
+    for label, reader in readers():
+        use_reader(reader)
         timing, _ = _time(page, requests)
         results.append({"name": f"Public trace page, uncached: {label}", **timing})
         timing, _ = _time(statement, requests)
         results.append({"name": f"Lot EUDR package (statement builder): {label}", **timing})
-    public_trace.lineage_read = lineage_read
-    due_diligence.lineage_read = lineage_read
+    use_reader(readers()[0][1])
     package = lot_package(lot)
     assert package.ready, [m.rule for m in package.missing][:5]
     base = results[0]["p95"]
     for row in results:
         row["ratio"] = row["p95"] / base
     return results
+
+
+def profile(requests: int, world: dict) -> None:
+    """cProfile of the uncached page (stored digest), the functions that take the most time, cumulative."""
+    import cProfile
+    import pstats
+
+    _client, page = page_request(world)
+    for _ in range(3):
+        page()
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(requests):
+        page()
+    profiler.disable()
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
 
 
 def machine() -> str:
@@ -209,12 +253,17 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=50)
     parser.add_argument("--markdown", action="store_true")
     parser.add_argument("--seed-only", action="store_true")
+    parser.add_argument("--reuse", action="store_true", help="Time an already seeded world; no migration, no seeding.")
+    parser.add_argument("--profile", action="store_true")
     options = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
-    setup_django()
-    world = seed(options.deliveries, options.members)
-    if world.get("reused"):  # rows written by an older version: recompute them as an upgrade would
+    setup_django(migrate=not options.reuse)
+    world = seeded(options.deliveries) if options.reuse else seed(options.deliveries, options.members)
+    if options.profile:
+        profile(options.requests, world)
+        return
+    if world.get("reused") and not options.reuse:  # rows written by an older version: recompute them
         from django.core.management import call_command
 
         started = time.perf_counter()

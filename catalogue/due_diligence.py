@@ -1,8 +1,9 @@
 """The EUDR due-diligence package of a lot or an order of a commodity the EU Deforestation Regulation covers.
 
-The contributing deliveries and plots come from the event store (a backward trace over the lot genealogy, within
-the selling cooperative's events); the commodity, its HS code and the delivery dates come from the catalogue. The
-package holds what a due-diligence statement asks for:
+The contributing deliveries and plots come from the event store (the precomputed backward trace of the lot or order
+within the selling cooperative's events, its lineage, whose digest lists the contributing plots' ids); the
+commodity, its HS code and the delivery dates come from the catalogue. The package holds what a due-diligence
+statement asks for:
 
 * the commodity, its EUDR category and HS code, and the net mass in kilograms;
 * the countries of production and the production period (the first and last delivery day);
@@ -28,8 +29,7 @@ from marketplace.organisations.spatial import plot_overlaps
 from traceability import identifiers
 from traceability.epcis import kilograms
 from traceability.eudr import due_diligence_feature_collection, plot_cutoff_check, plot_geometry_check
-from traceability.genealogy import Trace
-from traceability.lineage import lineage_read, origin_summary
+from traceability.lineage import lineage_digest_read
 from traceability.selectors import Sale
 
 PACKAGE_VERSION = 1
@@ -125,41 +125,31 @@ class Package:
 
 @dataclass
 class Origins:
-    """The contributing deliveries of a trace as its lineage aggregates them (`traceability.lineage.origin_summary`:
-    per member farmer, plot and collection point, counts, grams and days), the contributing plots, and every
-    delivery that names no plot. No delivery object is built: a lot of 2,000 deliveries reads about 400 groups."""
+    """The contributing deliveries, plots and the deliveries that name no plot of a lot or an order, as its
+    lineage's digest lists them (`traceability.digest`: the events part, with the contributing plots' ids). No
+    delivery object is built and the genealogy is not walked: a lot of 2,000 deliveries reads its 400 plots."""
 
-    summary: dict
+    events: dict
     plots: list[Plot]
     missing: list[Missing]
 
     @property
-    def groups(self) -> list[dict]:
-        return self.summary.get("groups", [])
-
-    @property
     def first_day(self) -> datetime.date | None:
-        day = self.summary.get("first")
+        day = self.events.get("first")
         return datetime.date.fromisoformat(day) if day else None
 
     @property
     def last_day(self) -> datetime.date | None:
-        day = self.summary.get("last")
+        day = self.events.get("last")
         return datetime.date.fromisoformat(day) if day else None
 
-    @property
-    def farmer_ids(self) -> set[int]:
-        return {pk for pk in (identifiers.farmer_id_of(g["farmer"]) for g in self.groups) if pk is not None}
 
-
-def trace_origins(trace: Trace, cooperative: Organisation, summary: dict | None = None) -> Origins:
-    """The contributing deliveries (aggregated), plots and the deliveries that name no plot of a trace. `summary`
-    is the lineage's aggregate (`lineage_read`); without it the trace's origins are aggregated here."""
-    if summary is None:
-        summary = origin_summary(trace, organisation_id=cooperative.pk)
+def digest_origins(events: dict, cooperative: Organisation) -> Origins:
+    """The contributing plots (loaded, with their geometry) and the origins that name no plot, from the events part
+    of a lineage digest (`traceability.lineage.lineage_digest_read`). Two queries at most."""
     missing: list[Missing] = []
     references = {}
-    for uri in summary.get("unplotted", []):
+    for uri in events["unplotted_origins"]:
         parsed = identifiers.delivery_reference_of(uri)
         if parsed is not None and parsed[0] == cooperative.pk:
             references[uri] = parsed[1]
@@ -171,26 +161,23 @@ def trace_origins(trace: Trace, cooperative: Organisation, summary: dict | None 
             .select_related("farmer")
             .only("pk", "receipt_number", "farmer__member_number")
         }
-    for origin in trace.origins:
-        if origin.plots:
-            continue
-        delivery = deliveries.get(references.get(origin.uri, ""))
+    for uri in events["unplotted_origins"]:
+        delivery = deliveries.get(references.get(uri, ""))
         missing.append(
             Missing(
                 rule="PLOT_MISSING",
                 message=_("Delivery %(receipt)s names no plot: record which plot the produce was grown on.")
-                % {"receipt": delivery.receipt_number if delivery else origin.uri},
+                % {"receipt": delivery.receipt_number if delivery else uri},
                 farmer=delivery.farmer.member_number if delivery else "",
                 delivery=delivery.receipt_number if delivery else "",
             )
         )
-    plot_ids = [pk for pk in (identifiers.plot_id_of(uri) for uri in trace.plots) if pk is not None]
     plots = list(
-        Plot.objects.filter(pk__in=plot_ids, organisation=cooperative)
+        Plot.objects.filter(pk__in=events["plot_ids"], organisation=cooperative)
         .select_related("farmer")
         .order_by("farmer__member_number", "name", "pk")
     )
-    return Origins(summary=summary, plots=plots, missing=missing)
+    return Origins(events=events, plots=plots, missing=missing)
 
 
 def plot_geometry_checks(plots: list[Plot], *, cattle: bool) -> dict[int, list]:
@@ -262,13 +249,10 @@ def _build(
     identifier: str,
     cooperative: Organisation,
     commodities: list[CommodityMass],
-    trace: Trace,
-    origins: Origins | None = None,
+    origins: Origins,
 ) -> Package:
-    if origins is None:
-        origins = trace_origins(trace, cooperative)
     plots, missing = origins.plots, list(origins.missing)
-    if not trace.found or not trace.origins:
+    if not origins.events["found"] or not origins.events["origins"]:
         missing.insert(
             0,
             Missing(
@@ -277,7 +261,7 @@ def _build(
                 % {"kind": _("lot") if kind == "lot" else _("order")},
             ),
         )
-    elif not trace.complete:
+    elif not origins.events["complete"]:
         missing.insert(
             0,
             Missing(
@@ -319,22 +303,19 @@ def _build(
     return package
 
 
-def lot_package(lot: Lot, *, trace: Trace | None = None, origins: Origins | None = None) -> Package:
-    """The package of a lot: the whole lot, traced back within its cooperative's events (its precomputed lineage).
-    A caller that already holds the lot's trace and `trace_origins` passes them."""
+def lot_package(lot: Lot) -> Package:
+    """The package of a lot: the whole lot, traced back within its cooperative's events (the plots its lineage's
+    digest lists; their geometry is loaded and checked here, since the package carries it)."""
     organisation = lot.organisation
     uri = lot_identifier(lot, organisation)
-    if trace is None:
-        trace, summary = lineage_read(identifier=uri, organisation_id=organisation.pk)
-        origins = trace_origins(trace, organisation, summary)
+    digest = lineage_digest_read(identifier=uri, organisation_id=organisation.pk)
     return _build(
         kind="lot",
         reference=lot.code,
         identifier=uri,
         cooperative=organisation,
         commodities=[CommodityMass(lot.commodity, lot.quantity_grams)],
-        trace=trace,
-        origins=origins,
+        origins=digest_origins(digest["events"], organisation),
     )
 
 
@@ -350,7 +331,7 @@ def order_package(sale: Sale) -> Package:
             continue
         entry = masses.setdefault(lot.commodity_id, CommodityMass(lot.commodity, 0))
         entry.grams += grams
-    trace, summary = lineage_read(
+    digest = lineage_digest_read(
         identifier=f"{identifiers.ORDER_PREFIX}{sale.order_number}", organisation_id=cooperative.pk
     )
     return _build(
@@ -359,6 +340,5 @@ def order_package(sale: Sale) -> Package:
         identifier=identifiers.order_uri(sale.order_number),
         cooperative=cooperative,
         commodities=sorted(masses.values(), key=lambda item: item.commodity.code),
-        trace=trace,
-        origins=trace_origins(trace, cooperative, summary),
+        origins=digest_origins(digest["events"], cooperative),
     )

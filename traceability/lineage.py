@@ -22,9 +22,12 @@ from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import datetime
 
+from django.db import transaction
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from traceability import identifiers
+from traceability.digest import DIGEST_VERSION, PLOTS_STAMP_SQL, digest_build, plots_part
 from traceability.genealogy import OrderUse, Origin, Step, Trace, trace_backward
 from traceability.models import Event, EventLot, EventType, Lineage, LotRole
 
@@ -129,6 +132,7 @@ def lineage_refresh(*, organisation_id: int, subjects: Iterable[str]) -> int:
             Lineage.objects.filter(organisation_id=organisation_id, subject=subject).delete()
             continue
         reach = sorted(set(_reach(trace)) | _reach_of_events(trace.event_pks))
+        summary = origin_summary(trace, organisation_id=organisation_id)
         Lineage.objects.update_or_create(
             organisation_id=organisation_id,
             subject=subject,
@@ -136,7 +140,8 @@ def lineage_refresh(*, organisation_id: int, subjects: Iterable[str]) -> int:
                 "trace": trace_as_json(trace),
                 "reach": reach,
                 "origin_count": len(trace.origins),
-                "summary": origin_summary(trace, organisation_id=organisation_id),
+                "summary": summary,
+                "digest": digest_build(trace, summary, organisation_id=organisation_id),
                 "computed_at": now,
             },
         )
@@ -197,6 +202,50 @@ def lineage_read(*, identifier: str, organisation_id: int) -> tuple[Trace, dict]
     if summary is None:
         summary = origin_summary(trace, organisation_id=organisation_id)
     return trace, summary
+
+
+def _subject(identifier: str) -> str:
+    number = identifiers.parse_order(identifier)
+    return identifier if number is None else f"{identifiers.ORDER_PREFIX}{number}"
+
+
+def lineage_digest_live(*, identifier: str, organisation_id: int) -> dict:
+    """The digest computed afresh from the recursive walk: the oracle of the stored one (tests, benchmark)."""
+    trace = trace_backward(identifier=identifier, organisation_ids=[organisation_id])
+    return digest_build(trace, origin_summary(trace, organisation_id=organisation_id), organisation_id=organisation_id)
+
+
+def _digest_store(pk: int, computed_at: datetime, digest: dict) -> None:
+    """Store a digest a reader recomputed, unless an event refreshed the row meanwhile (its `computed_at` moved) or
+    an appending transaction holds it (that transaction writes its own): never wait, never overwrite newer data."""
+    with transaction.atomic():
+        free = Lineage.objects.filter(pk=pk, computed_at=computed_at).select_for_update(skip_locked=True)
+        Lineage.objects.filter(pk__in=free.values("pk")).update(digest=digest)
+
+
+def lineage_digest_read(*, identifier: str, organisation_id: int) -> dict:
+    """The digest of a lot URI or `order:<n>` (`traceability.digest`): one query when its plot part was computed from
+    the cooperative's plots as they are now. When a plot changed since, the plot part is recomputed (and stored for
+    the next reader); a row from before the digest existed gets one computed from its stored trace; a subject without
+    a row is walked live."""
+    row = (
+        Lineage.objects.filter(organisation_id=organisation_id, subject=_subject(identifier))
+        .annotate(stamp=RawSQL(PLOTS_STAMP_SQL, [organisation_id]))  # noqa: S611 - a constant statement
+        .values_list("pk", "computed_at", "digest", "stamp")
+        .first()
+    )
+    if row is None:
+        return lineage_digest_live(identifier=identifier, organisation_id=organisation_id)
+    pk, computed_at, digest, stamp = row
+    if (digest or {}).get("version") != DIGEST_VERSION:
+        trace, summary = lineage_read(identifier=identifier, organisation_id=organisation_id)
+        digest = digest_build(trace, summary, organisation_id=organisation_id)
+    elif digest["plots"]["stamp"] != stamp:
+        digest = {**digest, "plots": plots_part(digest["events"], organisation_id=organisation_id, stamp=stamp)}
+    else:
+        return digest
+    _digest_store(pk, computed_at, digest)
+    return digest
 
 
 def lineage_trace(*, identifier: str, organisation_id: int) -> Trace:

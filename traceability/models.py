@@ -209,7 +209,8 @@ class Lineage(models.Model):
     and collection point (`lineage.origin_summary`), what the public trace page and the statements show, so that no
     reader builds thousands of delivery objects; `reach` every lot identifier the trace's events name, so that
     appending an event that names one of them refreshes this row (`traceability.lineage`). Written only by the
-    event services, in the transaction that appends the event, under the organisation's chain lock.
+    event services, in the transaction that appends the event, under the organisation's chain lock; the plot part of
+    `digest` is also rewritten by a reader that finds it computed from other plots than the current ones.
     """
 
     organisation = models.ForeignKey(
@@ -220,6 +221,7 @@ class Lineage(models.Model):
     trace = models.JSONField(_("trace"))
     origin_count = models.PositiveIntegerField(_("contributing deliveries"), default=0)
     summary = models.JSONField(_("contributing deliveries, aggregated"), default=dict, blank=True)
+    digest = models.JSONField(_("what the trace page and statements read"), default=dict, blank=True)
     computed_at = models.DateTimeField(_("computed at"))
 
     class Meta:

@@ -13,22 +13,18 @@ from __future__ import annotations
 import datetime
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from shapely.geometry import shape
 
-from catalogue.due_diligence import lot_package, trace_origins
-from catalogue.models import Certification, CooperativeTraceSettings, Location, Lot
+from catalogue.models import Certification, Commodity, CooperativeTraceSettings, Location, Lot
 from catalogue.tracing import location_identifier, lot_identifier
 from marketplace.core.errors import NotFound
 from marketplace.organisations.models import MemberFarmer
 from traceability import identifiers
-from traceability.lineage import lineage_read
-from traceability.models import EventType, LotRole
-from traceability.selectors import trace_events
+from traceability.lineage import lineage_digest_read
 
 
 @dataclass
@@ -78,110 +74,103 @@ class PublicTrace:
     regions: list[PublicRegion] = field(default_factory=list)
     producers: list[PublicProducer] | None = None  # only when the cooperative opted in
     certifications: list[Certification] = field(default_factory=list)
+    more_producers: int = 0  # producers not listed (the page names the first hundred by delivered grams)
     eudr_ready: bool | None = None  # None: a commodity the EUDR does not cover
 
 
-def _centre(geometry) -> tuple[float | None, float | None]:
-    if isinstance(geometry, dict) and geometry.get("type") == "Feature":
-        geometry = geometry.get("geometry")
-    try:
-        point = shape(geometry).centroid
-    except Exception:
-        return None, None
-    return round(point.y, 4), round(point.x, 4)
+def _title(step: dict) -> str:
+    lots = ", ".join(step.get("lots", []))
+    kind = step["kind"]
+    if kind == "bulked":
+        return _("Deliveries bulked into lot %(lots)s") % {"lots": lots}
+    if kind == "split":
+        return _("Lot %(lot)s split into %(lots)s") % {"lot": ", ".join(step["inputs"]), "lots": lots}
+    if kind == "merged":
+        return _("Lots %(lots)s merged into %(lot)s") % {"lots": ", ".join(step["inputs"]), "lot": lots}
+    if kind == "transformed":
+        return _("Lot %(lot)s became %(lots)s") % {"lot": ", ".join(step["inputs"]), "lots": lots}
+    if kind == "sale_cancelled":
+        return _("Sale of lot %(lots)s cancelled") % {"lots": lots}
+    if kind == "sold":
+        return _("Lot %(lots)s sold to a buyer") % {"lots": lots}
+    if kind == "stored":
+        return _("Lot %(lots)s stored") % {"lots": lots}
+    if kind == "inspected":
+        verdict = _("conformant") if step.get("conformant") else _("not conformant")
+        return _("Lot %(lots)s inspected: %(verdict)s") % {"lots": lots, "verdict": verdict}
+    if kind == "dispatched":
+        return _("Lot %(lots)s dispatched") % {"lots": lots}
+    return _("Lot %(lots)s received") % {"lots": lots}
 
 
-def _code(uri: str) -> str:
-    return identifiers.lot_code_of(uri) or uri.rsplit("/", 1)[-1]
+def _day(value: str | None) -> datetime.date | None:
+    return datetime.date.fromisoformat(value) if value else None
 
 
-def _steps(events, places: dict[str, str], delivered: set[str], summary: dict) -> list[PublicStep]:
-    """The public steps: one line for all member deliveries (from the lineage's aggregate, `summary`), then every
-    other event. `events` are the trace's events without the deliveries' own receiving events; `delivered` the
-    contributing delivery URIs."""
+def _steps(events: dict, places: dict[str, str]) -> list[PublicStep]:
+    """The public steps: one line for all member deliveries, then every other event, as the lineage's digest lists
+    them (`traceability.digest`)."""
     steps: list[PublicStep] = []
-    if summary.get("deliveries"):
-        first = datetime.date.fromisoformat(summary["first"]) if summary.get("first") else None
-        last = datetime.date.fromisoformat(summary["last"]) if summary.get("last") else None
-        groups = summary.get("groups", [])
-        names = sorted({places.get(g["place"], "") for g in groups} - {""})
+    if events.get("deliveries"):
+        first, last = _day(events.get("first")), _day(events.get("last"))
         steps.append(
             PublicStep(
                 kind="delivered",
                 title=_("%(deliveries)d member deliveries from %(members)d members")
-                % {"deliveries": summary["deliveries"], "members": len({g["farmer"] for g in groups if g["farmer"]})},
+                % {"deliveries": events["deliveries"], "members": events["members"]},
                 started=first,
                 ended=last if last != first else None,
-                place=", ".join(names),
-                grams=summary.get("grams") or None,
+                place=", ".join(sorted({places.get(place, "") for place in events["places"]} - {""})),
+                grams=events.get("grams") or None,
             )
         )
-    received_pks = set(summary.get("origin_event_pks", []))
-    for event in events:
-        when = timezone.localtime(event.event_time).date()
-        place = places.get(event.biz_location or event.read_point, "")
-        rows = list(event.lots.all())
-        if event.event_type == EventType.TRANSFORMATION:
-            inputs = [r for r in rows if r.role == LotRole.INPUT]
-            outputs = [r for r in rows if r.role == LotRole.OUTPUT]
-            from_deliveries = all(r.lot_uri in delivered for r in inputs)
-            made = ", ".join(f"{_code(r.lot_uri)}" for r in outputs)
-            if from_deliveries:
-                kind, title = "bulked", _("Deliveries bulked into lot %(lots)s") % {"lots": made}
-            elif len(inputs) == 1 and len(outputs) > 1:
-                kind = "split"
-                title = _("Lot %(lot)s split into %(lots)s") % {"lot": _code(inputs[0].lot_uri), "lots": made}
-            elif len(inputs) > 1:
-                kind = "merged"
-                title = _("Lots %(lots)s merged into %(lot)s") % {
-                    "lots": ", ".join(_code(r.lot_uri) for r in inputs),
-                    "lot": made,
-                }
-            else:
-                kind, title = (
-                    "transformed",
-                    _("Lot %(lot)s became %(lots)s")
-                    % {
-                        "lot": _code(inputs[0].lot_uri) if inputs else "",
-                        "lots": made,
-                    },
-                )
-            grams = sum(r.grams or 0 for r in outputs) or None
-            steps.append(PublicStep(kind=kind, title=title, started=when, place=place, grams=grams))
-            continue
-        if event.pk in received_pks:
-            continue
-        grams = sum(r.grams or 0 for r in rows) or None
-        codes = ", ".join(_code(r.lot_uri) for r in rows)
-        if event.event_type == EventType.TRANSACTION:
-            cancelled = event.action == "DELETE"
-            steps.append(
-                PublicStep(
-                    kind="sale_cancelled" if cancelled else "sold",
-                    title=(_("Sale of lot %(lots)s cancelled") if cancelled else _("Lot %(lots)s sold to a buyer"))
-                    % {"lots": codes},
-                    started=when,
-                    grams=grams,
-                )
-            )
-        elif event.biz_step == "storing":
-            steps.append(PublicStep(kind="stored", title=_("Lot %(lots)s stored") % {"lots": codes}, started=when,
-                                    place=place, grams=grams))  # fmt: skip
-        elif event.biz_step == "inspecting":
-            verdict = _("conformant") if event.disposition == "conformant" else _("not conformant")
-            steps.append(PublicStep(kind="inspected", title=_("Lot %(lots)s inspected: %(verdict)s")
-                                    % {"lots": codes, "verdict": verdict}, started=when, place=place))  # fmt: skip
-        elif event.biz_step == "shipping":
-            steps.append(PublicStep(kind="dispatched", title=_("Lot %(lots)s dispatched") % {"lots": codes},
-                                    started=when, grams=grams))  # fmt: skip
-        elif event.biz_step == "receiving":
-            steps.append(PublicStep(kind="received", title=_("Lot %(lots)s received") % {"lots": codes},
-                                    started=when, grams=grams))  # fmt: skip
+    for step in events["steps"]:
+        steps.append(PublicStep(kind=step["kind"], title=_title(step), started=_day(step["day"]),
+                                place=places.get(step["place"], ""), grams=step["grams"]))  # fmt: skip
     return steps
 
 
+def _regions(plot_part: dict, locations: dict[str, Location], cooperative) -> list[PublicRegion]:
+    """Regions from the digest's entries per collection point and country, merged by the collection points' region
+    (a delivery without a collection point is received at the cooperative itself: no region is named)."""
+    regions: dict[tuple[str, str], dict] = defaultdict(lambda: {"members": set(), "plots": {}})
+    for entry in plot_part["regions"]:
+        location = locations.get(entry["place"])
+        region = (location.region or cooperative.region) if location is not None else ""
+        merged = regions[(region, entry["country"] or str(cooperative.country))]
+        merged["members"].update(entry["farmers"])
+        merged["plots"].update(entry["plots"])
+    return [
+        PublicRegion(region=region, country=country, members=len(e["members"]), plots=len(e["plots"]),
+                     hectares=sum((Decimal(value) for value in e["plots"].values()), Decimal(0)))
+        for (region, country), e in sorted(regions.items())
+    ]  # fmt: skip
+
+
+def _producers(plot_part: dict, cooperative) -> tuple[list[PublicProducer], int]:
+    """The producers who delivered the most (the digest keeps the first hundred), by name, and how many others."""
+    top = plot_part["producers"]["top"]
+    names = dict(
+        MemberFarmer.objects.filter(pk__in=[farmer for farmer, _plots in top], organisation=cooperative).values_list(
+            "pk", "name"
+        )
+    )
+    listed = sorted(
+        (names[farmer], farmer, [PublicPlot(name, Decimal(hectares), latitude, longitude)
+                                 for name, hectares, latitude, longitude in plots])
+        for farmer, plots in top
+        if farmer in names
+    )  # fmt: skip
+    return [PublicProducer(name=name, plots=plots) for name, _farmer, plots in listed], (
+        plot_part["producers"]["count"] - len(top)
+    )
+
+
 def lot_public_trace(*, public_id: uuid.UUID | str) -> PublicTrace:
-    """The public journey of a lot, by its public id (an unknown id raises NotFound)."""
+    """The public journey of a lot, by its public id (an unknown id raises NotFound). It reads the lot's lineage
+    digest (`traceability.lineage.lineage_digest_read`: steps, totals, regions, producers and the EUDR verdict,
+    kept current by the event services and checked against the cooperative's plots in the same query), so its
+    query count does not grow with the lot's deliveries or plots."""
     try:
         key = uuid.UUID(str(public_id))
     except ValueError:
@@ -190,71 +179,34 @@ def lot_public_trace(*, public_id: uuid.UUID | str) -> PublicTrace:
     if lot is None:
         raise NotFound("No such lot.")
     cooperative = lot.organisation
-    trace, summary = lineage_read(identifier=lot_identifier(lot, cooperative), organisation_id=cooperative.pk)
-    origins = trace_origins(trace, cooperative, summary)
-    # The deliveries' own receiving events are summed up in one step from the aggregate; only the other events
-    # (bulking, splits, storage, inspections, sales) are loaded.
-    skipped = set(summary.get("origin_event_pks", []))
-    others = [pk for pk in trace.event_pks if pk not in skipped]
-    events = trace_events(replace(trace, event_pks=others), summary=True)
+    digest = lineage_digest_read(identifier=lot_identifier(lot, cooperative), organisation_id=cooperative.pk)
+    events, plot_part = digest["events"], digest["plots"]
     locations = {
         location_identifier(loc, cooperative): loc for loc in Location.objects.filter(organisation=cooperative)
     }
     places = {uri: loc.name for uri, loc in locations.items()}
     places.setdefault(identifiers.location_uri(cooperative), cooperative.name)
-    delivered = {
-        origin.uri
-        for origin in trace.origins
-        if (parsed := identifiers.delivery_reference_of(origin.uri)) is not None and parsed[0] == cooperative.pk
-    }
     public = PublicTrace(
         lot=lot,
         cooperative_name=cooperative.name,
         country=str(cooperative.country),
         region=cooperative.region,
-        harvest_start=origins.first_day,
-        harvest_end=origins.last_day,
-        members=len(origins.farmer_ids),
-        steps=_steps(events, places, delivered, summary),
+        harvest_start=_day(events.get("first")),
+        harvest_end=_day(events.get("last")),
+        members=events["members"],
+        steps=_steps(events, places),
+        regions=_regions(plot_part, locations, cooperative),
     )
-    plots_by_id = {plot.pk: plot for plot in origins.plots}
-    regions: dict[tuple[str, str], dict] = defaultdict(
-        lambda: {"members": set(), "plots": set(), "hectares": Decimal(0)}
-    )
-    for group in origins.groups:
-        location = locations.get(group["place"])
-        # A delivery without a collection point is received at the cooperative itself: no region is named.
-        region = (location.region or cooperative.region) if location is not None else ""
-        plot = plots_by_id.get(identifiers.plot_id_of(group["plot"]) or 0)
-        country = str(plot.country) if plot is not None else str(cooperative.country)
-        entry = regions[(region, country)]
-        entry["members"].add(group["farmer"])
-        if plot is not None and plot.pk not in entry["plots"]:
-            entry["plots"].add(plot.pk)
-            entry["hectares"] += plot.area_hectares
-    public.regions = [
-        PublicRegion(region=region, country=country, members=len(e["members"]), plots=len(e["plots"]),
-                     hectares=e["hectares"])
-        for (region, country), e in sorted(regions.items())
-    ]  # fmt: skip
     settings = CooperativeTraceSettings.objects.filter(organisation=cooperative).first()
     if settings is not None and settings.show_producers:
-        farmers = MemberFarmer.objects.filter(pk__in=origins.farmer_ids, organisation=cooperative).only("pk", "name")
-        by_farmer: dict[int, PublicProducer] = {}
-        for farmer in sorted(farmers, key=lambda f: (f.name, f.pk)):
-            by_farmer[farmer.pk] = PublicProducer(name=farmer.name, plots=[])
-        for plot in origins.plots:
-            producer = by_farmer.get(plot.farmer_id)
-            if producer is not None:
-                latitude, longitude = _centre(plot.geometry) if plot.geometry else (None, None)
-                producer.plots.append(PublicPlot(plot.name, plot.area_hectares, latitude, longitude))
-        public.producers = list(by_farmer.values())
+        public.producers, public.more_producers = _producers(plot_part, cooperative)
     today = timezone.localdate()
     public.certifications = list(
         Certification.objects.filter(organisation=cooperative, valid_from__lte=today, valid_until__gte=today)
     )
     if lot.commodity.eudr_relevant:
-        public.eudr_ready = lot_package(lot, trace=trace, origins=origins).ready
+        cattle = lot.commodity.eudr_commodity == Commodity.Eudr.CATTLE
+        public.eudr_ready = plot_part["verdict"]["cattle" if cattle else "ordinary"]["ready"]
     return public
 
 

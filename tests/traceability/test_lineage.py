@@ -11,7 +11,15 @@ from hypothesis import strategies as st
 from tests.factories import MemberFarmerFactory, OrganisationFactory, PlotFactory
 from traceability import identifiers, services
 from traceability.genealogy import trace_backward
-from traceability.lineage import lineage_read, lineage_trace, origin_summary, trace_as_json, trace_from_json
+from traceability.lineage import (
+    lineage_digest_live,
+    lineage_digest_read,
+    lineage_read,
+    lineage_trace,
+    origin_summary,
+    trace_as_json,
+    trace_from_json,
+)
 from traceability.models import Lineage
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +33,27 @@ def assert_lineages_match(coop) -> int:
         # The aggregate the page and the statements read equals the live walk's, aggregated afresh.
         assert row.summary == origin_summary(live, organisation_id=coop.pk), row.subject
         assert row.summary["deliveries"] == sum(g["deliveries"] for g in row.summary["groups"])
+        assert_digest_matches(coop, row, live)
     return len(rows)
+
+
+def assert_digest_matches(coop, row, live) -> None:
+    """The stored digest's event part equals the walk's; read, the whole digest (the EUDR verdict included) equals
+    the walk's as the plots are now; and the verdict agrees with the statement builder's own rules."""
+    from catalogue.due_diligence import _build, digest_origins
+
+    walked = lineage_digest_live(identifier=row.subject, organisation_id=coop.pk)
+    assert row.digest["events"] == walked["events"], row.subject
+    assert lineage_digest_read(identifier=row.subject, organisation_id=coop.pk) == walked, row.subject
+    package = _build(kind="lot", reference="x", identifier=row.subject, cooperative=coop, commodities=[],
+                     origins=digest_origins(walked["events"], coop))  # fmt: skip
+    verdict = walked["plots"]["verdict"]["ordinary"]
+    assert verdict["ready"] == package.ready, row.subject
+    rules: dict[str, int] = {}
+    for missing in package.missing:
+        rules[missing.rule] = rules.get(missing.rule, 0) + 1
+    assert verdict["rules"] == dict(sorted(rules.items())), row.subject
+    assert {p.pk for p in package.plots} == set(walked["events"]["plot_ids"]), row.subject
 
 
 def test_the_aggregate_sums_deliveries_per_member_plot_and_day(coop, clerk, farmer, plot, lot, delivery,
@@ -128,6 +156,34 @@ def test_an_error_declaration_refreshes_the_lineages_it_changes(coop, clerk, far
 
 # --- Random histories ------------------------------------------------------------------------------
 
+PLOT_EDITS = ("valid", "open_ring", "no_cutoff", "late_cutoff", "overlap", "no_geometry")
+
+
+def plot_edit(plots: list, index: int, edit: str) -> None:
+    """Change a plot as an edit of the register would (a bare update: the verdict must follow whatever writes)."""
+    import random
+
+    from marketplace.demo.organisations import plot_polygon
+    from marketplace.organisations.models import Plot
+
+    plot = plots[index]
+    geometry, area = plot_polygon(random.Random(index), lon=-6.6 + index * 0.01, lat=5.78, hectares=1.2)
+    fields = {"geometry": geometry, "area_hectares": area, "established_on": datetime.date(2012, 1, 1)}
+    if edit == "open_ring":
+        fields["geometry"] = {"type": "Polygon", "coordinates": [geometry["coordinates"][0][:-1]]}
+    elif edit == "no_cutoff":
+        fields["established_on"] = None
+    elif edit == "late_cutoff":
+        fields["established_on"] = datetime.date(2023, 1, 1)
+    elif edit == "overlap":  # the same land as the next member's plot
+        other = Plot.objects.get(pk=plots[(index + 1) % len(plots)].pk)
+        if other.geometry:
+            fields["geometry"], fields["area_hectares"] = other.geometry, other.area_hectares
+    elif edit == "no_geometry":
+        fields["geometry"] = None
+    Plot.objects.filter(pk=plot.pk).update(**fields)
+
+
 operations = st.lists(
     st.one_of(
         st.tuples(st.just("deliver"), st.integers(1, 50_000)),
@@ -137,6 +193,7 @@ operations = st.lists(
         st.tuples(st.just("store"), st.integers(0, 50)),
         st.tuples(st.just("sell"), st.integers(0, 50)),
         st.tuples(st.just("declare"), st.integers(0, 50)),
+        st.tuples(st.just("edit_plot"), st.integers(0, 2), st.sampled_from(PLOT_EDITS)),
     ),
     min_size=3,
     max_size=14,
@@ -147,8 +204,9 @@ operations = st.lists(
 @given(ops=operations)
 def test_the_lineage_equals_the_walk_after_random_histories(ops):
     coop = OrganisationFactory()
-    farmers = [MemberFarmerFactory(organisation=coop) for _ in range(2)]
+    farmers = [MemberFarmerFactory(organisation=coop) for _ in range(3)]
     plots = [PlotFactory(farmer=farmer) for farmer in farmers]
+    plot_edit(plots, 0, "valid")
     buyer = OrganisationFactory(kind="buyer")
     loose: list[tuple[str, int]] = []  # deliveries not bulked yet
     stock: list[tuple[str, int]] = []  # lots (uri, grams) that are not used up
@@ -169,9 +227,10 @@ def test_the_lineage_equals_the_walk_after_random_histories(ops):
         if kind == "deliver":
             counter[0] += 1
             uri = identifiers.delivery_uri(organisation=coop, reference=f"D{counter[0]}")
-            n = counter[0] % 2
+            n = counter[0] % 3  # the third member's deliveries name no plot
             services.delivery_recorded(actor=None, organisation=coop, delivery_uri=uri, grams=op[1],
-                                       farmer=farmers[n], plot=plots[n], event_time=when())  # fmt: skip
+                                       farmer=farmers[n], plot=plots[n] if n < 2 else None,
+                                       event_time=when())  # fmt: skip
             loose.append((uri, op[1]))
         elif kind == "bulk" and loose:
             taken, loose[:] = loose[: op[1]], loose[op[1] :]
@@ -206,6 +265,8 @@ def test_the_lineage_equals_the_walk_after_random_histories(ops):
             counter[0] += 1
             services.sale_recorded(actor=None, organisation=coop, order_number=counter[0], lots=[(uri, grams)],
                                    buyer=buyer, event_time=when())  # fmt: skip
+        elif kind == "edit_plot":
+            plot_edit(plots, op[1], op[2])
         elif kind == "declare" and transformations:
             event = transformations.pop(op[1] % len(transformations))
             services.error_declared(actor=None, organisation=coop, event_id=event.event_id, reason="did_not_occur")
