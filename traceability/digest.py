@@ -10,11 +10,11 @@ A digest has two parts:
 * `plots`, a function of the cooperative's plots as well (`plots_part`): the EUDR verdict with its reasons
   (the rules broken, with counts, and the first issues), per collection point and country of production the members,
   plots and hectares, and the producers who delivered the most with their plots' centres. It carries the stamp of
-  the cooperative's plots it was computed from (`PLOTS_STAMP_SQL`, an md5 of every plot's content): any plot
-  created, edited (geometry, area, country, cut-off evidence, name, member) or removed changes the stamp, whichever
-  code path wrote it, and a new overlap needs a plot created or edited. A reader that finds another stamp than the
-  current one recomputes this part and stores it (`traceability.lineage.lineage_digest_read`), so a stale verdict is
-  never shown.
+  the cooperative's plots it was computed from (`PLOTS_STAMP_SQL`, an md5 of where every plot's current row version
+  lies): any plot created, edited (geometry, area, country, cut-off evidence, name, member) or removed changes the
+  stamp, whichever code path wrote it, and a new overlap needs a plot created or edited. A reader that finds another
+  stamp than the current one recomputes this part and stores it (`traceability.lineage.lineage_digest_read`), so a
+  stale verdict is never shown.
 
 The verdict follows the statement builder's rules (`catalogue.due_diligence`): no member delivery (TRACE_MISSING),
 a quantity missing on the way (TRACE_INCOMPLETE), an origin that names no plot (PLOT_MISSING), a plot whose geometry
@@ -43,13 +43,15 @@ DIGEST_VERSION = 1
 TOP_PRODUCERS = 100  # producers listed by name (when the cooperative opts in); the page says how many more
 TOP_ISSUES = 20  # issues kept word for word; every rule broken is counted
 
-# A digest of the cooperative's plots as the verdict, regions and producers read them: every plot's id, member, area,
-# country, cut-off day and geometry. Any insert, update (through a service, the admin, an import or a bare queryset
-# `update`, in any transaction) or delete that changes what the digest shows changes it.
+# A digest of the cooperative's plots: every row's id, the transaction that wrote its current version (`xmin`) and
+# where that version lies (`ctid`). Every UPDATE writes a new row version at a new place, and a place is reused only
+# once the old version is vacuumed away, which needs its transaction to have ended, so the next write then carries
+# another `xmin`. So any insert, update (through a service, the admin, an import or a bare queryset `update`, in
+# this transaction or another) or delete changes the stamp, without reading the plots' geometry (which costs ten
+# times more for 400 plots). A VACUUM FULL moves every row: the digests are then recomputed once, on read.
 PLOTS_STAMP_SQL = (
-    "SELECT md5(coalesce(string_agg(concat_ws('|', p.id, p.farmer_id, p.name, p.area_hectares, p.country, "  # noqa: S608
-    "p.established_on, p.geometry::text), ',' ORDER BY p.id), '')) "
-    f"FROM {Plot._meta.db_table} p WHERE p.organisation_id = %s"
+    "SELECT md5(coalesce(string_agg(p.id::text || ':' || p.xmin::text || ':' || p.ctid::text, ',' "  # noqa: S608
+    f"ORDER BY p.id), '')) FROM {Plot._meta.db_table} p WHERE p.organisation_id = %s"
 )
 
 

@@ -14,6 +14,10 @@ Beside the trace, each row keeps its contributing deliveries aggregated (`origin
 and collection point, how many deliveries, their grams and first and last day, plus the deliveries that name no plot
 and the pks of the deliveries' own events. The public trace page and the due-diligence statements read that instead
 of loading every delivery (a lot of 2,000 deliveries is about 400 groups, one per member's plot).
+
+From both, each row keeps a digest of what the readers show (`traceability.digest`): the public page's steps, totals,
+regions and producers, the contributing plots' ids and the EUDR verdict. Its plot part is checked against a stamp of
+the cooperative's plots in the query that reads it and recomputed when a plot changed (`lineage_digest_read`).
 """
 
 from __future__ import annotations
