@@ -25,7 +25,8 @@ from traceability.plot_import import plots_import
 pytestmark = pytest.mark.django_db
 KG = 1000
 BADGE = "Plots geolocated (EUDR)"
-PAGE_QUERIES = 8  # lot, digest with the plots' stamp, locations, trace settings, certifications, members' names...
+PAGE_QUERIES = 7  # cache key, lot, digest with the plots' stamp, locations, trace settings, certifications, names
+STATEMENT_QUERIES = 4
 
 
 @pytest.fixture
@@ -165,6 +166,10 @@ def test_the_page_costs_the_same_queries_for_a_small_and_a_larger_lot(client, re
         badge(client, lot)  # a first read may store a digest refreshed after the plots were drawn
         with django_assert_max_num_queries(PAGE_QUERIES):
             assert badge(client, lot)
+        # The statement builder takes the plot list from the digest: the digest, the plots, the overlaps.
+        with django_assert_max_num_queries(STATEMENT_QUERIES):
+            package = lot_package(lot)
+        assert package.ready and len(package.plots) == len(package.geojson["features"])
 
 
 def test_a_stale_verdict_is_recomputed_once_and_stored(client, manager, ready_lot, growers,
