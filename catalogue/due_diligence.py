@@ -28,7 +28,7 @@ from marketplace.organisations.models import Organisation, Plot
 from marketplace.organisations.spatial import plot_overlaps
 from traceability import identifiers
 from traceability.epcis import kilograms
-from traceability.eudr import due_diligence_feature_collection, plot_cutoff_check, plot_geometry_check
+from traceability.eudr import due_diligence_feature_collection, plot_cutoff_check, plot_geometry_checks
 from traceability.lineage import lineage_digest_read
 from traceability.selectors import Sale
 
@@ -178,31 +178,6 @@ def digest_origins(events: dict, cooperative: Organisation) -> Origins:
         .order_by("farmer__member_number", "name", "pk")
     )
     return Origins(events=events, plots=plots, missing=missing)
-
-
-def plot_geometry_checks(plots: list[Plot], *, cattle: bool) -> dict[int, list]:
-    """`plot_geometry_check` of each plot, remembered in the cache by the plot's content (geometry, area, kind of
-    commodity): the EU rules are a pure function of it, so a changed plot is checked afresh and unchanged ones cost
-    one cache round trip for all of them."""
-    import hashlib
-    import json
-
-    from django.core.cache import cache
-
-    keys = {}
-    for plot in plots:
-        content = json.dumps([plot.pk, plot.geometry, str(plot.area_hectares), cattle], sort_keys=True, default=str)
-        keys[plot.pk] = "plot-eudr:v1:" + hashlib.sha256(content.encode()).hexdigest()
-    found = cache.get_many(list(keys.values())) if keys else {}
-    results, fresh = {}, {}
-    for plot in plots:
-        issues = found.get(keys[plot.pk])
-        if issues is None:
-            issues = fresh[keys[plot.pk]] = plot_geometry_check(plot, cattle=cattle)
-        results[plot.pk] = issues
-    if fresh:
-        cache.set_many(fresh, 24 * 3600)
-    return results
 
 
 def _overlaps(cooperative: Organisation, plots: list[Plot]) -> list[Missing]:

@@ -35,7 +35,7 @@ from shapely.geometry import shape
 from marketplace.organisations.models import Plot
 from marketplace.organisations.spatial import plot_overlaps
 from traceability import identifiers
-from traceability.eudr import plot_cutoff_check, plot_geometry_check
+from traceability.eudr import plot_cutoff_check, plot_geometry_checks
 from traceability.genealogy import Trace
 from traceability.models import Event, EventLot, EventType, LotRole
 
@@ -161,8 +161,9 @@ def events_part(trace: Trace, summary: dict, *, organisation_id: int) -> dict:
 
 def _plot_issues(plots: list[Plot], *, cattle: bool) -> list[dict]:
     issues = []
+    checks = plot_geometry_checks(plots, cattle=cattle)  # remembered in the cache by each plot's content
     for plot in plots:
-        for issue in [*plot_geometry_check(plot, cattle=cattle), *plot_cutoff_check(plot)]:
+        for issue in [*checks[plot.pk], *plot_cutoff_check(plot)]:
             issues.append({"rule": issue.rule, "plot": plot.pk, "plot_name": plot.name, "message": issue.message})
     return issues
 

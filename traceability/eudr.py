@@ -34,6 +34,8 @@ coordinates as the Commission's system will store them (truncated to 6 decimals)
 from __future__ import annotations
 
 import datetime
+import hashlib
+import json
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -41,6 +43,7 @@ from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any
 
 import pycountry
+from django.core.cache import cache
 from django.utils.translation import gettext
 from pyproj import Geod
 from shapely.geometry import MultiPolygon, shape
@@ -382,6 +385,26 @@ def plot_geometry_check(
         geometry, area=float(plot.area_hectares), area_given=True, cattle=cattle, area_tolerance=area_tolerance
     )
     return [GeoIssue(rule, message, None, str(plot.pk)) for rule, message in pairs]
+
+
+def plot_geometry_checks(plots: Sequence, *, cattle: bool) -> dict[int, list[GeoIssue]]:
+    """`plot_geometry_check` of each plot, remembered in the cache by the plot's content (geometry, area, kind of
+    commodity): the EU rules are a pure function of it, so a changed plot is checked afresh and unchanged ones cost
+    one cache round trip for all of them."""
+    keys = {}
+    for plot in plots:
+        content = json.dumps([plot.pk, plot.geometry, str(plot.area_hectares), cattle], sort_keys=True, default=str)
+        keys[plot.pk] = "plot-eudr:v1:" + hashlib.sha256(content.encode()).hexdigest()
+    found = cache.get_many(list(keys.values())) if keys else {}
+    results, fresh = {}, {}
+    for plot in plots:
+        issues = found.get(keys[plot.pk])
+        if issues is None:
+            issues = fresh[keys[plot.pk]] = plot_geometry_check(plot, cattle=cattle)
+        results[plot.pk] = issues
+    if fresh:
+        cache.set_many(fresh, 24 * 3600)
+    return results
 
 
 EUDR_CUTOFF = datetime.date(2020, 12, 31)
