@@ -153,7 +153,7 @@ def events_part(trace: Trace, summary: dict, *, organisation_id: int) -> dict:
         "last": summary.get("last"),
         "members": len({g["farmer"] for g in groups if g["farmer"]}),
         "places": sorted({g["place"] for g in groups}),
-        # (place, farmer id, plot id) of every aggregate group: what the regions and producers are built from.
+        # (place, farmer id, plot id, grams) of every aggregate group: what the regions and producers are built from.
         "groups": [_group(g) for g in groups],
         "steps": _steps(trace, summary, organisation_id),
     }
