@@ -67,6 +67,21 @@ def seed(args) -> dict:
     }
 
 
+def _seed_file(name: str) -> Path:
+    return Path(tempfile.gettempdir()) / f"order_placement_{name}.json"
+
+
+def seeded(args, name: str) -> dict:
+    """With --reuse, the data --seed-only wrote for this database; otherwise a fresh seed (saved with --seed-only)."""
+    if getattr(args, "reuse", False):
+        return json.loads(_seed_file(name).read_text())
+    data = seed(args)
+    if getattr(args, "seed_only", False):
+        _seed_file(name).write_text(json.dumps(data))
+        print(f"seeded {name}: {len(data['clients'])} clients, stock for {args.orders} orders per listing")
+    return data
+
+
 def start_gunicorn(args, url: str) -> subprocess.Popen:
     env = {
         **os.environ,
@@ -211,7 +226,7 @@ def oversold(listing_ids: list[int]) -> tuple[int, int]:
 def run_http(args, url: str) -> None:
     from django.db import connections
 
-    data = seed(args)
+    data = seeded(args, url.rsplit("/", 1)[-1])
     connections.close_all()
     clients = len(data["clients"])
     print(f"gunicorn: {args.workers} gthread workers x {args.threads} threads; {clients} clients over loopback; "

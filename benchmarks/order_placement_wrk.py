@@ -18,7 +18,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from benchmarks.order_placement_http import oversold, seed, start_gunicorn, stop_gunicorn
+from benchmarks.order_placement_http import oversold, seeded, start_gunicorn, stop_gunicorn
 
 LUA = r"""
 local clients = %(clients)s
@@ -126,7 +126,7 @@ def run_wrk(args, url: str) -> None:
         raise SystemExit("wrk is not installed (Debian: apt-get install wrk).")
     # Enough stock for the timed runs: at most `--orders` per second for the run's length.
     args.orders = max(args.orders, int(args.seconds * 400))
-    data = seed(args)
+    data = seeded(args, url.rsplit("/", 1)[-1])
     connections.close_all()
     print(f"gunicorn: {args.workers} gthread workers x {args.threads} threads; wrk: {args.wrk_threads} threads, "
           f"{args.clients} connections (one buyer and token each); machine: {os.cpu_count()} CPUs; "

@@ -18,6 +18,7 @@ import os
 import pstats
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -87,7 +88,7 @@ def run(args) -> None:
             statements.append(sql)
             return execute(sql, *rest)
 
-        with connection.execute_wrapper(count):
+        with connection.execute_wrapper(count), round_trips() as wire:
             call()  # (the test client's request_started would empty CaptureQueriesContext's log)
         profile = cProfile.Profile()
         cpu, wall = time.process_time(), time.perf_counter()
@@ -97,10 +98,38 @@ def run(args) -> None:
         profile.disable()
         cpu, wall = (time.process_time() - cpu) / args.requests, (time.perf_counter() - wall) / args.requests
         print(f"\n{label}: {cpu * 1000:.1f} ms CPU of {wall * 1000:.1f} ms wall per request in the web process "
-              f"(profiler on); {len(statements)} SQL statements")  # fmt: skip
+              f"(profiler on); {len(statements)} SQL statements through Django, {len(wire)} round trips to "
+              f"PostgreSQL in all:")  # fmt: skip
+        for sql in wire:
+            print(f"    {' '.join(sql.split())[:110]}")
         out = io.StringIO()
-        pstats.Stats(profile, stream=out).sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(25)
+        lines = int(os.environ.get("PROFILE_LINES", "25"))
+        pstats.Stats(profile, stream=out).sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(lines)
         print("\n".join(line for line in out.getvalue().splitlines() if line.strip())[:6000])
+
+
+@contextmanager
+def round_trips():
+    """Every command psycopg sends, as PostgreSQL receives it: Django's statements, and what Django sends around
+    them (BEGIN, COMMIT, the connection health check)."""
+    from psycopg import ClientCursor, Connection
+
+    sent: list[str] = []
+    execute, command = ClientCursor.execute, Connection._exec_command
+
+    def cursor_execute(self, query, *args, **kwargs):
+        sent.append(str(query))
+        return execute(self, query, *args, **kwargs)
+
+    def connection_command(self, query, *args, **kwargs):
+        sent.append(query.decode() if isinstance(query, bytes) else str(query))
+        return command(self, query, *args, **kwargs)
+
+    ClientCursor.execute, Connection._exec_command = cursor_execute, connection_command
+    try:
+        yield sent
+    finally:
+        ClientCursor.execute, Connection._exec_command = execute, command
 
 
 if __name__ == "__main__":
