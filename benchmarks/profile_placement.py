@@ -5,7 +5,8 @@ in Redis, tasks to a Redis broker that nothing consumes; the queue is emptied at
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/coopmarket REDIS_URL=redis://127.0.0.1:6379/0 \\
         .venv/bin/python benchmarks/profile_placement.py
 
-Like order_placement.py it works in a throwaway database (`<name>_bench`) that it drops at the end.
+Like order_placement.py it works in a throwaway database (`<name>_bench_profile`, so that a database
+order_placement.py --seed-only kept is left alone) that it drops at the end.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ def main() -> None:
     if not source:
         sys.exit("Set DATABASE_URL to a PostgreSQL server (the benchmark makes its own database beside it).")
     url, name = bench_url(source)
+    url, name = url.replace(f"/{name}", f"/{name}_profile"), f"{name}_profile"  # not order_placement.py's database
     recreate(url, name)
     redis = os.environ.get("REDIS_URL", "")
     os.environ.update(
