@@ -60,6 +60,14 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=400, help="orders per run")
     parser.add_argument("--listings", type=int, default=8, help="listings in the spread run")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    parser.add_argument(
+        "--seed-only",
+        action="store_true",
+        help="HTTP: build and seed the database, keep it, stop "
+        "(so a timed run can --reuse it; size it with --orders for every run to come)",
+    )
+    parser.add_argument("--reuse", action="store_true", help="HTTP: time against the database --seed-only built "
+                        "(kept afterwards); each run uses up stock")  # fmt: skip
     parser.add_argument("--in-process", action="store_true", help="call the service from processes, no HTTP")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes (HTTP)")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (HTTP)")
@@ -79,7 +87,8 @@ def main() -> None:
     if not source:
         sys.exit("Set DATABASE_URL to a PostgreSQL server (the benchmark makes its own database beside it).")
     url, name = bench_url(source)
-    recreate(url, name)
+    if not args.reuse:
+        recreate(url, name)
     os.environ["DATABASE_URL"] = url
     os.environ["DJANGO_SETTINGS_MODULE"] = "marketplace.settings_test"
     os.environ.setdefault("AXES_ENABLED", "false")
@@ -87,7 +96,11 @@ def main() -> None:
 
     django.setup()
     try:
-        if args.in_process:
+        if args.seed_only:
+            from benchmarks.order_placement_http import seeded
+
+            seeded(args, name)
+        elif args.in_process:
             run(args)
         elif args.client == "wrk":
             from benchmarks.order_placement_wrk import run_wrk
@@ -101,7 +114,7 @@ def main() -> None:
         from django.db import connections
 
         connections.close_all()
-        if not args.keep:
+        if not (args.keep or args.seed_only or args.reuse):
             recreate(url, name, drop_only=True)
 
 

@@ -67,6 +67,21 @@ def seed(args) -> dict:
     }
 
 
+def _seed_file(name: str) -> Path:
+    return Path(tempfile.gettempdir()) / f"order_placement_{name}.json"
+
+
+def seeded(args, name: str) -> dict:
+    """With --reuse, the data --seed-only wrote for this database; otherwise a fresh seed (saved with --seed-only)."""
+    if getattr(args, "reuse", False):
+        return json.loads(_seed_file(name).read_text())
+    data = seed(args)
+    if getattr(args, "seed_only", False):
+        _seed_file(name).write_text(json.dumps(data))
+        print(f"seeded {name}: {len(data['clients'])} clients, stock for {args.orders} orders per listing")
+    return data
+
+
 def start_gunicorn(args, url: str) -> subprocess.Popen:
     env = {
         **os.environ,
@@ -191,8 +206,9 @@ def summarise(label: str, outcomes: list[Outcome], elapsed: float, *, ok: int = 
 
 
 def oversold(listing_ids: list[int]) -> tuple[int, int]:
-    """Grams sold beyond a listing's offer, and grams whose reservation does not match the placed order lines."""
-    from django.db import connections
+    """Grams sold beyond a listing's offer, and grams whose reservation does not match the placed order lines: read
+    in one snapshot (REPEATABLE READ), since requests still in flight when the clients stop may commit meanwhile."""
+    from django.db import connection, connections, transaction
     from django.db.models import Sum
 
     from catalogue.models import Listing
@@ -200,18 +216,41 @@ def oversold(listing_ids: list[int]) -> tuple[int, int]:
 
     connections.close_all()
     beyond = mismatch = 0
-    for listing in Listing.objects.filter(pk__in=listing_ids):
-        held = listing.quantity_reserved_grams + listing.quantity_sold_grams
-        beyond += max(0, held - listing.quantity_offered_grams) + max(0, -listing.quantity_available_grams)
-        lines = OrderLine.objects.filter(listing=listing).aggregate(total=Sum("quantity"))["total"] or 0
-        mismatch += abs(lines - held)
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        for listing in Listing.objects.filter(pk__in=listing_ids):
+            held = listing.quantity_reserved_grams + listing.quantity_sold_grams
+            beyond += max(0, held - listing.quantity_offered_grams) + max(0, -listing.quantity_available_grams)
+            lines = OrderLine.objects.filter(listing=listing).aggregate(total=Sum("quantity"))["total"] or 0
+            mismatch += abs(lines - held)
     return beyond, mismatch
+
+
+def cpu_seconds(gunicorn_group: int) -> dict[str, float]:
+    """CPU time (user + system) used so far by the gunicorn processes (their process group) and by PostgreSQL's
+    processes on this machine, from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used = {"web": 0.0, "postgres": 0.0}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        name = text[text.index("(") + 1 : text.rindex(")")]
+        fields = text[text.rindex(")") + 2 :].split()
+        seconds = (int(fields[11]) + int(fields[12])) / tick
+        if int(fields[2]) == gunicorn_group:
+            used["web"] += seconds
+        elif name.startswith("postgres"):
+            used["postgres"] += seconds
+    return used
 
 
 def run_http(args, url: str) -> None:
     from django.db import connections
 
-    data = seed(args)
+    data = seeded(args, url.rsplit("/", 1)[-1])
     connections.close_all()
     clients = len(data["clients"])
     print(f"gunicorn: {args.workers} gthread workers x {args.threads} threads; {clients} clients over loopback; "

@@ -18,7 +18,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from benchmarks.order_placement_http import oversold, seed, start_gunicorn, stop_gunicorn
+from benchmarks.order_placement_http import cpu_seconds, oversold, seeded, start_gunicorn, stop_gunicorn
 
 LUA = r"""
 local clients = %(clients)s
@@ -85,7 +85,7 @@ RESULT = re.compile(
 )
 
 
-def wrk_run(args, data: dict, *, mode: str, listings: list[int], seconds: float) -> dict:
+def wrk_run(args, data: dict, *, mode: str, listings: list[int], seconds: float, group: int = 0) -> dict:
     clients = "{" + ",".join(f"{{{org},'{token}'}}" for org, token in data["clients"]) + "}"
     script = LUA % {
         "clients": clients,
@@ -101,15 +101,26 @@ def wrk_run(args, data: dict, *, mode: str, listings: list[int], seconds: float)
         "wrk", "-t", str(args.wrk_threads), "-c", str(args.clients), "-d", f"{seconds:.0f}s", "--timeout", "30s",
         "-s", handle.name, f"http://127.0.0.1:{args.port}",
     ]  # fmt: skip
+    before, client_before = cpu_seconds(group), _children_cpu()
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout  # noqa: S603
+    after, client = cpu_seconds(group), _children_cpu() - client_before
     os.unlink(handle.name)
     found = RESULT.search(output)
     if found is None:
         raise SystemExit(f"wrk printed no result:\n{output}")
     ok, refused, other, errors = (int(x) for x in found.groups()[:4])
     p50, p95, elapsed = (float(x) for x in found.groups()[4:])
+    done = max(1, ok + refused)
+    cpu_ms = {side: (after[side] - before[side]) * 1000 / done for side in after} | {"client": client * 1000 / done}
     return {"ok": ok, "refused": refused, "other": other, "errors": errors + other, "p50": p50, "p95": p95,
-            "elapsed": elapsed, "rate": ok / elapsed if elapsed else 0.0}  # fmt: skip
+            "elapsed": elapsed, "rate": ok / elapsed if elapsed else 0.0, "cpu_ms": cpu_ms}  # fmt: skip
+
+
+def _children_cpu() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def load_average() -> str:
@@ -126,7 +137,7 @@ def run_wrk(args, url: str) -> None:
         raise SystemExit("wrk is not installed (Debian: apt-get install wrk).")
     # Enough stock for the timed runs: at most `--orders` per second for the run's length.
     args.orders = max(args.orders, int(args.seconds * 400))
-    data = seed(args)
+    data = seeded(args, url.rsplit("/", 1)[-1])
     connections.close_all()
     print(f"gunicorn: {args.workers} gthread workers x {args.threads} threads; wrk: {args.wrk_threads} threads, "
           f"{args.clients} connections (one buyer and token each); machine: {os.cpu_count()} CPUs; "
@@ -134,15 +145,16 @@ def run_wrk(args, url: str) -> None:
     process = start_gunicorn(args, url)
     rows = []
     try:
+        group = process.pid  # gunicorn runs in its own session: its process group
         wrk_run(args, data, mode="me", listings=[], seconds=3)  # warm up every worker and connection
-        baseline = wrk_run(args, data, mode="me", listings=[], seconds=args.seconds)
+        baseline = wrk_run(args, data, mode="me", listings=[], seconds=args.seconds, group=group)
         baseline["label"] = "baseline GET /api/v1/me/"
         rows.append(baseline)
         for label, listing_ids in [
             ("placement, one hot listing", [data["hot"]]),
             (f"placement, spread over {len(data['spread'])} listings", data["spread"]),
         ]:
-            row = wrk_run(args, data, mode="place", listings=listing_ids, seconds=args.seconds)
+            row = wrk_run(args, data, mode="place", listings=listing_ids, seconds=args.seconds, group=group)
             row["label"] = label
             row["oversold"], row["mismatch"] = oversold(listing_ids)
             row["ratio"] = row["rate"] / baseline["rate"] if baseline["rate"] else 0.0
@@ -157,10 +169,13 @@ def run_wrk(args, url: str) -> None:
             redis_client.Redis.from_url(redis).delete("celery")
     print(f"load average after: {load}")
     print()
-    print("| Run | Done | Done/s | Share of baseline | p50 (ms) | p95 (ms) | Oversold (g) | Errors |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("| Run | Done | Done/s | Share of baseline | p50 (ms) | p95 (ms) | Oversold (g) | Mismatch (g) | Errors "
+          "| CPU ms per request: web / PostgreSQL / wrk |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for row in rows:
         share = f"{row['ratio']:.0%}" if "ratio" in row else "–"
+        cpu = " / ".join(f"{row['cpu_ms'][side]:.1f}" for side in ("web", "postgres", "client"))
         print(f"| {row['label']} | {row['ok']} | {row['rate']:.0f} | {share} | {row['p50']:.0f} | "
-              f"{row['p95']:.0f} | {row.get('oversold', '–')} | {row['errors']} |")  # fmt: skip
+              f"{row['p95']:.0f} | {row.get('oversold', '–')} | {row.get('mismatch', '–')} | {row['errors']} "
+              f"| {cpu} |")  # fmt: skip
     print(json.dumps([dict(row) for row in rows], default=str))

@@ -5,7 +5,8 @@ in Redis, tasks to a Redis broker that nothing consumes; the queue is emptied at
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/coopmarket REDIS_URL=redis://127.0.0.1:6379/0 \\
         .venv/bin/python benchmarks/profile_placement.py
 
-Like order_placement.py it works in a throwaway database (`<name>_bench`) that it drops at the end.
+Like order_placement.py it works in a throwaway database (`<name>_bench_profile`, so that a database
+order_placement.py --seed-only kept is left alone) that it drops at the end.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import os
 import pstats
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,6 +36,7 @@ def main() -> None:
     if not source:
         sys.exit("Set DATABASE_URL to a PostgreSQL server (the benchmark makes its own database beside it).")
     url, name = bench_url(source)
+    url, name = url.replace(f"/{name}", f"/{name}_profile"), f"{name}_profile"  # not order_placement.py's database
     recreate(url, name)
     redis = os.environ.get("REDIS_URL", "")
     os.environ.update(
@@ -87,7 +90,7 @@ def run(args) -> None:
             statements.append(sql)
             return execute(sql, *rest)
 
-        with connection.execute_wrapper(count):
+        with connection.execute_wrapper(count), round_trips() as wire:
             call()  # (the test client's request_started would empty CaptureQueriesContext's log)
         profile = cProfile.Profile()
         cpu, wall = time.process_time(), time.perf_counter()
@@ -97,10 +100,38 @@ def run(args) -> None:
         profile.disable()
         cpu, wall = (time.process_time() - cpu) / args.requests, (time.perf_counter() - wall) / args.requests
         print(f"\n{label}: {cpu * 1000:.1f} ms CPU of {wall * 1000:.1f} ms wall per request in the web process "
-              f"(profiler on); {len(statements)} SQL statements")  # fmt: skip
+              f"(profiler on); {len(statements)} SQL statements through Django, {len(wire)} round trips to "
+              f"PostgreSQL in all:")  # fmt: skip
+        for sql in wire:
+            print(f"    {' '.join(sql.split())[:110]}")
         out = io.StringIO()
-        pstats.Stats(profile, stream=out).sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(25)
+        lines = int(os.environ.get("PROFILE_LINES", "25"))
+        pstats.Stats(profile, stream=out).sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(lines)
         print("\n".join(line for line in out.getvalue().splitlines() if line.strip())[:6000])
+
+
+@contextmanager
+def round_trips():
+    """Every command psycopg sends, as PostgreSQL receives it: Django's statements, and what Django sends around
+    them (BEGIN, COMMIT, the connection health check)."""
+    from psycopg import ClientCursor, Connection
+
+    sent: list[str] = []
+    execute, command = ClientCursor.execute, Connection._exec_command
+
+    def cursor_execute(self, query, *args, **kwargs):
+        sent.append(str(query))
+        return execute(self, query, *args, **kwargs)
+
+    def connection_command(self, query, *args, **kwargs):
+        sent.append(query.decode() if isinstance(query, bytes) else str(query))
+        return command(self, query, *args, **kwargs)
+
+    ClientCursor.execute, Connection._exec_command = cursor_execute, connection_command
+    try:
+        yield sent
+    finally:
+        ClientCursor.execute, Connection._exec_command = execute, command
 
 
 if __name__ == "__main__":

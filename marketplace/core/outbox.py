@@ -3,7 +3,9 @@
 A service that wants work done after its transaction (a task to run, an SMS to send, a provider to call) calls
 `enqueue(task, args=...)` inside that transaction: the intent is a row in the same commit, so it is never lost
 when the transaction commits and never sent when it rolls back. On commit the row is handed to the broker; if the
-broker is down then, the row stays unsent and `outbox_sweep` (a beat task) sends it later. Delivery is therefore
+broker is down then, the row stays unsent and `outbox_sweep` (a beat task) sends it later. The on-commit hand-over
+sends the message from memory and marks it sent in one UPDATE (no read, no claim: the sweeper leaves young messages
+alone); the sweeper claims each stored message before sending it. Delivery is therefore
 at least once: every task sent through here takes ids and is idempotent.
 """
 
@@ -15,7 +17,7 @@ from typing import Any
 
 from celery import Task, current_app
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from marketplace.core.models import OutboxMessage
@@ -56,7 +58,7 @@ def enqueue(
             return None
     else:
         message = OutboxMessage.objects.create(**fields)
-    transaction.on_commit(lambda: dispatch(message.pk))
+    send_on_commit(message)
     return message
 
 
@@ -69,12 +71,64 @@ def enqueue_many(task: Task, *, calls: Iterable[tuple[Iterable[Any], str]]) -> l
         OutboxMessage(task_name=task.name, args=list(args), kwargs={}, key=key) for args, key in calls
     )
     for message in messages:
-        transaction.on_commit(lambda pk=message.pk: dispatch(pk))
+        send_on_commit(message)
     return messages
 
 
+def insert_select_sql(task: Task, *, source: str, key_prefix: str, now) -> tuple[str, list]:
+    """SQL and parameters of an INSERT ... SELECT that writes one message `task(id)` per row of `source` (a relation
+    with an `id` column written earlier in the caller's statement, e.g. a data-modifying CTE), keyed
+    `<key_prefix><id>`, returning each message's id and key: so rows and their messages take one statement. Pass
+    the messages' ids with the rows' ids to `send_rows_on_commit`."""
+    if not isinstance(task, Task):
+        raise TypeError("outbox.insert_select_sql takes an imported Celery task, not a name.")
+    table = connection.ops.quote_name(OutboxMessage._meta.db_table)
+    # identifiers from the model, values as parameters
+    sql = (
+        f"INSERT INTO {table} (created_at, task_name, args, kwargs, countdown, key, attempts, last_error) "  # noqa: S608
+        "SELECT %s, %s, jsonb_build_array(s.id), '{}'::jsonb, NULL, %s::text || s.id, 0, '' "
+        f"FROM {source} AS s RETURNING id, key"
+    )
+    return sql, [now, task.name, key_prefix]
+
+
+def send_rows_on_commit(task: Task, rows: Iterable[tuple[int, int]]) -> None:
+    """Send on commit the messages `insert_select_sql` wrote: (message id, the id it was called with) pairs."""
+    for message_id, arg in rows:
+        send_on_commit(OutboxMessage(pk=message_id, task_name=task.name, args=[arg], kwargs={}))
+
+
+def send_on_commit(message: OutboxMessage) -> None:
+    """Hand the message to the broker once the transaction that wrote it commits, from memory (see `send_fresh`)."""
+    transaction.on_commit(lambda: send_fresh(message))
+
+
+def send_fresh(message: OutboxMessage) -> bool:
+    """Hand a message just committed by this process to the broker without reading or claiming it first: the
+    sweeper leaves messages younger than `SWEEP_GRACE` to their own dispatcher, so no other dispatcher competes
+    for it. One UPDATE records the outcome (sent, or the error for the sweeper). True when sent."""
+    attempt = message.attempts + 1
+    try:
+        task = current_app.tasks[message.task_name]
+        task.apply_async(
+            args=message.args, kwargs=message.kwargs, task_id=f"outbox-{message.pk}-{attempt}",
+            countdown=message.countdown,
+        )  # fmt: skip
+    except Exception as error:
+        OutboxMessage.objects.filter(pk=message.pk).update(attempts=F("attempts") + 1, last_error=repr(error)[:1000])
+        if current_app.conf.task_always_eager:
+            raise  # the task itself failed in this process: surface it, as a direct call would
+        logger.warning("outbox: could not send message %s (%s): %r", message.pk, message.task_name, error)
+        return False
+    OutboxMessage.objects.filter(pk=message.pk, sent_at__isnull=True).update(
+        sent_at=timezone.now(), attempts=F("attempts") + 1, last_error=""
+    )
+    return True
+
+
 def dispatch(message_id: int) -> bool:
-    """Hand one message to the broker unless it is sent or claimed by another dispatcher. True when sent now.
+    """Hand one stored message to the broker unless it is sent or claimed by another dispatcher (the sweeper's
+    way, for messages left unsent). True when sent now.
 
     The claim is a lease (`claimed_until`), taken and committed before the broker call, so no database lock is
     held while the broker (or, in eager mode, the task itself) runs; a dispatcher that dies after claiming leaves

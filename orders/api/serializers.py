@@ -331,10 +331,37 @@ class PurchaseSerializer(serializers.ModelSerializer):
         fields = ["reference", "buyer", "currency", "note", "created_at", "orders"]
 
 
-class PlacedPurchaseSerializer(PurchaseSerializer):
-    """The same shape as PurchaseSerializer, from the purchase `purchase_place` returns (its orders as written)."""
+_DATETIME = serializers.DateTimeField()  # DRF's own rendering of a time (the current time zone, ISO 8601)
 
-    orders = OrderSummarySerializer(many=True, source="placed_orders")
+
+def _party(organisation) -> dict:
+    return {"id": organisation.pk, "name": organisation.name, "legal_name": organisation.legal_name,
+            "country": str(organisation.country)}  # fmt: skip
+
+
+def _when(value) -> str | None:
+    return _DATETIME.to_representation(value) if value is not None else None
+
+
+def _placed_order(purchase: Purchase, order: Order) -> dict:
+    return {
+        "id": order.pk, "number": order.number, "purchase": purchase.reference, "kind": str(order.kind),
+        "status": str(order.status), "buyer": _party(order.buyer), "seller": _party(order.seller),
+        "currency": order.currency, "total_amount": order.total_amount,
+        "total_display": money(order.total_amount, order.currency) or "", "amount_due": order.amount_due,
+        "amount_due_display": money(order.amount_due, order.currency), "line_count": order.line_count,
+        "created_at": _when(order.created_at), "status_changed_at": _when(order.status_changed_at),
+        "accept_by": _when(order.accept_by), "dispute_until": _when(order.dispute_until),
+    }  # fmt: skip
+
+
+def placed_purchase_data(purchase: Purchase) -> dict:
+    """What PurchaseSerializer renders, built directly from the purchase `purchase_place` returns (its orders as
+    written): a placement's answer without building serializer fields on every request. A test compares it with
+    the serializer's answer for the same purchase read back."""
+    orders = [_placed_order(purchase, order) for order in purchase.placed_orders]
+    return {"reference": purchase.reference, "buyer": _party(purchase.buyer), "currency": purchase.currency,
+            "note": purchase.note, "created_at": _when(purchase.created_at), "orders": orders}  # fmt: skip
 
 
 class DisputeDeskSerializer(OrderSummarySerializer):

@@ -69,7 +69,7 @@ class PurchaseListView(APIView):
         purchase = services.purchase_place(
             actor=request.user, buyer_id=data["organisation"], lines=lines, note=data.get("note", "")
         )
-        return Response(s.PlacedPurchaseSerializer(purchase).data, status=status.HTTP_201_CREATED)
+        return Response(s.placed_purchase_data(purchase), status=status.HTTP_201_CREATED)
 
 
 class PurchaseDetailView(APIView):

@@ -4,7 +4,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from django.db import connection, models
 from django.db.models import Q
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 
@@ -13,6 +15,16 @@ from marketplace.organisations.models import Organisation, User
 from marketplace.organisations.roles import ROLE_RANK
 
 BUYER, SELLER, OPERATOR, SYSTEM = "buyer", "seller", "operator", "system"
+
+
+def insert_sql(model: type[models.Model], objs: list, returning: str) -> tuple[str, list]:
+    """Django's own INSERT of `objs` (every concrete column; database defaults as DEFAULT, expressions compiled),
+    with a RETURNING clause, to be a part of a larger statement."""
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key and not f.generated]
+    query = InsertQuery(model)
+    query.insert_values(fields, objs)
+    [(sql, params)] = query.get_compiler(connection=connection).as_sql()
+    return f"{sql} RETURNING {returning}", list(params)
 
 
 def fail(fields: Mapping[str, Sequence[str] | str], *, code: str | None = None) -> None:

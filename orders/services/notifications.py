@@ -14,12 +14,15 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from marketplace.core import outbox
+from marketplace.core.models import AuditEvent
 from marketplace.core.money import Money
 from marketplace.core.sms import send_sms
 from marketplace.organisations.models import Membership, Organisation, User
 from orders.models import Notification, Order, OrderEvent
+from orders.services._common import insert_sql
 
 SMS_LIMIT = 320
+NOTIFY_KEY = "order-notifications:"  # the outbox key of an event's sending, before the event's id
 
 
 def queue_notifications(*, order: Order, event: OrderEvent) -> int:
@@ -42,9 +45,13 @@ def queue_notifications_many(*, pairs: list[tuple[Order, OrderEvent]]) -> int:
     return written
 
 
-def order_events_record(*, events: list[OrderEvent]) -> list[OrderEvent]:
-    """Insert new events of distinct orders and their notifications in one statement (the events' INSERT feeds
-    the notifications' INSERT ... SELECT), and send them once the transaction commits. Sets the events' ids."""
+def order_events_record(*, events: list[OrderEvent], audit_events: list[AuditEvent] = ()) -> list[OrderEvent]:
+    """Insert new events of distinct orders, their notifications and the outbox messages that send them, in one
+    statement (the events' INSERT feeds the notifications' INSERT ... SELECT and the outbox's); the messages are
+    sent once the transaction commits. Sets the events' ids. `audit_events` (collected by `audit_record` in an
+    `audit_batch`, taken out of it by the caller) are written by the same statement."""
+    from orders.tasks import send_order_notifications
+
     if not events:
         return events
     orders = {event.order.pk: event.order for event in events}
@@ -58,25 +65,32 @@ def order_events_record(*, events: list[OrderEvent]) -> list[OrderEvent]:
                    event.reason, json.dumps(event.details or {}), now]  # fmt: skip
     sides = ", ".join(["(%s::bigint, %s::bigint, %s::bigint)"] * len(orders))
     params += [v for order in orders.values() for v in (order.pk, order.buyer_id, order.seller_id)]
+    outbox_sql, outbox_params = outbox.insert_select_sql(
+        send_order_notifications, source="e", key_prefix=NOTIFY_KEY, now=now
+    )
+    audit_sql, audit_params = insert_sql(AuditEvent, list(audit_events), "1") if audit_events else ("", [])
     q = connection.ops.quote_name
     # identifiers from the models, values as parameters
     sql = f"""
-        WITH e AS (
+        WITH {f"audited AS ({audit_sql})," if audit_sql else ""} e AS (
             INSERT INTO {q(OrderEvent._meta.db_table)}
                    (order_id, from_status, to_status, actor_id, side, role, reason, details, occurred_at)
             VALUES {rows} RETURNING id, order_id
         ), o(order_id, buyer_id, seller_id) AS (VALUES {sides}),
         v AS (SELECT o.order_id, e.id AS event_id, o.buyer_id, o.seller_id FROM e JOIN o USING (order_id)),
-        notified AS ({_notify_sql()} RETURNING 1)
-        SELECT id, order_id FROM e
+        notified AS ({_notify_sql()} RETURNING 1),
+        m AS ({outbox_sql})
+        SELECT e.id, e.order_id, m.id FROM e JOIN m ON m.key = %s::text || e.id
     """  # noqa: S608
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, now])
-        ids = {order_id: event_id for event_id, order_id in cursor.fetchall()}
+        cursor.execute(sql, [*audit_params, *params, now, *outbox_params, NOTIFY_KEY])
+        written = cursor.fetchall()
+    ids = {order_id: event_id for event_id, order_id, _ in written}
     for event in events:
         event.pk = ids[event.order.pk]
         event._state.adding = False
-    _send_on_commit([event.pk for event in events])
+    sent = [(message_id, event_id) for event_id, _, message_id in written]
+    outbox.send_rows_on_commit(send_order_notifications, sent)
     return events
 
 
@@ -85,7 +99,7 @@ def _send_on_commit(event_ids: list[int]) -> None:
     from orders.tasks import send_order_notifications
 
     outbox.enqueue_many(
-        send_order_notifications, calls=[([event_id], f"order-notifications:{event_id}") for event_id in event_ids]
+        send_order_notifications, calls=[([event_id], f"{NOTIFY_KEY}{event_id}") for event_id in event_ids]
     )
 
 

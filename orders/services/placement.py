@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -26,7 +27,7 @@ from marketplace.organisations.models import Organisation, User
 from marketplace.organisations.roles import Capability
 from marketplace.organisations.selectors import membership_for
 from orders.models import GradePrice, Order, OrderEvent, OrderLine, Purchase
-from orders.services._common import BUYER, fail
+from orders.services._common import BUYER, fail, insert_sql
 from orders.services.effects import grade_prices_check
 from orders.services.notifications import order_events_record
 from orders.services.pricing import amount_for, describe_quantity
@@ -231,6 +232,49 @@ def _check_lines(
     return prepared
 
 
+def _insert_purchase(purchase: Purchase, orders: list[Order], lines: list[list[_Prepared]]) -> None:
+    """Insert the purchase, its orders (one per seller and kind) and their lines in one statement of three
+    data-modifying CTEs; the purchase's reference and the orders' numbers (database defaults) and every id come
+    back from it. Sets them on the objects, numbers the lines and counts them on their orders."""
+    for order in orders:
+        order.purchase_id = RawSQL("(SELECT id FROM p)", ())
+    for order, items in zip(orders, lines, strict=True):
+        order.line_count = len(items)
+        order_id = RawSQL("(SELECT id FROM o WHERE seller_id = %s AND kind = %s)", (order.seller_id, order.kind))
+        for position, item in enumerate(items, start=1):
+            item.line.order_id, item.line.position = order_id, position
+    parts = [
+        insert_sql(Purchase, [purchase], "id, reference"),
+        insert_sql(Order, orders, "id, number, seller_id, kind"),
+        insert_sql(OrderLine, [item.line for items in lines for item in items], "id, order_id, position"),
+    ]
+    # Django's own INSERTs (identifiers from the models, values as parameters)
+    sql = (
+        f"WITH p AS ({parts[0][0]}), o AS ({parts[1][0]}), l AS ({parts[2][0]}) "  # noqa: S608
+        "SELECT 'p', id, reference, NULL::bigint, NULL FROM p "
+        "UNION ALL SELECT 'o', id, number, seller_id, kind FROM o "
+        "UNION ALL SELECT 'l', id, NULL, order_id, position::text FROM l"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [param for _, params in parts for param in params])
+        written = cursor.fetchall()
+    by_kind: dict[str, list[tuple]] = defaultdict(list)
+    for table, *row in written:
+        by_kind[table].append(row)
+    [(purchase.pk, purchase.reference, _, _)] = by_kind["p"]
+    purchase._state.adding = False
+    placed = {(seller_id, kind): (pk, number) for pk, number, seller_id, kind in by_kind["o"]}
+    line_ids = {(order_id, int(position)): pk for pk, _, order_id, position in by_kind["l"]}
+    for order, items in zip(orders, lines, strict=True):
+        order.pk, order.number = placed[(order.seller_id, order.kind)]
+        order.purchase = purchase
+        order._state.adding = False
+        for item in items:
+            item.line.order = order
+            item.line.pk = line_ids[(order.pk, item.line.position)]
+            item.line._state.adding = False
+
+
 @transaction.atomic
 def purchase_place(
     *, actor: User, buyer_id: int, lines: list[LineInput], note: str = "", agreed_prices: dict[int, int] | None = None
@@ -266,13 +310,11 @@ def purchase_place(
     for item in prepared:
         groups[(item.seller.pk, item.kind)].append(item)
     ordered_groups = sorted(groups.items())
-    with audit_batch():
-        purchase = Purchase.objects.create(  # the reference and the order numbers come back from the INSERTs
-            buyer=buyer, placed_by=actor, currency=prepared[0].currency, note=note.strip()
-        )
+    with audit_batch() as audits:
+        audited_before = len(audits)  # an enclosing batch's records stay in it
+        purchase = Purchase(buyer=buyer, placed_by=actor, currency=prepared[0].currency, note=note.strip())
         orders = [
             Order(
-                purchase=purchase,
                 kind=kind,
                 buyer=buyer,
                 seller=items[0].seller,
@@ -283,24 +325,12 @@ def purchase_place(
             )
             for (_, kind), items in ordered_groups
         ]
-        Order.objects.bulk_create(orders)
-        for order, (_, items) in zip(orders, ordered_groups, strict=True):
-            order.line_count = len(items)
-            for position, item in enumerate(items, start=1):
-                item.line.order = order
-                item.line.position = position
-        OrderLine.objects.bulk_create([item.line for item in prepared])
+        _insert_purchase(purchase, orders, [items for _, items in ordered_groups])
         GradePrice.objects.bulk_create(
             [
                 GradePrice(line=item.line, grade_id=grade_id, unit_price_amount=amount)
                 for item in prepared
                 for grade_id, amount in item.grade_prices.items()
-            ]
-        )
-        order_events_record(  # and their notifications, in the same statement
-            events=[
-                OrderEvent(order=order, to_status=Order.Status.PLACED, actor=actor, side=BUYER, role=role)
-                for order in orders
             ]
         )
         reservations: list[tuple[str, int, int, str]] = []
@@ -323,11 +353,22 @@ def purchase_place(
                     "lines": [{"source": f"{s[0]}:{s[1]}", "quantity": s[2]} for s in mine],
                 },
             )
-        # Reserve last and in a fixed order: the catalogue's conditional UPDATEs hold their row locks until commit.
+        # Reserve near the end, in a fixed order: the conditional UPDATEs hold their row locks until the commit, and
+        # only one statement (the events') follows them.
         for kind, source_id, quantity, number in sorted(reservations):
             if kind == "listing":
                 listing_reserve(listing_id=source_id, grams=quantity, actor=actor, reference=number)
             else:
                 supplier_offer_take_stock(offer_id=source_id, packs=quantity, actor=actor, reference=number)
+        # The events, their notifications and outbox messages, and the audit records: one statement, the last.
+        placed = audits[audited_before:]
+        del audits[audited_before:]
+        order_events_record(
+            events=[
+                OrderEvent(order=order, to_status=Order.Status.PLACED, actor=actor, side=BUYER, role=role)
+                for order in orders
+            ],
+            audit_events=placed,
+        )
     purchase.placed_orders = orders  # as written, each with its line_count: the API answers without reading back
     return purchase

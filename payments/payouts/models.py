@@ -144,6 +144,12 @@ class PayoutBatchOrder(models.Model):
 class PayoutLine(models.Model):
     """What one member gets from a batch: gross share − levy − input credit recovered = net paid."""
 
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", _("Proposed")
+        SENT = "sent", _("Sent")
+        PAID = "paid", _("Paid")
+        FAILED = "failed", _("Failed")
+
     batch = models.ForeignKey(PayoutBatch, on_delete=models.CASCADE, related_name="lines")
     farmer = models.ForeignKey("organisations.MemberFarmer", on_delete=models.PROTECT, related_name="payout_lines")
     gross_amount = models.BigIntegerField(_("gross share (minor units)"))
@@ -162,6 +168,8 @@ class PayoutLine(models.Model):
     failed_at = models.DateTimeField(_("failed at"), null=True, blank=True)
     error = models.CharField(_("last error"), max_length=300, blank=True)
     retries = models.PositiveIntegerField(_("times retried after failing"), default=0)
+    # Moved only by `payments.payouts.services.payout_line_transition` (its table: PAYOUT_LINE_TABLE).
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PROPOSED)
 
     class Meta:
         ordering = ["batch", "farmer__member_number"]
@@ -194,7 +202,7 @@ class PayoutLine(models.Model):
 
     @property
     def in_flight(self) -> bool:
-        return self.payout_transaction_id is not None and self.paid_at is None and self.failed_at is None
+        return self.status == self.Status.SENT
 
 
 class PayoutShare(models.Model):

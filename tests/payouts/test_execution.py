@@ -77,6 +77,7 @@ def test_a_refusal_reverses_the_payouts_and_the_batch_can_be_executed_again(
         services.payout_batch_execute(actor=world.seller.manager, batch_id=batch.pk)
     batch.refresh_from_db()
     assert batch.status == "approved" and "blocked" in batch.error
+    assert set(batch.lines.values_list("status", flat=True)) == {"proposed"}  # back with the batch, unsent
     assert _member_payables(batch) == owed  # the members are owed their money again
     assert (
         LedgerTransaction.objects.filter(kind="reversal:payout").count() == batch.lines.filter(net_amount__gt=0).count()
@@ -86,6 +87,7 @@ def test_a_refusal_reverses_the_payouts_and_the_batch_can_be_executed_again(
         services.payout_batch_execute(actor=world.seller.manager, batch_id=batch.pk)
     batch.refresh_from_db()
     assert batch.status == "executed" and batch.attempts == 2 and _member_payables(batch) == 0
+    assert set(batch.lines.filter(net_amount__gt=0).values_list("status", flat=True)) == {"paid"}
     line = batch.lines.filter(net_amount__gt=0).first()
     assert line.payout_transaction.idempotency_key == f"payout:{line.pk}:2"
     assert ledger_problems() == []
@@ -101,6 +103,7 @@ def test_no_answer_leaves_the_batch_executing_until_a_retry_pays_it_once(
         services.payout_batch_execute(actor=world.seller.manager, batch_id=batch.pk)
     batch.refresh_from_db()
     assert batch.status == "executing" and batch.error == "Timed out."
+    assert set(batch.lines.filter(net_amount__gt=0).values_list("status", flat=True)) == {"sent"}
     assert _member_payables(batch) == 0  # posted as sent: nothing can pay it twice
     posted = LedgerTransaction.objects.filter(kind="payout").count()
     settings.PAYOUT_PROVIDER = "payments.payouts.provider.OfflinePayoutProvider"

@@ -88,6 +88,7 @@ def test_a_stuck_batch_is_settled_by_our_references_and_its_unpaid_lines_fail(
     batch.refresh_from_db()
     assert batch.status == "executed" and "payment(s) failed" in batch.error
     paid, *failed = [PayoutLine.objects.get(pk=line.pk) for line in lines]
+    assert [line.status for line in (paid, *failed)] == ["paid"] + ["failed"] * len(failed)
     assert paid.paid_at and paid.provider_reference == f"MM-{paid.reference}" and _payable(paid) == 0
     for line in failed:
         assert line.failed_at and line.paid_at is None and line.payout_transaction is None
@@ -135,8 +136,9 @@ def test_the_operator_retries_the_failed_payments_once_per_request(
     for line in failed:
         line.refresh_from_db()
         assert line.paid_at and line.retries == 1 and line.failed_at is None and _payable(line) == 0
-        assert line.payout_transaction.idempotency_key == f"payout:{line.pk}:retry:1"
-    assert AuditEvent.objects.filter(action="payout_line.retried", actor=world.operator.manager).count() == len(failed)
+        assert line.status == "paid" and line.payout_transaction.idempotency_key == f"payout:{line.pk}:retry:1"
+    retried = AuditEvent.objects.filter(action="payout_line.sent", from_status="failed", actor=world.operator.manager)
+    assert retried.count() == len(failed) and {e.reason for e in retried} == {"Phone numbers corrected"}
     other = operator.post(_retry_url(batch), body, format="json", headers={"Idempotency-Key": "retry-2"})
     assert other.status_code == 409 and "no failed payment" in other.json()["error"]["message"]
     assert ledger_problems() == []

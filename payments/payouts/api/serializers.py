@@ -36,12 +36,16 @@ class PayoutLineSerializer(serializers.ModelSerializer):
     reference = serializers.CharField()
     send_reference = serializers.CharField(help_text="Our reference of the current send (`-R<n>` after retries).")
     shares = PayoutShareSerializer(many=True, read_only=True)
+    # A plain string, not an enum: the schema's enum names would collide with the batch's `status`.
+    status = serializers.CharField(
+        help_text="proposed (not sent), sent (posted, the provider asked), paid, or failed (its posting reversed)."
+    )
 
     class Meta:
         model = PayoutLine
         fields = [
             "id", "farmer", "member_number", "name", "phone", "reference", "send_reference", "gross_amount",
-            "levy_amount", "credit_amount", "net_amount", "paid_at", "failed_at", "error", "retries",
+            "levy_amount", "credit_amount", "net_amount", "status", "paid_at", "failed_at", "error", "retries",
             "provider_reference", "shares",
         ]  # fmt: skip
 

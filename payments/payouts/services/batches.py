@@ -24,7 +24,7 @@ from django.utils.translation import gettext
 from catalogue.models import LotContribution
 from marketplace.core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from marketplace.core.money import allocate_largest_remainder
-from marketplace.core.services import audit_record
+from marketplace.core.services import audit_batch, audit_record
 from marketplace.core.transitions import TransitionTable, transition_locked
 from marketplace.organisations.models import MemberFarmer, Organisation, User
 from marketplace.organisations.roles import Capability
@@ -39,6 +39,7 @@ from payments.payouts.models import (
     PayoutShare,
 )
 from payments.payouts.provider import PayoutInstruction, PayoutRefused, payout_provider
+from payments.payouts.services.lines import payout_line_transition
 from payments.payouts.services.split import Contribution, LineProceeds, OrderProceeds, Split, split_proceeds
 from payments.services.alerts import operator_alert
 from payments.services.escrow import enqueue, transfer_create
@@ -504,10 +505,17 @@ def _execute_begin(actor: User, batch: PayoutBatch) -> None:
     batch.provider = payout_provider().name
     batch.error = ""
     now = timezone.now()
-    for line in batch.lines.filter(net_amount__gt=0).order_by("pk"):
-        _post_payout(actor, batch, line, _payout_key(line, batch.attempts))
-        line.sent_at = now
-        line.save(update_fields=["payout_transaction", "sent_at"])
+    with audit_batch():
+        for line in batch.lines.select_for_update().filter(net_amount__gt=0).order_by("pk"):
+
+            def send(line: PayoutLine) -> None:
+                _post_payout(actor, batch, line, _payout_key(line, batch.attempts))
+                line.sent_at = now
+
+            payout_line_transition(
+                actor=actor, line=line, to_status=PayoutLine.Status.SENT, organisation_id=batch.organisation_id,
+                apply=send, update_fields=["payout_transaction", "sent_at"],
+            )  # fmt: skip
 
 
 def _post_payout(actor, batch: PayoutBatch, line: PayoutLine, key: str) -> None:
@@ -522,13 +530,10 @@ def _post_payout(actor, batch: PayoutBatch, line: PayoutLine, key: str) -> None:
     )
 
 
-def _in_flight(batch: PayoutBatch) -> list[PayoutLine]:
-    """The lines sent (posted) whose outcome is not recorded yet."""
-    return list(
-        batch.lines.filter(
-            net_amount__gt=0, payout_transaction__isnull=False, paid_at__isnull=True, failed_at__isnull=True
-        ).order_by("pk")
-    )
+def _in_flight(batch: PayoutBatch, *, lock: bool = False) -> list[PayoutLine]:
+    """The lines sent (posted) whose outcome is not recorded yet; locked for update when `lock`."""
+    lines = batch.lines.select_for_update() if lock else batch.lines.all()
+    return list(lines.filter(status=PayoutLine.Status.SENT, net_amount__gt=0).order_by("pk"))
 
 
 def _instructions(batch: PayoutBatch, lines: list[PayoutLine]) -> list[PayoutInstruction]:
@@ -577,20 +582,18 @@ def _record_outcome(batch_id: int, *, paid: dict, failed: list[int], message: st
         if batch.status not in SENDING:
             return "nothing_to_do"
         now = timezone.now()
-        lines = [line for line in _in_flight(batch) if line.pk in paid or line.pk in failed]
+        lines = [line for line in _in_flight(batch, lock=True) if line.pk in paid or line.pk in failed]
         if not lines and batch.status == S.EXECUTED:
             return "nothing_to_do"
         paid_ids, failed_lines = [], []
-        for line in lines:
-            if line.pk in paid:
-                line.paid_at = now
-                line.provider_reference = paid[line.pk].provider_reference[:100]
-                line.error = ""
-                line.save(update_fields=["paid_at", "provider_reference", "error"])
-                paid_ids.append(line.pk)
-            else:
-                _line_failed(line, message, now)
-                failed_lines.append(line)
+        with audit_batch():
+            for line in lines:
+                if line.pk in paid:
+                    _line_paid(line, batch, paid[line.pk].provider_reference, now)
+                    paid_ids.append(line.pk)
+                else:
+                    _line_failed(line, batch, message, now)
+                    failed_lines.append(line)
         summary = {"paid": len(paid_ids), "failed": [line.send_reference for line in failed_lines]}
         if batch.status == S.EXECUTING:
 
@@ -626,18 +629,30 @@ def _record_outcome(batch_id: int, *, paid: dict, failed: list[int], message: st
     return outcome
 
 
-def _line_failed(line: PayoutLine, message: str, now) -> None:
-    posted = LedgerTransaction.objects.filter(pk=line.payout_transaction_id).first()
-    if posted is not None and not hasattr(posted, "reversed_by"):
-        ledger_reverse(actor=None, transaction_id=posted.pk, reason=f"Payout failed: {message}"[:300])
-    line.payout_transaction = None
-    line.failed_at = now
-    line.error = message[:300]
-    line.save(update_fields=["payout_transaction", "failed_at", "error"])
-    audit_record(
-        actor=None, action="payout_line.failed", subject=line, organisation_id=line.batch.organisation_id,
-        reason=message[:300],
-        data={"reference": line.send_reference, "net": line.net_amount},
+def _line_paid(line: PayoutLine, batch: PayoutBatch, provider_reference: str, now) -> None:
+    def paid(line: PayoutLine) -> None:
+        line.paid_at = now
+        line.provider_reference = provider_reference[:100]
+        line.error = ""
+
+    payout_line_transition(
+        actor=None, line=line, to_status=PayoutLine.Status.PAID, organisation_id=batch.organisation_id, apply=paid,
+        update_fields=["paid_at", "provider_reference", "error"],
+    )  # fmt: skip
+
+
+def _line_failed(line: PayoutLine, batch: PayoutBatch, message: str, now) -> None:
+    def failed(line: PayoutLine) -> None:
+        posted = LedgerTransaction.objects.filter(pk=line.payout_transaction_id).first()
+        if posted is not None and not hasattr(posted, "reversed_by"):
+            ledger_reverse(actor=None, transaction_id=posted.pk, reason=f"Payout failed: {message}"[:300])
+        line.payout_transaction = None
+        line.failed_at = now
+        line.error = message[:300]
+
+    payout_line_transition(
+        actor=None, line=line, to_status=PayoutLine.Status.FAILED, organisation_id=batch.organisation_id,
+        reason=message, apply=failed, update_fields=["payout_transaction", "failed_at", "error"],
     )  # fmt: skip
 
 
@@ -672,10 +687,7 @@ def payouts_settle_due(*, minutes: int) -> list[int]:
     cutoff = timezone.now() - timedelta(minutes=minutes)
     return sorted(
         set(
-            PayoutLine.objects.filter(
-                batch__status__in=SENDING, net_amount__gt=0, payout_transaction__isnull=False, paid_at__isnull=True,
-                failed_at__isnull=True,
-            )
+            PayoutLine.objects.filter(batch__status__in=SENDING, net_amount__gt=0, status=PayoutLine.Status.SENT)
             .filter(Q(sent_at__lt=cutoff) | Q(sent_at__isnull=True))  # sent before sends were timed: long ago
             .values_list("batch_id", flat=True)
         )
@@ -699,21 +711,28 @@ def payout_lines_retry(*, actor: User, batch_id: int, reason: str) -> PayoutBatc
                 raise NotFound("No such payout batch.")
         else:
             batch = _decide(actor, batch_id)
-        failed = list(batch.lines.filter(failed_at__isnull=False, net_amount__gt=0).order_by("pk"))
+        failed = list(
+            batch.lines.select_for_update().filter(status=PayoutLine.Status.FAILED, net_amount__gt=0).order_by("pk")
+        )
         if batch.status != S.EXECUTED or not failed:
             raise Conflict(
                 gettext("Payout batch %(reference)s has no failed payment to retry.") % {"reference": batch.reference}
             )
         now = timezone.now()
-        for line in failed:
+
+        def resend(line: PayoutLine) -> dict:
             line.retries += 1
             _post_payout(actor, batch, line, f"payout:{line.pk}:retry:{line.retries}")
             line.failed_at, line.error, line.sent_at = None, "", now
-            line.save(update_fields=["retries", "payout_transaction", "failed_at", "error", "sent_at"])
-            audit_record(
-                actor=actor, action="payout_line.retried", subject=line, organisation_id=batch.organisation_id,
-                reason=reason, data={"reference": line.send_reference, "net": line.net_amount},
-            )  # fmt: skip
+            return {"retry": line.retries}
+
+        with audit_batch():
+            for line in failed:
+                payout_line_transition(
+                    actor=actor, line=line, to_status=PayoutLine.Status.SENT, organisation_id=batch.organisation_id,
+                    reason=reason, apply=resend,
+                    update_fields=["retries", "payout_transaction", "failed_at", "error", "sent_at"],
+                )  # fmt: skip
         batch.error = ""
         batch.save(update_fields=["error"])
         from payments.payouts.tasks import payout_batch_send as send_task
@@ -730,14 +749,20 @@ def _send_refused(batch_id: int, message: str) -> str:
         if batch.status != S.EXECUTING:
             return "nothing_to_do"
 
+        def unsent(line: PayoutLine) -> None:
+            posted = line.payout_transaction
+            if posted is not None and not hasattr(posted, "reversed_by"):
+                ledger_reverse(actor=None, transaction_id=posted.pk, reason=f"Payout refused: {message}"[:300])
+            line.payout_transaction = None
+
         def back(batch: PayoutBatch) -> dict:
             batch.error = message[:300]
-            for line in batch.lines.filter(payout_transaction__isnull=False).select_related("payout_transaction"):
-                posted = line.payout_transaction
-                if not hasattr(posted, "reversed_by"):
-                    ledger_reverse(actor=None, transaction_id=posted.pk, reason=f"Payout refused: {message}"[:300])
-                line.payout_transaction = None
-                line.save(update_fields=["payout_transaction"])
+            sent = batch.lines.select_for_update(of=("self",)).select_related("payout_transaction")
+            for line in sent.filter(status=PayoutLine.Status.SENT).order_by("pk"):
+                payout_line_transition(
+                    actor=None, line=line, to_status=PayoutLine.Status.PROPOSED, organisation_id=batch.organisation_id,
+                    reason=message, apply=unsent, update_fields=["payout_transaction"],
+                )  # fmt: skip
             return {"error": batch.error}
 
         transition_locked(
