@@ -20,9 +20,9 @@ transportation problem solved exactly as a min-cost flow (OR-Tools `SimpleMinCos
 leaves a request between 0 and its threshold, the component is solved by branch and bound over "this request is
 served (at least its threshold) / not served", with the same min-cost flow as the bound; it is exact when it
 finishes within its node budget. A component too large for that, or whose search runs out of budget, keeps the best
-solution found by "drop the requests under their threshold and solve again"; the result says which components are
-exact and carries the relaxation's objective, an upper bound, so the gap is known on every run. docs/matching.md
-says more.
+solution found by "drop the requests under their threshold and re-allocate the lots that served them"; the result
+says which components are exact and carries the relaxation's objective, an upper bound, so the gap is known on
+every run. docs/matching.md says more.
 """
 
 from __future__ import annotations
@@ -44,8 +44,9 @@ EARTH_RADIUS_KM = 6371.0088
 # always finishes for 6 or fewer requests under their threshold: a full tree has 127 nodes).
 EXACT_MAX_PAIRS = 2_000
 EXACT_MAX_NODES = 128
-# Drop-and-resolve solves again at most this many times; the requests still under their threshold after that are
-# left out and the quantity they had goes to the other served requests, best surplus first.
+# Drop-and-resolve re-allocates the lots that served the dropped requests at most this many times (each round a
+# small flow on those lots' pairs); after each round the requests still under their threshold are left out and
+# the quantity they had goes to the other served requests, best surplus first; the best round is kept.
 MAX_RESOLVES = 32
 
 
