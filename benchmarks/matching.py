@@ -125,6 +125,17 @@ def measure(n_lots: int, n_requests: int, method: str, rematch: int, queue) -> N
     queue.put(out)
 
 
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def p95(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)]
@@ -146,7 +157,7 @@ def main() -> None:
     parser.add_argument("--rematch", type=int, default=50, help="new requests re-matched one at a time")
     parser.add_argument("--json", action="store_true", help="print the raw figures as JSON too")
     args = parser.parse_args()
-    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
+    print(f"{cpu_model()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, load {os.getloadavg()}")
     raw = {}
     for size in args.sizes.split(","):
         n_lots, n_requests = (int(x) for x in size.split("x"))

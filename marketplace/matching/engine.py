@@ -20,9 +20,9 @@ transportation problem solved exactly as a min-cost flow (OR-Tools `SimpleMinCos
 leaves a request between 0 and its threshold, the component is solved by branch and bound over "this request is
 served (at least its threshold) / not served", with the same min-cost flow as the bound; it is exact when it
 finishes within its node budget. A component too large for that, or whose search runs out of budget, keeps the best
-solution found by "drop the requests under their threshold and solve again"; the result says which components are
-exact and carries the relaxation's objective, an upper bound, so the gap is known on every run. docs/matching.md
-says more.
+solution found by "drop the requests under their threshold and re-allocate the lots that served them"; the result
+says which components are exact and carries the relaxation's objective, an upper bound, so the gap is known on
+every run. docs/matching.md says more.
 """
 
 from __future__ import annotations
@@ -44,9 +44,10 @@ EARTH_RADIUS_KM = 6371.0088
 # always finishes for 6 or fewer requests under their threshold: a full tree has 127 nodes).
 EXACT_MAX_PAIRS = 2_000
 EXACT_MAX_NODES = 128
-# Drop-and-resolve solves again at most this many times; the requests still under their threshold after that are
-# left out and the quantity they had goes to the other served requests, best surplus first.
-MAX_RESOLVES = 2
+# Drop-and-resolve re-allocates the lots that served the dropped requests at most this many times (each round a
+# small flow on those lots' pairs); after each round the requests still under their threshold are left out and
+# the quantity they had goes to the other served requests, best surplus first; the best round is kept.
+MAX_RESOLVES = 32
 
 
 class InstanceError(ValueError):
@@ -536,20 +537,31 @@ class _Component:
 
 
 def _drop_and_resolve(comp: _Component, relaxed, max_resolves: int | None = None):
-    """Requests under their threshold are dropped (upper bound 0) and the component solved again, at most
-    max_resolves times; then the requests still under their threshold are left out and what they had is offered to
-    the served requests, best surplus first."""
+    """Requests under their threshold are dropped (upper bound 0) and the lots that served them are solved again
+    with every other lot's flow kept (`_resolve_freed_lots`), at most max_resolves times. After each round (and
+    before the first), the requests still under their threshold are left out and what they had is offered to the
+    served requests (`_leave_out`); the best of these feasible solutions is kept (the first of equals)."""
+    rounds = MAX_RESOLVES if max_resolves is None else max_resolves
     upper = comp.req_kg.copy()
-    objective, flows = relaxed
-    for _ in range(MAX_RESOLVES if max_resolves is None else max_resolves):
+    flows = relaxed[1]
+    best = None
+    for done in range(rounds + 1):
         bad = comp.violators(flows)
-        if len(bad) == 0:
-            return objective, flows
+        candidate = _leave_out(comp, flows, bad)
+        if best is None or candidate[0] > best[0]:
+            best = candidate
+        if len(bad) == 0 or done == rounds:
+            return best
         upper[bad] = 0
-        objective, flows = comp.flow(upper=upper)
-    bad = comp.violators(flows)
+        flows = _resolve_freed_lots(comp, flows, bad, upper)
+    return best
+
+
+def _leave_out(comp: _Component, flows: np.ndarray, bad: np.ndarray):
+    """(objective, flows) once the requests `bad` get nothing and what they had is offered to the requests already
+    served, best surplus first (ties by pair)."""
     if len(bad) == 0:
-        return objective, flows
+        return int((flows * comp.pairs.surplus).sum()), flows
     flows = flows.copy()
     flows[np.isin(comp.pr, bad)] = 0
     lot_left = comp.lot_kg - np.bincount(comp.pl, weights=flows, minlength=len(comp.lots)).astype(np.int64)
@@ -565,6 +577,47 @@ def _drop_and_resolve(comp: _Component, relaxed, max_resolves: int | None = None
             lot_left[lo] -= q
             req_left[r] -= q
     return int((flows * comp.pairs.surplus).sum()), flows
+
+
+def _resolve_freed_lots(comp: _Component, flows: np.ndarray, dropped: np.ndarray, upper: np.ndarray):
+    """The flows once the requests `dropped` get nothing: the lots that served them are allocated again, optimally
+    among all their pairs, while every other lot keeps its flows (the requests' room is what those leave). A
+    restriction of the component's problem, far smaller than it: not proven optimal."""
+    out = np.zeros(len(comp.requests), np.bool_)
+    out[dropped] = True
+    freed = np.zeros(len(comp.lots), np.bool_)
+    freed[comp.pl[(flows > 0) & out[comp.pr]]] = True
+    moving = freed[comp.pl]
+    kept = np.where(moving, 0, flows)
+    room = upper - comp.totals(kept)
+    sub = np.flatnonzero(moving & (room[comp.pr] > 0))
+    result = kept.copy()
+    if len(sub):
+        lot_cap = np.where(freed, comp.lot_kg, 0)
+        result[sub] = _transport(comp.pl[sub], comp.pr[sub], comp.pairs.surplus[sub], lot_cap, room)
+    return result
+
+
+def _transport(pl: np.ndarray, pr: np.ndarray, surplus: np.ndarray, lot_cap: np.ndarray, req_cap: np.ndarray):
+    """The maximum-surplus flows on the given pairs (lot pl[k] to request pr[k], local indices) within the lots' and
+    requests' capacities, nothing having to be sold: one min-cost flow (a node for every lot and request of the
+    component; those without pairs carry nothing)."""
+    nl, nr = len(lot_cap), len(req_cap)
+    total = int(lot_cap.sum())
+    lot_node = 2 + np.arange(nl, dtype=np.int64)
+    req_node = 2 + nl + np.arange(nr, dtype=np.int64)
+    tails = np.concatenate(([0], np.zeros(nl, np.int64), lot_node[pl], req_node))
+    heads = np.concatenate(([1], lot_node, req_node[pr], np.ones(nr, np.int64)))
+    caps = np.concatenate(([total], lot_cap, np.minimum(lot_cap[pl], req_cap[pr]), req_cap))
+    costs = np.concatenate((np.zeros(1 + nl, np.int64), -surplus, np.zeros(nr, np.int64)))
+    solver = min_cost_flow.SimpleMinCostFlow()
+    solver.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
+    solver.set_node_supply(0, total)
+    solver.set_node_supply(1, -total)
+    status = solver.solve()
+    if status != solver.OPTIMAL:
+        raise RuntimeError(f"The min-cost flow solver failed with status {status}.")
+    return solver.flows(1 + nl + np.arange(len(pl), dtype=np.int64))
 
 
 def _branch_and_bound(comp: _Component, relaxed, incumbent, max_nodes: int):

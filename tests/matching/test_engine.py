@@ -175,6 +175,41 @@ def test_drop_and_resolve_with_no_resolve_left_still_respects_thresholds(seed, m
     assert heuristic.objective <= brute_force_optimum(instance)
 
 
+@pytest.mark.parametrize("seed", range(30))
+def test_resolving_the_freed_lots_keeps_the_others_and_reallocates_them_optimally(seed):
+    rng = random.Random(4000 + seed)
+    instance = random_instance(rng, 8, 6)
+    a = engine._Arrays(instance)
+    for pairs in engine._components(a):
+        comp = engine._Component(a, pairs)
+        _objective, flows = comp.flow()
+        served = np.flatnonzero(comp.totals(flows) > 0)
+        if len(served) == 0:
+            continue
+        dropped = served[:1]
+        upper = comp.req_kg.copy()
+        upper[dropped] = 0
+        after = engine._resolve_freed_lots(comp, flows, dropped, upper)
+        freed = set(comp.pl[(flows > 0) & np.isin(comp.pr, dropped)].tolist())
+        moving = np.isin(comp.pl, list(freed))
+        assert (after[~moving] == flows[~moving]).all()  # the other lots keep their flows
+        assert comp.totals(after)[dropped].sum() == 0
+        assert (comp.totals(after) <= upper).all()
+        lot_out = np.bincount(comp.pl, weights=after, minlength=len(comp.lots))
+        assert (lot_out <= comp.lot_kg).all()
+        # The freed lots' new flows are the best the room left by the others allows (an LP over those pairs).
+        room = upper - comp.totals(np.where(moving, 0, flows))
+        use = np.flatnonzero(moving & (room[comp.pr] > 0))
+        if len(use) == 0:
+            assert (after[moving] == 0).all()
+            continue
+        rows = [(comp.pl[use] == lo).astype(int) for lo in sorted(freed)]
+        rows += [(comp.pr[use] == r).astype(int) for r in range(len(comp.requests))]
+        bounds = [int(comp.lot_kg[lo]) for lo in sorted(freed)] + room.tolist()
+        best = linprog(-comp.pairs.surplus[use], A_ub=rows, b_ub=bounds, bounds=(0, None), method="highs")
+        assert int((after[use] * comp.pairs.surplus[use]).sum()) == round(-best.fun)
+
+
 @pytest.mark.parametrize("seed", range(10))
 def test_deterministic(seed):
     rng = random.Random(2000 + seed)
