@@ -271,9 +271,13 @@ class LotDetailView(CatalogueView):
         return _lot_response(request, pk)
 
 
+# More than 0 and at most 100,000,000 kg (KilogramField's bounds), up to 3 decimals.
+POSITIVE_KG = r"^(?:[1-9]\d{0,7}(?:\.\d{1,3})?|100000000(?:\.0{1,3})?|0\.(?:[1-9]\d{0,2}|0[1-9]\d?|00[1-9]))$"
+
+
 def _lot_split_schema() -> dict:
     """LotSplitSerializer as the schema states it, with what the split needs on top: at least one part, each more
-    than 0 kg (up to 3 decimals). That the parts add up to at most the lot's weight depends on the lot."""
+    than 0 kg. That the parts add up to at most the lot's weight depends on the lot."""
     fields = s.LotSplitSerializer().fields
     schema = {
         "type": "object",
@@ -285,7 +289,7 @@ def _lot_split_schema() -> dict:
                 "items": {
                     "type": "string",
                     "format": "decimal",
-                    "pattern": r"^(?:[1-9]\d{0,11}(?:\.\d{1,3})?|0\.(?:[1-9]\d{0,2}|0[1-9]\d?|00[1-9]))$",
+                    "pattern": POSITIVE_KG,
                 },
                 "description": str(fields["parts_kg"].help_text),
             },
