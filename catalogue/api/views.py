@@ -18,6 +18,7 @@ from catalogue.api.serializers import grams
 from catalogue.pagination import CappedPageNumberPagination
 from catalogue.parsing import listing_search_arguments, offer_search_arguments, parse_money
 from catalogue.services import RegionInput, TierInput
+from marketplace.core.api.fields import ID_SCHEMA
 from marketplace.core.api.parsers import SafeJSONParser
 from marketplace.core.api.schema import error_responses
 from marketplace.core.errors import ValidationFailed
@@ -270,6 +271,42 @@ class LotDetailView(CatalogueView):
         return _lot_response(request, pk)
 
 
+# More than 0 and at most 100,000,000 kg (KilogramField's bounds), up to 3 decimals.
+POSITIVE_KG = r"^(?:[1-9]\d{0,7}(?:\.\d{1,3})?|100000000(?:\.0{1,3})?|0\.(?:[1-9]\d{0,2}|0[1-9]\d?|00[1-9]))$"
+
+
+def _lot_split_schema() -> dict:
+    """LotSplitSerializer as the schema states it, with what the split needs on top: at least one part, each more
+    than 0 kg. That the parts add up to at most the lot's weight depends on the lot."""
+    fields = s.LotSplitSerializer().fields
+    schema = {
+        "type": "object",
+        "required": ["parts_kg"],
+        "properties": {
+            "parts_kg": {
+                "type": "array",
+                "minItems": 1,
+                "items": {
+                    "type": "string",
+                    "format": "decimal",
+                    "pattern": POSITIVE_KG,
+                },
+                "description": str(fields["parts_kg"].help_text),
+            },
+            "storage_locations": {
+                "type": "array",
+                "maxItems": fields["storage_locations"].max_length,
+                "items": {**ID_SCHEMA, "format": "int64", "nullable": True},
+                "description": str(fields["storage_locations"].help_text),
+            },
+        },
+    }
+    return dict.fromkeys(("application/json", "application/x-www-form-urlencoded", "multipart/form-data"), schema)
+
+
+LOT_SPLIT = _lot_split_schema()
+
+
 class LotSplitView(CatalogueView):
     pagination_class = None
 
@@ -277,7 +314,7 @@ class LotSplitView(CatalogueView):
         summary="Split an open lot (managers)",
         description="Makes a new lot per part (and one for the rest, if the parts add up to less); member shares "
         "follow exactly, by largest remainder where a part cuts a share. The lot is closed.",
-        request=s.LotSplitSerializer,
+        request=LOT_SPLIT,
         responses={201: s.LotDetailSerializer(many=True), **errors(400, 403, 404, 409)},
         tags=["catalogue: lots"],
     )
@@ -552,7 +589,7 @@ class OrganisationOffersView(CatalogueView):
         summary="Publish an offer with volume price tiers (input suppliers' managers)",
         description="Tiers are ordered from the smallest quantity and touch without overlap or gap, e.g. "
         "1–99 packs, 100–499, 500 and more; a larger tier never costs more per pack.",
-        request=s.SupplierOfferCreateSerializer,
+        request={"application/json": s.SupplierOfferCreateSerializer},  # nested tiers and regions: JSON only
         responses={201: s.SupplierOfferSerializer, **errors(400, 403, 404)},
         tags=["catalogue: offers"],
     )

@@ -41,6 +41,43 @@ def _window_param(request) -> int | None:
         raise ValidationFailed("The window is an id.", fields={"window": error.detail}) from None
 
 
+def _request_change_schema() -> dict:
+    """RequestChangeInputSerializer as the schema states it, with what the change needs on top: a quantity or a
+    tolerance change that is not zero."""
+    fields = s.RequestChangeInputSerializer().fields
+
+    def integer(name: str, bounds: dict) -> dict:
+        return {"type": "integer", "format": "int64", "description": str(fields[name].help_text), **bounds}
+
+    def delta(name: str) -> dict:
+        field = fields[name]
+        return integer(name, {"minimum": field.min_value, "maximum": field.max_value, "default": 0})
+
+    schema = {
+        "type": "object",
+        "required": ["member_number", "product"],
+        "properties": {
+            "member_number": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": fields["member_number"].max_length,
+                "description": str(fields["member_number"].help_text),
+            },
+            "product": integer("product", {"minimum": ID_SCHEMA["minimum"], "maximum": ID_SCHEMA["maximum"]}),
+            "quantity_delta": delta("quantity_delta"),
+            "tolerance_delta": delta("tolerance_delta"),
+        },
+        "anyOf": [
+            {"required": [name], "properties": {name: {"not": {"enum": [0]}}}}
+            for name in ("quantity_delta", "tolerance_delta")
+        ],
+    }
+    return dict.fromkeys(("application/json", "application/x-www-form-urlencoded", "multipart/form-data"), schema)
+
+
+REQUEST_CHANGE = _request_change_schema()
+
+
 class WindowListView(APIView):
     @extend_schema(
         summary="List a cooperative's ordering windows",
@@ -111,7 +148,7 @@ class RequestListView(APIView):
         description="Adds (positive) or removes (negative) quantity and tolerance; each change is timestamped, so "
         "first-come allocation follows the order in which quantities were asked. 409 once the window is closed, "
         "or when a box-fill change would reduce the filled packs.",
-        request=s.RequestChangeInputSerializer,
+        request=REQUEST_CHANGE,
         responses={201: s.RequestSerializer, **errors(400, 403, 404, 409)},
         tags=["group orders"],
     )
@@ -240,7 +277,7 @@ class GroupOrderMoveView(APIView):
         "countered → accepted | submitted (cooperative, answering with its own quantities); accepted → paid "
         "(by the payments app when the escrow order is paid); paid → dispatched (supplier); dispatched → received "
         "(cooperative, packs per line, short allowed: the escrow is released to the supplier for what arrived).",
-        request=s.GroupOrderMoveInputSerializer,
+        request={"application/json": s.GroupOrderMoveInputSerializer},  # nested lines: JSON only
         responses={200: s.GroupOrderSerializer, **errors(400, 403, 404, 409)},
         tags=["group orders"],
     )

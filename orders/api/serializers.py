@@ -83,6 +83,12 @@ class ReasonInputSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+# The schema of the transitions that need a reason (reject, cancel): the view parses ReasonInputSerializer and
+# the transition refuses a reason with no visible character.
+class RequiredReasonSerializer(serializers.Serializer):
+    reason = serializers.RegexField(r"\S", help_text="Why; at least one character that is not a space.")
+
+
 class AcceptInputSerializer(ReasonInputSerializer):
     grade_prices = GradePricesByLineField(
         child=GradePricesField(), required=False,

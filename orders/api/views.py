@@ -49,7 +49,7 @@ class PurchaseListView(APIView):
         "the purchase reference, and every quantity is reserved at once: if any line cannot be served (below the "
         "listing's minimum, more than is available, another currency than the rest of the basket, ...) nothing "
         "is written and the answer names every line to fix. A 409 means another buyer took the stock first.",
-        request=s.PurchaseInputSerializer,
+        request={"application/json": s.PurchaseInputSerializer},  # nested lines: JSON only
         responses={201: s.PurchaseSerializer, **errors(400, 403, 404, 409)},
         tags=["orders"],
     )
@@ -180,7 +180,7 @@ class OrderAcceptView(TransitionView):
 class OrderRejectView(TransitionView):
     to_status = Order.Status.REJECTED
 
-    @transition_schema("Reject an order (seller's manager)", "The reason is required.", s.ReasonInputSerializer)
+    @transition_schema("Reject an order (seller's manager)", "The reason is required.", s.RequiredReasonSerializer)
     def post(self, request, number):
         return super().post(request, number)
 
@@ -192,7 +192,7 @@ class OrderCancelView(TransitionView):
         "Cancel an order",
         "The buyer's manager before payment; the seller's manager before dispatch; the operator after payment. "
         "The reason is required. The reserved stock is released.",
-        s.ReasonInputSerializer,
+        s.RequiredReasonSerializer,
     )
     def post(self, request, number):
         return super().post(request, number)
@@ -232,7 +232,7 @@ class OrderDispatchView(TransitionView):
         "Record the dispatch (seller's clerk and above)",
         "The date, the document number, the vehicle and driver (optional) and the quantity dispatched per line "
         "(default: everything ordered). What is not dispatched goes back on sale.",
-        s.DispatchInputSerializer,
+        {"application/json": s.DispatchInputSerializer},
     )
     def post(self, request, number):
         return super().post(request, number)
@@ -253,7 +253,7 @@ class OrderReceiptView(TransitionView):
         "Record the receipt (buyer's clerk and above)",
         "The quantity received per line (at most what was dispatched), the grade on arrival and inspection "
         "notes. The answer shows the amount due and why; the dispute window opens.",
-        s.ReceiptInputSerializer,
+        {"application/json": s.ReceiptInputSerializer},
     )
     def post(self, request, number):
         return super().post(request, number)

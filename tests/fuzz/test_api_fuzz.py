@@ -8,7 +8,8 @@ itself, so that both the found and the not-found branches run. Generation is der
 same requests.
 
 Checks: no 5xx (not_a_server_error) and every response matches the schema (response_schema_conformance).
-FUZZ_EXAMPLES sets the number of examples per operation (default 10); see docs/api.md.
+FUZZ_EXAMPLES sets the number of examples per operation (default 5), FUZZ_PATHS a regular expression of the paths
+to fuzz (default all); see docs/api.md.
 """
 
 import json
@@ -33,7 +34,11 @@ EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "5"))
 COVERAGE = os.environ.get("FUZZ_COVERAGE", "") not in ("", "0")
 REPORT = os.environ.get("FUZZ_REPORT", "")  # a path: write the status codes seen per operation there (JSON lines)
 
+ONLY = os.environ.get("FUZZ_PATHS", "")  # a regular expression: fuzz only the operations whose path it matches
+
 schema = schemathesis.openapi.from_dict(SchemaGenerator().get_schema(request=None, public=True))
+if ONLY:
+    schema = schema.include(path_regex=ONLY)
 schema.app = get_wsgi_application()
 # The examples and fuzzing phases (max_examples per operation and person); the coverage phase (every boundary and
 # enum value the schema defines, some hundred requests per operation) only when asked for: FUZZ_COVERAGE=1.

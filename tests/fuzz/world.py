@@ -4,29 +4,39 @@ API starts from, so that a generated request can reach every operation's success
 
 `build_world()` returns plain values (ids, numbers, tokens), read by `tests/fuzz/values.py`:
 - `ids`: the id a path parameter names, by the collection before it in the path (`/lots/{id}/` -> `lots`);
-- `order_for`: the order number to use per order action (`/orders/{number}/dispatch/` needs a paid order);
+- `by_operation`: the object to use per operation (`/orders/{number}/dispatch/` needs a paid order);
+- `by_status`: for transitions whose body names the status to move to, per status an object that may move to it;
 - `fields`: real values for body and query fields that carry ids of other rows (`lot`, `farmer`, `deliveries`...);
 - `tokens`, `organisations`, `users`: the four people the fuzzer acts as.
 """
 
-from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import override_settings
+import datetime
+import json
+import random
 
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import TestCase, override_settings
+from django.utils import timezone
+
+from catalogue import services as catalogue
 from marketplace.decisions import services as decisions
+from marketplace.demo.organisations import plot_polygon
+from marketplace.market.searches import saved_search_create
 from marketplace.matching import services as matching
 from marketplace.matching.models import Proposal
 from marketplace.organisations import services as organisation_services
-from marketplace.organisations.models import Organisation
+from marketplace.organisations.models import Organisation, Plot
+from orders.group_models import MemberAllocation
 from orders.models import DisputeEvidence
 from orders.services import group_windows, order_transition
-from orders.services.group_orders import window_place_orders
+from orders.services.group_orders import group_order_transition, window_place_orders
 from payments.payouts import services as payouts
-from payments.services.payments import payment_start
+from payments.services.payments import payment_offline_confirm, payment_start
 from tests.catalogue.factories import LocationFactory
 from tests.decisions.conftest import motion
 from tests.factories import PASSWORD, MemberFarmerFactory, OrganisationFactory, PlotFactory
 from tests.matching.factories import Market, post_request
-from tests.orders.factories import TONNE, advance, make_lot, place
+from tests.orders.factories import TONNE, advance, make_listing, make_lot, place
 from tests.orders.factories import make_world as make_orders_world
 from tests.orders.group_factories import ask, make_group_world, make_offer
 from tests.payments.conftest import pay
@@ -105,6 +115,7 @@ def _build() -> dict:
     second_warehouse = LocationFactory(organisation=coop, is_warehouse=True, is_collection_point=False)
     reversible = _loose_delivery(world, loose, collection_point)
     pending = OrganisationFactory(verification_status=Organisation.Verification.PENDING)
+    _map_every_plot(coop)
 
     # People: an invitation with a known token, sent to the supplier's manager (who accepts it signed in: the
     # fuzzer always sends a token), and one to revoke.
@@ -125,21 +136,17 @@ def _build() -> dict:
     # Group orders: an open window with requests, and an ordered window whose cheapest urea is the supplier's.
     group = make_group_world(side=seller, members=members)
     make_offer(supplier.organisation, supplier.manager, group.products[1], [(1, 9_000)])
-    for member in members:
+    for member in members:  # requests for both products, so that a change may add to or remove from either
         ask(group, member, group.products[0], 100_000)
+        ask(group, member, group.products[1], 100_000)
     supplier_offer_in_window = make_offer(supplier.organisation, supplier.manager, group.products[0], [(1, 30_000)])
-    ordered = make_group_world(side=seller, members=members, name="Short rains")
-    make_offer(supplier.organisation, supplier.manager, ordered.products[1], [(1, 9_000)])
-    for member in members:
-        ask(ordered, member, ordered.products[0], 100_000)
-        ask(ordered, member, ordered.products[1], 50_000)
-    group_windows.window_transition(actor=seller.manager, window_id=ordered.window.pk, to_status="closed")
+    ordered, group_order = _ordered_window(world, members, "Short rains")
+    _, to_answer = _ordered_window(world, members, "Late rains")
+    group_order_transition(actor=seller.manager, group_order_id=to_answer.pk, to_status="submitted")
     closed = make_group_world(side=seller, members=members, name="Dry season")
     for member in members:
         ask(closed, member, closed.products[0], 100_000)
     group_windows.window_transition(actor=seller.manager, window_id=closed.window.pk, to_status="closed")
-    group_orders = window_place_orders(actor=seller.manager, window_id=ordered.window.pk)
-    group_order = next((g for g in group_orders if g.supplier_id == supplier.organisation.pk), group_orders[0])
 
     # Matching: the buyer's request, matched against the cooperative's listing.
     market = Market(
@@ -157,6 +164,7 @@ def _build() -> dict:
         "supplier": (supplier.manager, supplier.organisation),
         "operator": (operator.admin, operator.organisation),
     }
+    by_status = _by_status(world, spare_lots[1], group, closed, ordered, pending, group_order, to_answer)
     ids = {
         "deliveries": delivery.pk,
         "farmers": farmer.pk,
@@ -173,11 +181,12 @@ def _build() -> dict:
         "decisions": decision.pk,
         "windows": group.window.pk,
         "products": group.products[0].pk,
-        "allocations": None,
+        "allocations": _allocation_to_hand_over(world, members),
         "payout-batches": proposed_batch.pk,
         "requests": request.pk,
         "proposals": proposal.pk if proposal else None,
         "parts": part.pk if part else None,
+        "saved-searches": None,
     }
     by_operation = {
         # order actions: the state each one starts from
@@ -228,7 +237,6 @@ def _build() -> dict:
         "order": [accepted_unpaid.number],
         "part": [part.pk] if part else [],
         "option": options,
-        "member_number": [m.member_number for m in members],
         "window": [group.window.pk],
         "request": [request.pk],
         "token": [invitation_token],
@@ -241,12 +249,28 @@ def _build() -> dict:
             "identifier": [lot_uri(organisation=coop, lot_code=listed_lot.code)],
         },
         "/group/orders/": {"window": [ordered.window.pk]},
+        # Members' requests name a member of the window's cooperative (elsewhere a member number is a new one).
+        "/group/windows/": {"member_number": [m.member_number for m in members]},
         "/market/": {"commodity": [world.grade_1.commodity.code], "country": ["CI"]},
         "/farmers/import/": {"file": [FARMERS_CSV]},
+        "/plots/import/": {"file": [_plots_geojson(members[0])]},
+        # A receipt names the lines of the dispatched order.
+        "/orders/{number}/receipt/": {"line": list(dispatched.lines.values_list("pk", flat=True))},
+        # Saved searches name the commodity and grade by code.
+        "/market/saved-searches/": {"commodity": [world.grade_1.commodity.code], "min_grade": [world.grade_2.code]},
+        # A lot moves to the warehouse it is not in (where it is already is a 400).
+        "/lots/{id}/move/": {"storage_location": [second_warehouse.pk]},
+        # Listings and offers are priced, and requests name prices, in the organisation's own currency.
+        "/organisations/{organisation_id}/listings/": {"currency": [coop.currency]},
+        "/organisations/{organisation_id}/offers/": {"currency": [supplier.organisation.currency]},
+        "/matching/requests/": {"currency": [buyer.organisation.currency]},
         # A payment repeats the order's total and currency, as a confirmation of what the buyer pays.
         "/payments/": {"amount": [accepted_unpaid.total_amount], "currency": [accepted_unpaid.currency]},
     }
     ids_by_role = {"operator": {"memberships": operator.viewer.memberships.get().pk}}
+    saved_search = saved_search_create(actor=buyer.manager, organisation_id=buyer.organisation.pk, name="Cocoa",
+                                       commodity=world.grade_1.commodity.code)  # fmt: skip
+    ids_by_role["buyer"] = {"saved-searches": saved_search.pk}
     return {
         "ids_by_role": ids_by_role,
         "fields_by_path": fields_by_path,
@@ -256,6 +280,7 @@ def _build() -> dict:
         "password": PASSWORD,
         "ids": ids,
         "by_operation": by_operation,
+        "by_status": by_status,
         "fields": fields,
         "invitation": invitation.pk,
         "group_order": group_order.pk,
@@ -263,10 +288,121 @@ def _build() -> dict:
     }
 
 
+def _plots_geojson(farmer) -> bytes:
+    """A GeoJSON file of one mapped plot of a member, as the plot import takes it."""
+    geometry, area = plot_polygon(random.Random(99), lon=-6.2, lat=5.9, hectares=1.3)
+    properties = {"member_number": farmer.member_number, "name": "Imported plot", "area_hectares": str(area),
+                  "established_on": "2010-05-01"}  # fmt: skip
+    feature = {"type": "Feature", "properties": properties, "geometry": geometry}
+    return json.dumps({"type": "FeatureCollection", "features": [feature]}).encode()
+
+
+def _map_every_plot(coop) -> None:
+    """Every plot of the cooperative mapped (a polygon of its area) and cleared before the EUDR cut-off, so that
+    its lots and orders are EUDR-ready and their due-diligence statements can be made."""
+    for i, plot in enumerate(Plot.objects.filter(organisation=coop).order_by("pk")):
+        geometry, area = plot_polygon(random.Random(i), lon=-6.4 + i * 0.01, lat=5.7, hectares=1.1)
+        Plot.objects.filter(pk=plot.pk).update(geometry=geometry, area_hectares=area)
+
+
+def _lot_in(world, status: str):
+    """A listed lot of its own (with an active listing), moved on to `status` through the lot transitions."""
+    lot = make_lot(world.seller, grams=5 * TONNE, grade=world.grade_1, warehouse=world.warehouse,
+                   collection_point=world.extra["collection_point"])  # fmt: skip
+    listing = make_listing(world.seller, lot, world.warehouse)
+    path = {"listed": [], "reserved": ["reserved"], "sold": ["sold"], "dispatched": ["sold", "dispatched"]}[status]
+    for step in path:
+        catalogue.lot_status_transition(actor=world.seller.manager, lot_id=lot.pk, to_status=step)
+    return lot, listing
+
+
+def _ordered_window(world, members, name: str):
+    """A closed window whose orders are placed; returns it and the group order to the world's supplier (the
+    cheapest for urea), in draft."""
+    manager, supplier = world.seller.manager, world.supplier
+    ordered = make_group_world(side=world.seller, members=members, name=name)
+    make_offer(supplier.organisation, supplier.manager, ordered.products[1], [(1, 9_000)])
+    for member in members:
+        ask(ordered, member, ordered.products[0], 100_000)
+        ask(ordered, member, ordered.products[1], 50_000)
+    group_windows.window_transition(actor=manager, window_id=ordered.window.pk, to_status="closed")
+    group_orders = window_place_orders(actor=manager, window_id=ordered.window.pk)
+    return ordered, next((g for g in group_orders if g.supplier_id == supplier.organisation.pk), group_orders[0])
+
+
+def _allocation_to_hand_over(world, members) -> int:
+    """A group order of the world's supplier submitted, accepted, paid into escrow, dispatched, received in full
+    and distributed: the id of its first member allocation, which the cooperative hands over."""
+    manager, supplier = world.seller.manager, world.supplier.manager
+    _, group_order = _ordered_window(world, members, "Main season")
+    group_order_transition(actor=manager, group_order_id=group_order.pk, to_status="submitted")
+    group_order = group_order_transition(actor=supplier, group_order_id=group_order.pk, to_status="accepted")
+    escrow = group_order.order
+    with TestCase.captureOnCommitCallbacks(execute=True):  # the payments app moves the group order to paid
+        payment = payment_start(actor=manager, order_id=escrow.pk, amount=escrow.total_amount, currency=escrow.currency)
+        payment_offline_confirm(actor=world.operator.manager, payment_id=payment.pk, transfer_reference="BANK-GO")
+    group_order_transition(actor=supplier, group_order_id=group_order.pk, to_status="dispatched",
+                           document_number="WB-7")  # fmt: skip
+    received = {str(line.pk): line.packs for line in group_order.lines.all()}
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        group_order_transition(actor=manager, group_order_id=group_order.pk, to_status="received", lines=received)
+    group_order_transition(actor=world.seller.clerk, group_order_id=group_order.pk, to_status="distributed")
+    return MemberAllocation.objects.filter(group_order=group_order).order_by("pk").values_list("pk", flat=True)[0]
+
+
+def _by_status(world, open_lot, group, closed, ordered, pending, draft, submitted) -> dict:
+    """For the transition operations whose body names the status to move to: per status, an object in a state
+    that status may follow, so that whichever status the schema's enum gives has an object it is allowed for
+    (a status no state leads to, such as draft, keeps the default object and gets the 409)."""
+    manager = world.seller.manager
+    listed, paused = _lot_in(world, "listed")
+    catalogue.listing_status_transition(actor=manager, listing_id=paused.pk, to_status="paused")
+    reserved, _ = _lot_in(world, "reserved")
+    sold, _ = _lot_in(world, "sold")
+    dispatched, _ = _lot_in(world, "dispatched")
+    V = Organisation.Verification
+    rejected = OrganisationFactory(verification_status=V.REJECTED)
+    verified = OrganisationFactory(verification_status=V.VERIFIED)
+    suspended = OrganisationFactory(verification_status=V.SUSPENDED)
+    draft_window = group_windows.window_create(
+        actor=manager, organisation_id=group.coop.pk, product_ids=[p.pk for p in group.products], name="Next season",
+        opens_at=timezone.now() + datetime.timedelta(days=1), closes_at=timezone.now() + datetime.timedelta(days=8),
+    )  # fmt: skip
+    return {
+        "/lots/{id}/transition/": {
+            "listed": reserved.pk,
+            "reserved": listed.pk,
+            "sold": listed.pk,
+            "dispatched": sold.pk,
+            "closed": dispatched.pk,
+            "open": open_lot.pk,
+        },
+        "/listings/{id}/transition/": {"active": paused.pk, "paused": world.listing.pk, "withdrawn": world.listing.pk},
+        "/organisations/{id}/verification/": {
+            "verified": suspended.pk,
+            "rejected": pending.pk,
+            "pending": rejected.pk,
+            "suspended": verified.pk,
+        },
+        "/group/windows/{window_id}/move/": {
+            "open": draft_window.pk,
+            "closed": group.window.pk,
+            "cancelled": group.window.pk,
+            "ordered": closed.window.pk,
+            "completed": ordered.window.pk,
+        },
+        "/group/orders/{group_order_id}/move/": {
+            "submitted": draft.pk,
+            "cancelled": draft.pk,
+            "accepted": submitted.pk,
+            "countered": submitted.pk,
+            "declined": submitted.pk,
+        },
+    }
+
+
 def _loose_delivery(world, farmer, collection_point):
     from decimal import Decimal
-
-    from catalogue import services as catalogue
 
     return catalogue.delivery_record(
         actor=world.seller.clerk, organisation_id=world.seller.organisation.pk,

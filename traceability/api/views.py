@@ -1,6 +1,6 @@
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.renderers import JSONRenderer
@@ -30,6 +30,15 @@ class JSONLDRenderer(JSONRenderer):
     format = "jsonld"
 
 
+# What `since` takes, as the schema can say it (the serializer field is free text, checked by parse_since).
+SINCE = OpenApiParameter(
+    "since",
+    {"type": "string", "maxLength": 40, "anyOf": [{"format": "date"}, {"format": "date-time"}]},
+    description="A date (YYYY-MM-DD) or ISO 8601 date-time: events recorded from then on. Give exactly one of "
+    "lot, order or since.",
+)
+
+
 class EPCISExportView(APIView):
     """A GS1 EPCIS 2.0 JSON-LD document of your organisations' events.
 
@@ -43,7 +52,7 @@ class EPCISExportView(APIView):
     @extend_schema(
         tags=["traceability"],
         operation_id="traceability_epcis_export",
-        parameters=[EPCISQuerySerializer],
+        parameters=[EPCISQuerySerializer, SINCE],
         responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="An EPCISDocument (JSON-LD).")},
     )
     def get(self, request):

@@ -96,12 +96,35 @@ class VoteView(GenericAPIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+# ShowOfHandsSerializer as the schema states it: JSON only (the counts are nested) and at least one count, which
+# drf-spectacular does not derive from a nested serializer's allow_empty=False.
+SHOW_OF_HANDS = {
+    "type": "object",
+    "required": ["counts"],
+    "properties": {
+        "counts": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 20,
+            "items": {
+                "type": "object",
+                "required": ["option", "count"],
+                "properties": {
+                    "option": {"type": "integer", "minimum": 1, "maximum": s.MAX_ID},
+                    "count": {"type": "integer", "minimum": 0, "maximum": 1_000_000},
+                },
+            },
+        }
+    },
+}
+
+
 class ShowOfHandsView(GenericAPIView):
     serializer_class = s.ShowOfHandsSerializer
 
     @extend_schema(
         summary="Record the votes counted at the meeting, per option (members who did not vote by phone)",
-        request=s.ShowOfHandsSerializer,
+        request={"application/json": SHOW_OF_HANDS},
         responses={204: None, **errors(400, 403, 404, 409)},
         tags=TAGS,
     )

@@ -61,6 +61,12 @@ def proposal_response(request, proposal_id: int, code=status.HTTP_200_OK) -> Res
     return Response(s.ProposalSerializer(proposal, context=proposal_context(request)).data, status=code)
 
 
+MEDIA_TYPES = ("application/json", "application/x-www-form-urlencoded", "multipart/form-data")  # what the views parse
+# BuyerRequestInputSerializer as a new request takes it: the buying organisation named (an edit keeps it).
+_REQUEST_CREATE = {"allOf": [{"$ref": "#/components/schemas/BuyerRequestInputRequest"}], "required": ["organisation"]}
+REQUEST_CREATE = dict.fromkeys(MEDIA_TYPES, _REQUEST_CREATE)
+
+
 class BuyerRequestListView(GenericAPIView):
     serializer_class = s.BuyerRequestSerializer
     filter_backends: list = []
@@ -83,7 +89,7 @@ class BuyerRequestListView(GenericAPIView):
         description="Commodity, lowest grade, quantity and smallest fill, highest price per tonne, delivery point "
         "and window, maximum sourcing distance, certifications, EUDR-ready only, minimum truckload (default 5 t). "
         "The commodity is re-matched shortly after.",
-        request=s.BuyerRequestInputSerializer,
+        request=REQUEST_CREATE,
         responses={201: s.BuyerRequestSerializer, **errors(400, 403, 404)},
         tags=TAGS,
     )
@@ -222,11 +228,20 @@ class ProposalDeclineView(_Action):
         return services.proposal_decline(actor=request.user, proposal_id=pk, reason=data["reason"]).pk
 
 
+# CounterInputSerializer as this action takes it: the part named, and a quantity or a price (or both).
+_COUNTER = {
+    "allOf": [{"$ref": "#/components/schemas/CounterInputRequest"}],
+    "required": ["part"],
+    "anyOf": [{"required": ["grams"]}, {"required": ["price_per_tonne_minor"]}],
+}
+PROPOSAL_COUNTER = dict.fromkeys(MEDIA_TYPES, _COUNTER)
+
+
 class ProposalCounterView(_Action):
     input_serializer = s.CounterInputSerializer
 
-    @_action("Counter a part's quantity or price (buyer)", "At most 3 rounds, each with a new expiry.",
-             s.CounterInputSerializer)  # fmt: skip
+    @_action("Counter a part's quantity or price (buyer)", "At most 3 rounds, each with a new expiry. Name the "
+             "part, and give another quantity, another price or both.", PROPOSAL_COUNTER)  # fmt: skip
     def post(self, request, pk: int):
         return super().post(request, pk)
 
