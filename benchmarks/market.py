@@ -12,9 +12,16 @@ replica` so that the order status trigger and the foreign-key triggers stay quie
 Each page is requested --requests times after a warm-up, in this process pinned to one CPU core; PostgreSQL runs
 as configured. The baseline is the cheapest request through the same stack (`/health/`). Options: --orders,
 --cooperatives, --requests, --markdown; --reuse to time pages on a database an earlier run seeded and refreshed
-(no top-up, no timed refresh), --only to time only the pages whose name contains a word (always with /health/):
+(no top-up, no timed refresh), --only to time only the pages whose name contains a word (always with /health/),
+--time-refresh to time the refreshes on a reused database too (the nightly one rebuilds everything, so a rerun
+measures the same work):
 
     .venv/bin/python benchmarks/market.py --reuse --only dashboard
+    .venv/bin/python benchmarks/market.py --reuse --time-refresh --only health
+
+The dashboards are timed twice: as cached (every request after the first) and as "after a change", where the
+organisation's data version is replaced before each timed request (as the commit of an order, payment, delivery or
+payout does), so each request reads the figures from the database and caches them.
 """
 
 from __future__ import annotations
@@ -101,6 +108,7 @@ def seed(orders: int, cooperatives: int, rng: random.Random) -> dict:
         )  # fmt: skip
     manager_coop = coops[0]
     Membership.objects.get_or_create(user=user, organisation=manager_coop, defaults={"role": "manager"})
+    _buyer_manager()
     have = Order.objects.filter(seller__registration_number__startswith=f"{MARK}-C").count()
     if have < orders:
         started = time.perf_counter()
@@ -117,6 +125,16 @@ def reused_world() -> dict:
     user = User.objects.get(email="bench-manager@coopmarket.bench")
     coop = Organisation.objects.filter(registration_number__startswith=f"{MARK}-C").order_by("pk").first()
     return {"user": user, "coop": coop}
+
+
+def _buyer_manager():
+    """A manager of the Ivorian buyer, which bought a fifth of the orders (also added to a reused database)."""
+    from marketplace.organisations.models import Membership, Organisation, User
+
+    user, _ = User.objects.get_or_create(email="bench-buyer@coopmarket.bench", defaults={"full_name": "Bench buyer"})
+    buyer = Organisation.objects.get(registration_number=f"{MARK}-B-CI")
+    Membership.objects.get_or_create(user=user, organisation=buyer, defaults={"role": "manager"})
+    return user, buyer
 
 
 def _copy_orders(count: int, offset: int, coops, buyers, grades, user_id: int, rng: random.Random) -> None:
@@ -206,7 +224,9 @@ def measure(requests: int, world: dict, only: str = "") -> list[dict]:
     from django.db import connection
     from django.test import Client
 
+    from marketplace.core.versions import organisation_changed
     from marketplace.market.models import PricePoint
+    from orders.models import Order
 
     busiest = (
         PricePoint.objects.filter(visible=True, period="month")
@@ -218,28 +238,47 @@ def measure(requests: int, world: dict, only: str = "") -> list[dict]:
     anonymous = Client(HTTP_HOST="127.0.0.1")
     manager = Client(HTTP_HOST="127.0.0.1")
     manager.force_login(world["user"], backend="django.contrib.auth.backends.ModelBackend")
+    buyer_user, buyer = _buyer_manager()
+    buyer_client = Client(HTTP_HOST="127.0.0.1")
+    buyer_client.force_login(buyer_user, backend="django.contrib.auth.backends.ModelBackend")
+    bought = Order.objects.filter(buyer=buyer).count()
+
+    def changed(organisation_id):
+        return lambda: organisation_changed(organisation_id)
+
+    coop_changed, buyer_changed = changed(world["coop"].pk), changed(buyer.pk)
     pages = [
-        ("Baseline: /health/", anonymous, "/health/"),
-        ("Market page (all series, latest month)", anonymous, "/market/"),
-        ("Market page, one commodity", anonymous, f"/market/?commodity={commodity}"),
-        ("Series page: charts and tables, per month", anonymous, f"/market/{commodity}/{country}/"),
-        ("Series page, per week, one region", anonymous, f"/market/{commodity}/{country}/?period=week&region={region}"),
-        ("Series CSV", anonymous, f"/market/{commodity}/{country}/prices.csv"),
-        ("Price API", anonymous, f"/api/v1/market/series/?commodity={commodity}&country={country}"),
-        ("Manager's dashboard", manager, "/"),
-        ("Our prices against the market", manager, "/market/ours/"),
+        ("Baseline: /health/", anonymous, "/health/", None),
+        ("Market page (all series, latest month)", anonymous, "/market/", None),
+        ("Market page, one commodity", anonymous, f"/market/?commodity={commodity}", None),
+        ("Series page: charts and tables, per month", anonymous, f"/market/{commodity}/{country}/", None),
+        (
+            "Series page, per week, one region",
+            anonymous,
+            f"/market/{commodity}/{country}/?period=week&region={region}",
+            None,
+        ),
+        ("Series CSV", anonymous, f"/market/{commodity}/{country}/prices.csv", None),
+        ("Price API", anonymous, f"/api/v1/market/series/?commodity={commodity}&country={country}", None),
+        ("Manager's dashboard, cached", manager, "/", None),
+        ("Manager's dashboard, after a change", manager, "/", coop_changed),
+        (f"Buyer's dashboard ({bought:,} orders), cached", buyer_client, "/", None),
+        (f"Buyer's dashboard ({bought:,} orders), after a change", buyer_client, "/", buyer_changed),
+        ("Our prices against the market", manager, "/market/ours/", None),
     ]
     if only:  # the baseline always runs: the ratio is to /health/ measured in the same run
         pages = [pages[0]] + [page for page in pages[1:] if only.lower() in page[0].lower()]
     from django.core.cache import cache
 
     results = []
-    for name, client, url in pages:
+    for name, client, url, before in pages:
+        before = before or (lambda: None)  # run before each request, untimed
         cache.clear()  # the first request after a refresh renders the page body and caches it
         started = time.perf_counter()
         assert client.get(url).status_code == 200, url
         cold = (time.perf_counter() - started) * 1000
         for _ in range(5):
+            before()
             assert client.get(url).status_code == 200, url
         captured: list[str] = []
 
@@ -247,10 +286,12 @@ def measure(requests: int, world: dict, only: str = "") -> list[dict]:
             seen.append(sql)
             return execute(sql, params, many, context)
 
+        before()
         with connection.execute_wrapper(count):
             client.get(url)
         timings = []
         for _ in range(requests):
+            before()
             started = time.perf_counter()
             client.get(url)
             timings.append((time.perf_counter() - started) * 1000)
@@ -286,6 +327,7 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true",
                         help="reuse the seeded database as it is: no top-up, no timed refresh")  # fmt: skip
     parser.add_argument("--only", default="", help="time only the pages whose name contains this (and /health/)")
+    parser.add_argument("--time-refresh", action="store_true", help="with --reuse: time the refreshes as well")
     options = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
@@ -293,7 +335,7 @@ def main() -> None:
     rng = random.Random(20261206)
     if options.reuse:
         world = reused_world()
-        refresh = None
+        refresh = time_refresh() if options.time_refresh else None
     else:
         world = seed(options.orders, options.cooperatives, rng)
         refresh = time_refresh()

@@ -7,7 +7,9 @@ from django.db import models
 from django.utils import timezone
 
 from marketplace.core.models import AuditEvent, CheckRun
+from marketplace.core.versions import organisation_changed
 
+OWNER_FIELDS = ("organisation_id", "seller_id", "buyer_id")
 _batch: ContextVar[list[AuditEvent] | None] = ContextVar("audit_batch", default=None)
 
 
@@ -35,6 +37,8 @@ def audit_record(
         reason=reason,
         data=data or {},
     )
+    # The organisation recorded and the subject's owners (an order's two sides) see new figures after the commit.
+    organisation_changed(organisation_id, *(getattr(subject, name, None) for name in OWNER_FIELDS))
     pending = _batch.get()
     if pending is not None:
         pending.append(event)

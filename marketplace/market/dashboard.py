@@ -4,24 +4,35 @@ never written).
 
 A cooperative's manager sees stock, open orders, money held and owed, deliveries per week, payouts to approve and
 what needs doing now; a buyer its orders and the money it has in escrow; an input supplier the orders to answer.
-A bounded number of queries whatever the organisation's size: the viewer is checked once (organisation_for), then
-one query per panel at most (open orders of both sides in one, the four money figures in one UNION ALL, payouts to
-approve with their count in one), each on an index that matches its filter; see docs/benchmarks.md.
+A bounded number of queries whatever the organisation's size: the viewer is checked once (organisation_for, or the
+request's own membership for the cached figures), then one query per panel at most (open orders of both sides in
+one, the four money figures in one UNION ALL, payouts to approve with their count in one), each on an index that
+matches its filter; see docs/benchmarks.md.
+
+`dashboard_cached` keeps the figures in Django's cache per organisation, under the organisation's data version
+(`marketplace.core.versions`: replaced after the commit of any audited change of the organisation or of a ledger
+posting that moves its money), so the next request after a change shows it and the others read the cache.
 """
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from decimal import Decimal
 
+from django.core.cache import cache
 from django.db.models import Count, Exists, OuterRef, Q, Sum, Value, Window
 from django.db.models.functions import TruncWeek
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import ngettext_lazy
+from django.utils.translation import get_language, gettext, ngettext_lazy
 
 from catalogue.models import Delivery, Lot
+from marketplace.core.errors import NotFound
 from marketplace.core.money import Money
-from marketplace.organisations.models import Organisation, User
-from marketplace.organisations.roles import Capability
+from marketplace.core.versions import organisation_version
+from marketplace.market.charts import bar_chart
+from marketplace.organisations import selectors as organisations
+from marketplace.organisations.models import Membership, Organisation, User
+from marketplace.organisations.roles import Capability, role_can
 from marketplace.organisations.selectors import organisation_for
 from orders.models import Order
 from payments.models import Account
@@ -31,6 +42,10 @@ S = Order.Status
 OPEN_STATUSES = [S.PLACED, S.ACCEPTED, S.PAID, S.DISPATCHED, S.DELIVERED, S.DISPUTED]
 STOCK_STATUSES = [Lot.Status.OPEN, Lot.Status.LISTED, Lot.Status.RESERVED, Lot.Status.SOLD]
 DELIVERY_WEEKS = 12
+# A cached dashboard is replaced by the next change of the organisation (its version); this bound only limits how
+# long a change made outside the services (a data repair in the database) can go unseen.
+CACHE_SECONDS = 5 * 60
+CACHE_FORMAT = 1  # raise when the cached Dashboard changes shape
 
 TO_ACCEPT = ngettext_lazy("%(count)s order to accept or reject", "%(count)s orders to accept or reject", "count")
 TO_DISPATCH = ngettext_lazy("%(count)s paid order to dispatch", "%(count)s paid orders to dispatch", "count")
@@ -51,8 +66,16 @@ class Action:
 
 
 @dataclass
+class BatchToApprove:
+    pk: int
+    proposed_at: datetime
+
+
+@dataclass
 class Dashboard:
-    organisation: Organisation
+    """Plain values only (it is pickled into the cache); `organisation` is set per request, never cached."""
+
+    organisation: Organisation | None
     stock: list[dict] = field(default_factory=list)
     selling: dict[str, int] = field(default_factory=dict)
     buying: dict[str, int] = field(default_factory=dict)
@@ -61,8 +84,11 @@ class Dashboard:
     owed_to_members: list[Money] = field(default_factory=list)
     bought_held: list[Money] = field(default_factory=list)
     deliveries: list[tuple] = field(default_factory=list)
-    payouts_to_approve: list[PayoutBatch] = field(default_factory=list)
+    payouts_to_approve: list[BatchToApprove] = field(default_factory=list)
     actions: list[Action] = field(default_factory=list)
+    members: dict[str, int] | None = None  # a cooperative's active members, women and youth
+    plots: dict[str, int | Decimal | None] | None = None  # its members' plots: count and hectares
+    deliveries_chart: str = ""  # SVG, in the language it was built in
 
     @property
     def selling_rows(self) -> list[tuple[str, int]]:
@@ -167,7 +193,41 @@ def _action(actions: list[Action], count: int, message, url: str) -> None:
 
 
 def dashboard_get(*, viewer: User, organisation_id: int) -> Dashboard:
+    """The figures read now, from the database."""
     organisation = organisation_for(viewer=viewer, organisation_id=organisation_id, capability=Capability.VIEW)
+    return _build(viewer, organisation)
+
+
+def dashboard_cached(*, viewer: User, membership: Membership) -> tuple[Dashboard, bool]:
+    """The figures from the cache when no change of the organisation has committed since they were read (True),
+    else read now and cached (False). `membership` is the viewer's membership of the organisation as this request
+    loaded it (the middleware's current_membership): it is checked here, before the cache is read, without a
+    second query; the key names its organisation, so one organisation's figures are never another's."""
+    if membership.user_id != viewer.pk or not role_can(membership.role, Capability.VIEW):
+        raise NotFound("No such organisation.")
+    organisation = membership.organisation
+    key = _cache_key(organisation)
+    board = cache.get(key)
+    hit = board is not None
+    if not hit:
+        board = _build(viewer, organisation)
+        board.organisation = None
+        cache.set(key, board, CACHE_SECONDS)
+    board.organisation = organisation
+    return board, hit
+
+
+def _cache_key(organisation: Organisation) -> str:
+    # The version is read before the figures (see marketplace.core.versions). The creation time keeps a reused id
+    # (a database restored or recreated under the same cache) from meeting another organisation's entry; the day
+    # moves the deliveries' 12-week window; the language is that of the action texts and the chart.
+    version = organisation_version(organisation.pk)
+    created = organisation.created_at.timestamp() if organisation.created_at else 0
+    today = timezone.localdate().isoformat()
+    return f"market:dashboard:{CACHE_FORMAT}:{organisation.pk}:{created}:{version}:{today}:{get_language()}"
+
+
+def _build(viewer: User, organisation: Organisation) -> Dashboard:
     board = Dashboard(organisation)
     kind = organisation.kind
     if kind == Organisation.Kind.OPERATOR:
@@ -193,13 +253,31 @@ def dashboard_get(*, viewer: User, organisation_id: int) -> Dashboard:
             "-proposed_at", "-id"
         )
         # The ten newest and, in the same query, how many there are in all.
-        board.payouts_to_approve = list(proposed.annotate(waiting=Window(Count("id")))[:10])
-        waiting = board.payouts_to_approve[0].waiting if board.payouts_to_approve else 0
-        _action(board.actions, waiting, TO_APPROVE, reverse("payouts:list"))
+        newest = list(proposed.annotate(waiting=Window(Count("id"))).values_list("pk", "proposed_at", "waiting")[:10])
+        board.payouts_to_approve = [BatchToApprove(pk, proposed_at) for pk, proposed_at, _waiting in newest]
+        _action(board.actions, newest[0][2] if newest else 0, TO_APPROVE, reverse("payouts:list"))
         open_lots = sum(row[Lot.Status.OPEN]["lots"] for row in board.stock)
         _action(board.actions, open_lots, TO_LIST, reverse("catalogue-lots") + "?status=open")
+        _members_and_chart(board, viewer, org_id)
     if buys:
         _action(board.actions, board.buying.get(S.ACCEPTED, 0), TO_PAY, orders + "&status=accepted")
         _action(board.actions, board.buying.get(S.DISPATCHED, 0), TO_RECEIVE, orders + "&status=dispatched")
         _action(board.actions, board.buying.get(S.DELIVERED, 0), TO_COMPLETE, orders + "&status=delivered")
     return board
+
+
+def _members_and_chart(board: Dashboard, viewer: User, organisation_id: int) -> None:
+    board.members = organisations.inclusion_figures(
+        viewer=viewer, organisation_id=organisation_id, year=timezone.localdate().year
+    )
+    board.plots = (
+        organisations.plot_list(viewer=viewer)
+        .filter(organisation_id=organisation_id)
+        .aggregate(count=Count("id"), area=Sum("area_hectares"))
+    )
+    if any(tonnes for _week, tonnes in board.deliveries):
+        board.deliveries_chart = bar_chart(
+            title=gettext("Deliveries per week (tonnes)"),
+            bars=[(week.strftime("%d/%m"), tonnes) for week, tonnes in board.deliveries],
+            y_label=gettext("Net tonnes delivered by members, per week, the last 12 weeks"),
+        )

@@ -158,12 +158,9 @@ def our_prices(request: HttpRequest) -> HttpResponse:
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     """The home page after signing in: the organisation's members (cooperatives), its stock, orders and money, and
-    what needs doing now; the operator's verification queue."""
-    from django.db.models import Count, Sum
-    from django.utils import timezone
-
-    from marketplace.market.charts import bar_chart
-    from marketplace.market.dashboard import dashboard_get
+    what needs doing now (cached per organisation until its next change: market.dashboard.dashboard_cached); the
+    operator's verification queue."""
+    from marketplace.market.dashboard import dashboard_cached
     from marketplace.organisations import selectors as organisations
     from marketplace.organisations.middleware import memberships_of
     from marketplace.organisations.models import Organisation
@@ -171,26 +168,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     membership = current_membership(request)
     context: dict = {"membership": membership}
     if membership is not None:
-        organisation_id = membership.organisation_id
-        if membership.organisation.kind == Organisation.Kind.COOPERATIVE:
-            context["figures"] = organisations.inclusion_figures(
-                viewer=request.user, organisation_id=organisation_id, year=timezone.localdate().year
-            )
-            context["plots"] = (
-                organisations.plot_list(viewer=request.user)
-                .filter(organisation_id=organisation_id)
-                .aggregate(count=Count("id"), area=Sum("area_hectares"))
-            )
-        board = dashboard_get(viewer=request.user, organisation_id=organisation_id)
-        context["board"] = board
-        if any(tonnes for _, tonnes in board.deliveries):
-            context["deliveries_chart"] = mark_safe(
-                bar_chart(
-                    title=_("Deliveries per week (tonnes)"),
-                    bars=[(week.strftime("%d/%m"), tonnes) for week, tonnes in board.deliveries],
-                    y_label=_("Net tonnes delivered by members, per week, the last 12 weeks"),
-                )
-            )
+        board, _hit = dashboard_cached(viewer=request.user, membership=membership)
+        context.update(board=board, figures=board.members, plots=board.plots,
+                       deliveries_chart=mark_safe(board.deliveries_chart))  # fmt: skip
     if any(m.organisation.kind == Organisation.Kind.OPERATOR for m in memberships_of(request)):
         context["pending_organisations"] = (
             organisations.organisation_list(viewer=request.user)

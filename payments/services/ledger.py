@@ -15,6 +15,7 @@ from django.utils.translation import gettext
 
 from marketplace.core.errors import Conflict, ValidationFailed
 from marketplace.core.services import audit_record
+from marketplace.core.versions import organisation_changed
 from payments.models import Account, Entry, LedgerTransaction
 
 
@@ -75,6 +76,19 @@ def _apply_balances(lines: Sequence[tuple[Account, int]]) -> None:
         accounts[account_id].balance = account.balance
 
 
+def _owning_organisations(lines: Sequence[tuple[Account, int]]) -> set[int]:
+    """The organisations whose money figures the lines move: an account's organisation, its order's two sides, its
+    farmer's cooperative (one query when an order's or a farmer's account is among them)."""
+    owners = {account.organisation_id for account, _amount in lines if account.organisation_id}
+    linked = {account.pk for account, _amount in lines if account.order_id or account.farmer_id}
+    if linked:
+        rows = Account.objects.filter(pk__in=linked).values_list(
+            "order__seller_id", "order__buyer_id", "farmer__organisation_id"
+        )
+        owners.update(pk for row in rows for pk in row if pk)
+    return owners
+
+
 @transaction.atomic
 def ledger_post(
     *,
@@ -104,6 +118,7 @@ def ledger_post(
         # The same key posted at the same moment by another worker: theirs stands.
         return LedgerTransaction.objects.get(idempotency_key=idempotency_key)
     _apply_balances(lines)
+    organisation_changed(*_owning_organisations(lines))
     Entry.objects.bulk_create(
         Entry(transaction=posted, account=account, amount=amount, currency=account.currency)
         for account, amount in lines
