@@ -30,6 +30,20 @@ def _default_language_after_each_test():
     translation.activate(django_settings.LANGUAGE_CODE)
 
 
+@pytest.fixture(autouse=True)
+def _reference_data_present(request):
+    """The commodities, grades and packaging come from a data migration; a transactional test that ran earlier on the
+    same worker flushed them. Every test with database access finds them, whichever test ran before it."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or bool(marker and marker.kwargs.get("transaction"))
+    if not (marker or transactional or "db" in request.fixturenames):
+        return
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    from tests.orders.factories import ensure_reference_data
+
+    ensure_reference_data()
+
+
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()
