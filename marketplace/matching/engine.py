@@ -282,10 +282,18 @@ class _Arrays:
         self.r_cert = np.fromiter((mask(x.certifications) for x in requests), np.int64, len(requests))
         self.r_eudr = np.fromiter((x.eudr_required for x in requests), np.bool_, len(requests))
         self.r_min = np.fromiter((x.threshold_kg for x in requests), np.int64, len(requests))
-        self._trig()
+        self.l_has = self._with_eudr(self.l_cert, self.l_eudr)
+        self._derived()
 
-    def _trig(self) -> None:
-        """Radians and the latitudes' cosines, computed once per point rather than once per candidate pair."""
+    def _with_eudr(self, cert: np.ndarray, eudr: np.ndarray) -> np.ndarray:
+        """The certification masks with EUDR readiness (or its requirement) as one more bit, so that one test
+        checks both."""
+        return cert.astype(np.uint64) | (eudr.astype(np.uint64) << np.uint64(len(self.cert_bit)))
+
+    def _derived(self) -> None:
+        """The requests' masks with EUDR; radians and the latitudes' cosines, computed once per point rather than
+        once per candidate pair."""
+        self.r_needs = self._with_eudr(self.r_cert, self.r_eudr)
         self.l_p, self.l_q = np.radians(self.l_lat), np.radians(self.l_lon)
         self.r_p, self.r_q = np.radians(self.r_lat), np.radians(self.r_lon)
         self.l_c, self.r_c = np.cos(self.l_p), np.cos(self.r_p)
@@ -308,7 +316,7 @@ class _Arrays:
             ("r_min", r.threshold_kg),
         ):
             setattr(self, name, np.append(getattr(self, name), value))
-        self._trig()
+        self._derived()
 
 
 @dataclass
@@ -349,9 +357,8 @@ def _filter_pairs(a: _Arrays, li: np.ndarray, ri: np.ndarray, *, details: bool =
     keep = a.l_grade[li] >= a.r_grade[ri]
     if not same_commodity:
         keep &= a.l_com[li] == a.r_com[ri]
-    rc = a.r_cert[ri]
-    keep &= (a.l_cert[li] & rc) == rc
-    keep &= a.l_eudr[li] | ~a.r_eudr[ri]
+    needs = a.r_needs[ri]
+    keep &= (a.l_has[li] & needs) == needs  # every certification asked for, and EUDR readiness
     keep &= a.r_price[ri] > a.l_ask[li]  # transport is never negative
     li, ri = li[keep], ri[keep]
     distance = _haversine_from(a.l_p[li], a.l_q[li], a.l_c[li], a.r_p[ri], a.r_q[ri], a.r_c[ri])
@@ -415,23 +422,34 @@ def _split_sorted(pairs: Pairs, lot_local: np.ndarray, req_local: np.ndarray, n_
     """The connected components of pairs between n_lots lots and n_reqs requests (local indices), each with its
     pairs sorted by (lot, request)."""
     n = n_lots + n_reqs
-    if n_lots * n_reqs < 2**62:
-        order = np.argsort(lot_local * n_reqs + req_local)
-    else:
-        order = np.lexsort((req_local, lot_local))
+    # A pair appears once, so any sort by (lot, request) gives the same order: two stable (radix) passes
+    order = _stable_argsort(req_local, n_reqs)
+    order = order[_stable_argsort(lot_local[order], n_lots)]
     lot_sorted = lot_local[order]
-    # The graph in CSR form straight from the sorted pairs (rows: lots, then requests with no entries)
-    indptr = np.zeros(n + 1, np.int64)
+    # The graph in CSR form straight from the sorted pairs (rows: lots, then requests with no entries), with
+    # 32-bit indices when they fit, as scipy would otherwise convert them
+    index = np.int32 if max(n, len(order)) < 2**31 else np.int64
+    indptr = np.zeros(n + 1, index)
     np.cumsum(np.bincount(lot_sorted, minlength=n_lots), out=indptr[1 : n_lots + 1])
     indptr[n_lots + 1 :] = indptr[n_lots]
-    graph = csr_matrix((np.ones(len(order), np.int8), n_lots + req_local[order], indptr), shape=(n, n))
+    columns = (req_local[order] + n_lots).astype(index, copy=False)
+    graph = csr_matrix((np.ones(len(order), np.int8), columns, indptr), shape=(n, n))
     _, labels = connected_components(graph, directed=False)
     label = labels[lot_sorted]
     if label.max(initial=0) == 0:
         return [pairs.take(order)]
-    order = order[np.argsort(label, kind="stable")]
-    cuts = np.flatnonzero(np.diff(labels[lot_local[order]])) + 1
+    order = order[_stable_argsort(label, n)]
+    sizes = np.bincount(label, minlength=n)
+    cuts = np.cumsum(sizes[sizes > 0])[:-1]
     return [pairs.take(part) for part in np.split(order, cuts)]
+
+
+def _stable_argsort(values: np.ndarray, bound: int) -> np.ndarray:
+    """np.argsort(values, kind="stable") for integers in [0, bound): numpy sorts 16-bit integers by radix, in
+    linear time, so small indices are sorted as such."""
+    if bound <= 2**16:
+        values = values.astype(np.uint16)
+    return np.argsort(values, kind="stable")
 
 
 def _components(a: _Arrays, *, lots=None, requests=None, details: bool = False) -> list[Pairs]:
@@ -474,13 +492,31 @@ class _Component:
         np.not_equal(lot[1:], lot[:-1], out=first[1:])
         self.lots = lot[first]
         self.pl = np.cumsum(first) - 1
-        self.requests, self.pr = np.unique(pairs.request, return_inverse=True)
+        present = np.zeros(len(a.r_kg), np.bool_)
+        present[pairs.request] = True
+        self.requests = np.flatnonzero(present)
+        self.pr = (np.cumsum(present) - 1)[pairs.request]
+        # The pairs of local lot i are lot_start[i]:lot_start[i + 1] (pairs are sorted by lot)
+        self.lot_start = np.append(np.flatnonzero(first), len(lot))
         lot_kg, req_kg, req_min = a.l_kg[self.lots], a.r_kg[self.requests], a.r_min[self.requests]
         # Quantities in units of their greatest common divisor: the same optimum (every vertex of the scaled
         # problem is integral), and a faster flow. Objectives and flows inside a component are in these units.
         self.unit = int(np.gcd.reduce(np.concatenate((lot_kg, req_kg, req_min))))
         self.lot_kg, self.req_kg, self.req_min = lot_kg // self.unit, req_kg // self.unit, req_min // self.unit
         self._solver = None
+
+    def lot_pairs(self, lots: np.ndarray) -> np.ndarray:
+        """The pairs of the given local lots (ascending) in ascending order."""
+        starts, ends = self.lot_start[lots], self.lot_start[lots + 1]
+        sizes = ends - starts
+        if len(sizes) == 0:
+            return np.empty(0, np.int64)
+        # consecutive numbers within each lot's range: a running count restarted at every lot's first pair
+        steps = np.ones(int(sizes.sum()), np.int64)
+        heads = np.cumsum(sizes)[:-1]
+        steps[0] = starts[0]
+        steps[heads] = starts[1:] - ends[:-1] + 1
+        return np.cumsum(steps)
 
     def _build(self, upper: np.ndarray):
         nl, nr = len(self.lots), len(self.requests)
@@ -526,7 +562,8 @@ class _Component:
         return -solver.optimal_cost(), solver.flows(self._pair_arcs)
 
     def totals(self, flows: np.ndarray) -> np.ndarray:
-        return np.bincount(self.pr, weights=flows, minlength=len(self.requests)).astype(np.int64)
+        used = (flows != 0).nonzero()[0]  # few pairs carry flow
+        return np.bincount(self.pr[used], weights=flows[used], minlength=len(self.requests)).astype(np.int64)
 
     def violators(self, flows, decided=None) -> np.ndarray:
         got = self.totals(flows)
@@ -560,23 +597,42 @@ def _drop_and_resolve(comp: _Component, relaxed, max_resolves: int | None = None
 def _leave_out(comp: _Component, flows: np.ndarray, bad: np.ndarray):
     """(objective, flows) once the requests `bad` get nothing and what they had is offered to the requests already
     served, best surplus first (ties by pair)."""
+    surplus = comp.pairs.surplus
+    used = (flows != 0).nonzero()[0]
     if len(bad) == 0:
-        return int((flows * comp.pairs.surplus).sum()), flows
+        return int((flows[used] * surplus[used]).sum()), flows
+    out = np.zeros(len(comp.requests), np.bool_)
+    out[bad] = True
     flows = flows.copy()
-    flows[np.isin(comp.pr, bad)] = 0
-    lot_left = comp.lot_kg - np.bincount(comp.pl, weights=flows, minlength=len(comp.lots)).astype(np.int64)
-    got = comp.totals(flows)
+    left_out = out[comp.pr[used]]
+    flows[used[left_out]] = 0
+    used = used[~left_out]
+    pl, pr, q = comp.pl[used], comp.pr[used], flows[used]
+    lot_left = comp.lot_kg - np.bincount(pl, weights=q, minlength=len(comp.lots)).astype(np.int64)
+    got = np.bincount(pr, weights=q, minlength=len(comp.requests)).astype(np.int64)
     req_left = np.where(got > 0, comp.req_kg - got, 0)
-    candidates = np.flatnonzero((lot_left[comp.pl] > 0) & (req_left[comp.pr] > 0))
-    candidates = candidates[np.lexsort((candidates, -comp.pairs.surplus[candidates]))]
-    for k in candidates.tolist():
-        lo, r = comp.pl[k], comp.pr[k]
-        q = min(lot_left[lo], req_left[r])
-        if q > 0:
-            flows[k] += q
-            lot_left[lo] -= q
-            req_left[r] -= q
-    return int((flows * comp.pairs.surplus).sum()), flows
+    objective = int((q * surplus[used]).sum())
+    candidates = comp.lot_pairs(np.flatnonzero(lot_left > 0))  # few lots have kg left
+    candidates = candidates[req_left[comp.pr[candidates]] > 0]
+    if len(candidates) == 0:
+        return objective, flows
+    candidates = candidates[np.argsort(-surplus[candidates], kind="stable")]  # ascending, so ties by pair
+    # The greedy itself is sequential (each pair takes what the earlier ones left); on Python ints it is cheap
+    have, want = lot_left.tolist(), req_left.tolist()
+    added_pairs, added = [], []
+    for k, lo, r in zip(candidates.tolist(), comp.pl[candidates].tolist(), comp.pr[candidates].tolist(), strict=True):
+        x, y = have[lo], want[r]
+        if x and y:
+            q = x if x < y else y
+            added_pairs.append(k)
+            added.append(q)
+            have[lo] = x - q
+            want[r] = y - q
+    if added_pairs:
+        index, kg = np.array(added_pairs, np.int64), np.array(added, np.int64)
+        flows[index] += kg
+        objective += int((kg * surplus[index]).sum())
+    return objective, flows
 
 
 def _resolve_freed_lots(comp: _Component, flows: np.ndarray, dropped: np.ndarray, upper: np.ndarray):
@@ -585,13 +641,15 @@ def _resolve_freed_lots(comp: _Component, flows: np.ndarray, dropped: np.ndarray
     restriction of the component's problem, far smaller than it: not proven optimal."""
     out = np.zeros(len(comp.requests), np.bool_)
     out[dropped] = True
+    used = (flows != 0).nonzero()[0]
     freed = np.zeros(len(comp.lots), np.bool_)
-    freed[comp.pl[(flows > 0) & out[comp.pr]]] = True
-    moving = freed[comp.pl]
-    kept = np.where(moving, 0, flows)
+    freed[comp.pl[used[out[comp.pr[used]]]]] = True
+    moving = comp.lot_pairs(np.flatnonzero(freed))
+    kept = flows.copy()
+    kept[moving] = 0
     room = upper - comp.totals(kept)
-    sub = np.flatnonzero(moving & (room[comp.pr] > 0))
-    result = kept.copy()
+    sub = moving[room[comp.pr[moving]] > 0]
+    result = kept
     if len(sub):
         lot_cap = np.where(freed, comp.lot_kg, 0)
         result[sub] = _transport(comp.pl[sub], comp.pr[sub], comp.pairs.surplus[sub], lot_cap, room)

@@ -210,6 +210,60 @@ def test_resolving_the_freed_lots_keeps_the_others_and_reallocates_them_optimall
         assert int((after[use] * comp.pairs.surplus[use]).sum()) == round(-best.fun)
 
 
+def reference_leave_out(comp, flows, bad):
+    """_leave_out written plainly: every pair, best surplus first, takes what is left."""
+    flows = np.where(np.isin(comp.pr, bad), 0, flows)
+    lot_left = (comp.lot_kg - np.bincount(comp.pl, weights=flows, minlength=len(comp.lots))).astype(int).tolist()
+    got = np.bincount(comp.pr, weights=flows, minlength=len(comp.requests)).astype(int)
+    req_left = np.where(got > 0, comp.req_kg - got, 0).tolist()
+    surplus = comp.pairs.surplus.tolist()
+    for k in sorted(range(len(flows)), key=lambda k: (-surplus[k], k)):
+        lo, r = comp.pl[k], comp.pr[k]
+        q = min(lot_left[lo], req_left[r])
+        if q > 0:
+            flows[k] += q
+            lot_left[lo] -= q
+            req_left[r] -= q
+    return sum(int(f) * s for f, s in zip(flows.tolist(), surplus, strict=True)), flows
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_leaving_out_requests_offers_their_kg_to_the_served_best_surplus_first(seed):
+    rng = random.Random(5000 + seed)
+    instance = random_instance(rng, 8, 6)
+    a = engine._Arrays(instance)
+    for pairs in engine._components(a):
+        comp = engine._Component(a, pairs)
+        _objective, flows = comp.flow()
+        served = np.flatnonzero(comp.totals(flows) > 0)
+        for bad in (np.empty(0, np.int64), comp.violators(flows), served[:1], served[::2], served[1::2]):
+            objective, after = engine._leave_out(comp, flows, bad)
+            expected_objective, expected = reference_leave_out(comp, flows, bad)
+            assert objective == expected_objective
+            assert (after == expected).all()
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_components_partition_the_pairs_each_sorted_by_lot_then_request(seed):
+    rng = random.Random(6000 + seed)
+    instance = random_instance(rng, 8, 6)
+    a = engine._Arrays(instance)
+    comps = engine._components(a)
+    found = sorted((int(lo), int(r)) for c in comps for lo, r in zip(c.lot, c.request, strict=True))
+    every = engine.feasible_pairs(a)
+    assert found == sorted(zip(every.lot.tolist(), every.request.tolist(), strict=True))
+    lots_seen: set = set()
+    for c in comps:
+        keys = list(zip(c.lot.tolist(), c.request.tolist(), strict=True))
+        assert keys == sorted(keys)
+        assert lots_seen.isdisjoint(c.lot.tolist())
+        lots_seen.update(c.lot.tolist())
+        comp = engine._Component(a, c)
+        for lo in range(len(comp.lots)):  # lot_pairs: each lot's own pairs, in order
+            assert comp.lot_pairs(np.array([lo])).tolist() == np.flatnonzero(comp.pl == lo).tolist()
+        assert comp.lot_pairs(np.arange(len(comp.lots))).tolist() == list(range(len(c)))
+
+
 @pytest.mark.parametrize("seed", range(10))
 def test_deterministic(seed):
     rng = random.Random(2000 + seed)
