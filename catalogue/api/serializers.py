@@ -608,6 +608,39 @@ class InputProductCreateSerializer(serializers.Serializer):
         }
 
 
+# The schema of a new input product, one body per kind (the view parses InputProductCreateSerializer and the service
+# requires the kind's own fields): a seed names its crop and variety, a fertiliser its NPK formula (each 0-100,
+# together at most 100, not 0-0-0), crop protection its active ingredient; a tool needs nothing more.
+def _kind(kind: str):
+    return NamedChoiceField(enum_name=f"InputProductKind{kind.title().replace('_', '')}Enum",
+                            choices=[(kind, InputProduct.Kind(kind).label)])  # fmt: skip
+
+
+class SeedProductCreateSerializer(InputProductCreateSerializer):
+    kind = _kind(InputProduct.Kind.SEED)
+    crop = IdField(help_text="The crop (a commodity id).")
+    variety = serializers.RegexField(r"\S", max_length=100, help_text="The seed variety.")
+
+
+class FertiliserProductCreateSerializer(InputProductCreateSerializer):
+    kind = _kind(InputProduct.Kind.FERTILISER)
+    npk = serializers.RegexField(
+        r"^\d{1,3}-\d{1,3}-\d{1,3}$", help_text="N-P-K percentages, e.g. 17-17-17: each 0-100, together at most "
+        "100, not 0-0-0."
+    )  # fmt: skip
+
+
+class CropProtectionProductCreateSerializer(InputProductCreateSerializer):
+    kind = _kind(InputProduct.Kind.CROP_PROTECTION)
+    active_ingredient = serializers.RegexField(
+        r"\S", max_length=200, help_text="The active ingredient(s), e.g. glyphosate 360 g/l."
+    )
+
+
+class ToolProductCreateSerializer(InputProductCreateSerializer):
+    kind = _kind(InputProduct.Kind.TOOL)
+
+
 class PriceTierOutSerializer(serializers.Serializer):
     min_packs = serializers.IntegerField()
     max_packs = serializers.IntegerField(allow_null=True, help_text="Empty for the open-ended last tier.")

@@ -5,7 +5,7 @@ offers in every status) live under /organisations/{id}/ and answer only its memb
 organisation's records answer 404. Reference data, live listings and live offers are public.
 """
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -543,7 +543,16 @@ class OrganisationInputProductsView(CatalogueView):
         summary="Describe an input product (input suppliers' managers)",
         description="Seed needs `crop` and `variety`; fertiliser `npk` (e.g. 17-17-17); crop protection "
         "`active_ingredient`.",
-        request=s.InputProductCreateSerializer,
+        request=PolymorphicProxySerializer(
+            component_name="InputProductCreate",
+            serializers={
+                "seed": s.SeedProductCreateSerializer,
+                "fertiliser": s.FertiliserProductCreateSerializer,
+                "crop_protection": s.CropProtectionProductCreateSerializer,
+                "tool": s.ToolProductCreateSerializer,
+            },
+            resource_type_field_name="kind",
+        ),
         responses={201: s.InputProductSerializer, **errors(400, 403, 404)},
         tags=["catalogue: offers"],
     )

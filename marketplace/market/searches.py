@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext as _
+from phonenumber_field.phonenumber import PhoneNumber
 from phonenumber_field.phonenumber import to_python as to_phone
 
 from catalogue.models import Certification, Commodity, Grade, Listing
@@ -85,7 +86,7 @@ def saved_search_create(
     phone_number = ""
     if channel == PriceAlert.Channel.SMS:
         parsed = to_phone(phone)
-        if parsed is None or not parsed.is_valid():
+        if not isinstance(parsed, PhoneNumber) or not parsed.is_valid():  # no number at all is "" here
             errors["phone"] = "Give a valid mobile number in international form (e.g. +254712345678)."
         else:
             phone_number = str(parsed)

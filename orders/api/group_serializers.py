@@ -1,5 +1,6 @@
 """Serializers of the group input order API (windows, requests, plans)."""
 
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from marketplace.core.api.fields import BoundedIntegerField, IdField, IdListField
@@ -181,6 +182,18 @@ class GroupOrderMoveInputSerializer(serializers.Serializer):
     driver = serializers.CharField(required=False, allow_blank=True)
     received_on = serializers.DateField(required=False)
     inspection_notes = serializers.CharField(required=False, allow_blank=True)
+
+
+# The schema of a move: the statuses a person can move a group order to (draft is where it starts; paid and expired
+# are the system's, on payment into escrow and when the supplier does not answer in time). The view parses
+# GroupOrderMoveInputSerializer, whose refusal of the others (409) is unchanged.
+MOVABLE_STATUSES = ["submitted", "cancelled", "accepted", "countered", "declined", "dispatched", "received",
+                    "distributed", "completed"]  # fmt: skip
+
+
+@extend_schema_serializer(component_name="GroupOrderMoveInput")
+class GroupOrderMoveSchemaSerializer(GroupOrderMoveInputSerializer):
+    status = serializers.ChoiceField(MOVABLE_STATUSES, help_text="The status to move to.")
 
 
 class AllocationSerializer(serializers.Serializer):

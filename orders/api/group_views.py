@@ -277,7 +277,7 @@ class GroupOrderMoveView(APIView):
         "countered → accepted | submitted (cooperative, answering with its own quantities); accepted → paid "
         "(by the payments app when the escrow order is paid); paid → dispatched (supplier); dispatched → received "
         "(cooperative, packs per line, short allowed: the escrow is released to the supplier for what arrived).",
-        request={"application/json": s.GroupOrderMoveInputSerializer},  # nested lines: JSON only
+        request={"application/json": s.GroupOrderMoveSchemaSerializer},  # nested lines: JSON only
         responses={200: s.GroupOrderSerializer, **errors(400, 403, 404, 409)},
         tags=["group orders"],
     )

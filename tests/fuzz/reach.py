@@ -29,23 +29,18 @@ UNREACHABLE = {
     "POST /api/v1/payout-batches/{id}/retry-failed/": NOT_BUILT
     + "a batch has failed payments only once the payout provider failed them at settlement; the world's offline "
     "provider pays at once (tests/payouts/test_settle.py covers it with failing providers)",
-    "POST /api/v1/lots/{id}/transition/": SAMPLED
-    + "the cooperative's draws all ask for open, which no lot can become here (a listed lot opens when its last "
-    "listing is withdrawn); the other statuses have a lot in a state they follow",
-    "POST /api/v1/organisations/": SAMPLED
-    + "a 13-digit GLN with its check digit, an ISO 4217 currency and ISO 639-1 language together",
     "POST /api/v1/organisations/{organisation_id}/deliveries/": SAMPLED
-    + "moisture, weights and grade must agree (net at most gross), the plot of an EUDR commodity, decimals in range",
-    "POST /api/v1/organisations/{organisation_id}/input-products/": SAMPLED
-    + "the supplier only; fields required by kind (a seed's crop and variety, a fertiliser's NPK formula)",
+    + "net at most gross weight, net or bags with a packaging, moisture 0-100 and within the grade's limit unless "
+    "downgraded, the plot of an EUDR commodity: relations between fields that OpenAPI 3.0 cannot state",
     "POST /api/v1/organisations/{organisation_id}/listings/": SAMPLED
-    + "price and weights are decimal strings whose sign and range the schema's pattern does not state; the "
-    "quantity within the lot's stock",
+    + "the quantity within the lot's free stock and the minimum order at most the quantity, the pickup warehouse "
+    "or the delivery country and region by delivery terms, price above 0, a photo only as a file",
     "POST /api/v1/organisations/{organisation_id}/offers/": SAMPLED
-    + "the supplier only; unit prices are decimal strings whose sign the pattern does not state; tiers must touch",
+    + "the supplier only; at least one region, tier prices above 0 and whole for a zero-decimal currency (XOF), "
+    "within a maximum that depends on the currency",
     "POST /api/v1/purchases/": SAMPLED
-    + "grade_prices keys must be grade ids (OpenAPI 3.0 has no propertyNames); a listing line at least its "
-    "minimum order and within stock",
+    + "at least one line, each naming a listing or an offer (not both), at least the listing's minimum order and "
+    "within its stock, every line in one currency",
 }
 
 

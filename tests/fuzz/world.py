@@ -19,6 +19,7 @@ from django.test import TestCase, override_settings
 from django.utils import timezone
 
 from catalogue import services as catalogue
+from marketplace.core.validators import gs1_check_digit
 from marketplace.decisions import services as decisions
 from marketplace.demo.organisations import plot_polygon
 from marketplace.market.searches import saved_search_create
@@ -164,7 +165,7 @@ def _build() -> dict:
         "supplier": (supplier.manager, supplier.organisation),
         "operator": (operator.admin, operator.organisation),
     }
-    by_status = _by_status(world, spare_lots[1], group, closed, ordered, pending, group_order, to_answer)
+    by_status = _by_status(world, group, closed, ordered, pending, group_order, to_answer)
     ids = {
         "deliveries": delivery.pk,
         "farmers": farmer.pk,
@@ -256,14 +257,24 @@ def _build() -> dict:
         "/plots/import/": {"file": [_plots_geojson(members[0])]},
         # A receipt names the lines of the dispatched order.
         "/orders/{number}/receipt/": {"line": list(dispatched.lines.values_list("pk", flat=True))},
-        # Saved searches name the commodity and grade by code.
-        "/market/saved-searches/": {"commodity": [world.grade_1.commodity.code], "min_grade": [world.grade_2.code]},
+        # Saved searches name the commodity and grade by code, and an SMS alert a mobile number.
+        "/market/saved-searches/": {
+            "commodity": [world.grade_1.commodity.code],
+            "min_grade": [world.grade_2.code],
+            "phone": ["+254712345678"],
+        },
         # A lot moves to the warehouse it is not in (where it is already is a 400).
         "/lots/{id}/move/": {"storage_location": [second_warehouse.pk]},
         # Listings and offers are priced, and requests name prices, in the organisation's own currency.
         "/organisations/{organisation_id}/listings/": {"currency": [coop.currency]},
         "/organisations/{organisation_id}/offers/": {"currency": [supplier.organisation.currency]},
         "/matching/requests/": {"currency": [buyer.organisation.currency]},
+        # A new organisation's GLN has a valid GS1 check digit (not a pattern), and its phone number is one.
+        "/organisations/": {"gln": [_gln("629000000001")], "phone": ["+22507" + "12345678"]},
+        # A seed names its crop, a commodity.
+        "/organisations/{organisation_id}/input-products/": {"crop": [world.grade_1.commodity_id]},
+        # A purchase line's grade prices are keyed by grade ids of the listed commodity.
+        "/purchases/": {"grade_prices.keys": [world.grade_2.pk, world.grade_1.pk]},
         # A payment repeats the order's total and currency, as a confirmation of what the buyer pays.
         "/payments/": {"amount": [accepted_unpaid.total_amount], "currency": [accepted_unpaid.currency]},
     }
@@ -286,6 +297,10 @@ def _build() -> dict:
         "group_order": group_order.pk,
         "farmer_code": farmer.member_number,
     }
+
+
+def _gln(first_twelve: str) -> str:
+    return first_twelve + str(gs1_check_digit(first_twelve))
 
 
 def _plots_geojson(farmer) -> bytes:
@@ -314,6 +329,17 @@ def _lot_in(world, status: str):
     for step in path:
         catalogue.lot_status_transition(actor=world.seller.manager, lot_id=lot.pk, to_status=step)
     return lot, listing
+
+
+def _listed_lot_without_open_listing(world):
+    """A listed lot whose only listing sold part of it (an order dispatched) and was then withdrawn: the lot stays
+    listed, and it is the one state from which a manager may move a lot to open."""
+    lot, listing = _lot_in(world, "listed")
+    order = advance(world, place(world, 1 * TONNE, listing=listing), "accepted")
+    pay(world, order)
+    advance(world, order, "dispatched")
+    catalogue.listing_status_transition(actor=world.seller.manager, listing_id=listing.pk, to_status="withdrawn")
+    return lot
 
 
 def _ordered_window(world, members, name: str):
@@ -350,7 +376,7 @@ def _allocation_to_hand_over(world, members) -> int:
     return MemberAllocation.objects.filter(group_order=group_order).order_by("pk").values_list("pk", flat=True)[0]
 
 
-def _by_status(world, open_lot, group, closed, ordered, pending, draft, submitted) -> dict:
+def _by_status(world, group, closed, ordered, pending, draft, submitted) -> dict:
     """For the transition operations whose body names the status to move to: per status, an object in a state
     that status may follow, so that whichever status the schema's enum gives has an object it is allowed for
     (a status no state leads to, such as draft, keeps the default object and gets the 409)."""
@@ -359,6 +385,7 @@ def _by_status(world, open_lot, group, closed, ordered, pending, draft, submitte
     catalogue.listing_status_transition(actor=manager, listing_id=paused.pk, to_status="paused")
     reserved, _ = _lot_in(world, "reserved")
     sold, _ = _lot_in(world, "sold")
+    reopenable = _listed_lot_without_open_listing(world)
     dispatched, _ = _lot_in(world, "dispatched")
     V = Organisation.Verification
     rejected = OrganisationFactory(verification_status=V.REJECTED)
@@ -375,7 +402,7 @@ def _by_status(world, open_lot, group, closed, ordered, pending, draft, submitte
             "sold": listed.pk,
             "dispatched": sold.pk,
             "closed": dispatched.pk,
-            "open": open_lot.pk,
+            "open": reopenable.pk,
         },
         "/listings/{id}/transition/": {"active": paused.pk, "paused": world.listing.pk, "withdrawn": world.listing.pk},
         "/organisations/{id}/verification/": {

@@ -82,6 +82,7 @@ def test_matching_many_searches_takes_constant_queries(buyer, make_lot, make_lis
         ({"latitude": "95", "longitude": "1", "radius_km": "3"}, "latitude"),
         ({"certification": "organic-ish"}, "certification"),
         ({"channel": "sms", "phone": "12"}, "phone"),
+        ({"channel": "sms"}, "phone"),
         ({"name": ""}, "name"),
     ],
 )

@@ -2,10 +2,14 @@
 
 import re
 from collections.abc import Mapping
+from decimal import Decimal
 
+import pycountry
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
+
+from marketplace.core.validators import validate_currency, validate_language
 
 
 class ErrorDetailSerializer(serializers.Serializer):
@@ -54,6 +58,30 @@ class BlankableChoiceFieldExtension(OpenApiSerializerFieldExtension):
         if field.read_only and not field.allow_blank and _may_be_blank(field):
             return {"oneOf": [schema, {"type": "string", "enum": [""]}]}
         return schema
+
+
+def _code_lists() -> dict:
+    """The codes a validator of marketplace.core.validators accepts, as enums (the sorted ISO lists it checks)."""
+    return {
+        validate_currency: sorted(c.alpha_3 for c in pycountry.currencies),
+        validate_language: sorted(lang.alpha_2 for lang in pycountry.languages if hasattr(lang, "alpha_2")),
+    }
+
+
+class CodeListFieldExtension(OpenApiSerializerFieldExtension):
+    """A text field checked against an ISO code list (currency, language) states the list as its enum: a
+    generated or hand-written client then sends a code the server knows."""
+
+    target_class = serializers.CharField
+    match_subclasses = True
+    priority = -1  # below the fields' own extensions (e-mail, phone number)
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        codes = next((codes for check, codes in _code_lists().items() if check in self.target.validators), None)
+        if direction != "request" or codes is None or schema.get("type") != "string":
+            return schema
+        return {**{k: v for k, v in schema.items() if k not in {"minLength", "maxLength"}}, "enum": codes}
 
 
 def _may_be_blank(field) -> bool:
@@ -150,6 +178,43 @@ def link_ids(result, generator, request, public):
                         "of an object in this response.",
                     }
     return result
+
+
+class BoundedDecimalFieldExtension(OpenApiSerializerFieldExtension):
+    """A decimal sent as a string states its sign and range in its pattern, as far as a pattern can: no minus sign
+    when the minimum is 0 or more; at most as many whole digits as the larger bound has (and max_digits -
+    decimal_places allow); 1 to decimal_places decimals. A bound that is a power of ten (100, 10^8 kg) is stated
+    exactly; another bound (90) only by its number of digits, the server then says what is too large."""
+
+    target_class = serializers.DecimalField
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        if direction != "request" or not isinstance(schema.get("pattern"), str):
+            return schema  # responses: what is stored, described by tighten_decimals below
+        return {**schema, "pattern": bounded_decimal_pattern(self.target)}
+
+
+def bounded_decimal_pattern(field: serializers.DecimalField) -> str:
+    places = field.decimal_places
+    whole = field.max_whole_digits
+    bounded = field.min_value is not None and field.max_value is not None  # else one side is open
+    top = max(abs(Decimal(field.min_value)), abs(Decimal(field.max_value))) if bounded else None
+    exact = ""
+    if top is not None and top >= 1 and top == top.to_integral_value():
+        digits = len(str(int(top)))
+        if top == 10 ** (digits - 1) and digits - 1 <= whole:  # a power of ten: shorter numbers and the bound
+            whole, exact = min(whole, digits - 1), str(int(top))
+        else:
+            whole = min(whole, digits)
+    sign = "" if field.min_value is not None and field.min_value >= 0 else "-?"
+    fraction = rf"(?:\.\d{{1,{places}}})?" if places else ""
+    number = rf"\d{{1,{whole}}}{fraction}"
+    if exact:
+        zeros = rf"(?:\.0{{1,{places}}})?" if places else ""
+        number = rf"(?:{number}|{exact}{zeros})"
+    return rf"^{sign}{number}$"
 
 
 DECIMAL_PATTERN = re.compile(r"^\^(-\?)?\\d\{0,(\d+)\}\(\?:\\\.\\d\{0,(\d+)\}\)\?\$$")
