@@ -3,6 +3,8 @@
 import pycountry
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from phonenumber_field.phonenumber import PhoneNumber
+from phonenumber_field.phonenumber import to_python as to_phone
 
 
 def gs1_check_digit(digits: str) -> int:
@@ -36,3 +38,13 @@ def validate_language(value: str) -> None:
             code="invalid_language",
             params={"value": value},
         )
+
+
+def mobile_number(value: object) -> str | None:
+    """The number in international (E.164) form, or None when `value` is empty, not a phone number or invalid."""
+    if not isinstance(value, str | PhoneNumber):
+        return None
+    parsed = to_phone(value)
+    if not isinstance(parsed, PhoneNumber) or not parsed.is_valid():  # an empty value parses to ""
+        return None
+    return str(parsed)

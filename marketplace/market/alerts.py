@@ -12,7 +12,6 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext as _
-from phonenumber_field.phonenumber import to_python as to_phone
 
 from catalogue.models import Grade
 from marketplace.core import outbox
@@ -20,7 +19,7 @@ from marketplace.core.errors import NotFound, ValidationFailed
 from marketplace.core.money import Money
 from marketplace.core.services import audit_record
 from marketplace.core.sms import send_sms
-from marketplace.core.validators import validate_currency
+from marketplace.core.validators import mobile_number, validate_currency
 from marketplace.market.models import PriceAlert, PriceAlertFiring, PricePoint
 from marketplace.market.units import price_for, quoted_unit
 from marketplace.organisations.models import Organisation, User
@@ -70,11 +69,9 @@ def price_alert_create(
         errors["threshold"] = "The threshold is a price above 0."
     phone_number = ""
     if channel == PriceAlert.Channel.SMS:
-        parsed = to_phone(phone)
-        if parsed is None or not parsed.is_valid():
+        phone_number = mobile_number(phone) or ""
+        if not phone_number:
             errors["phone"] = "Give a valid mobile number in international form (e.g. +254712345678)."
-        else:
-            phone_number = str(parsed)
     if errors:
         raise ValidationFailed("Check the alert's fields.", fields=errors)
     alert = PriceAlert.objects.create(

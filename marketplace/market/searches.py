@@ -15,14 +15,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext as _
-from phonenumber_field.phonenumber import PhoneNumber
-from phonenumber_field.phonenumber import to_python as to_phone
 
 from catalogue.models import Certification, Commodity, Grade, Listing
 from marketplace.core import outbox
 from marketplace.core.errors import NotFound, ValidationFailed
 from marketplace.core.services import audit_record
 from marketplace.core.sms import send_sms
+from marketplace.core.validators import mobile_number
 from marketplace.market.models import PriceAlert, SavedSearch, SavedSearchHit
 from marketplace.organisations.models import Organisation, User
 from marketplace.organisations.roles import Capability
@@ -85,11 +84,9 @@ def saved_search_create(
         errors["channel"] = "Choose email or sms."
     phone_number = ""
     if channel == PriceAlert.Channel.SMS:
-        parsed = to_phone(phone)
-        if not isinstance(parsed, PhoneNumber) or not parsed.is_valid():  # no number at all is "" here
+        phone_number = mobile_number(phone) or ""
+        if not phone_number:
             errors["phone"] = "Give a valid mobile number in international form (e.g. +254712345678)."
-        else:
-            phone_number = str(parsed)
     if errors:
         raise ValidationFailed("Check the saved search's fields.", fields=errors)
     if SavedSearch.objects.filter(user=actor, organisation=organisation).count() >= SEARCHES_MAX:

@@ -112,6 +112,10 @@ def test_who_may_subscribe_and_bad_input(cocoa, buyer_manager):
     with pytest.raises(ValidationFailed) as error:
         price_alert_create(actor=user, organisation_id=buyer.pk, **{**args, "channel": "sms", "phone": "12"})
     assert set(error.value.fields) == {"phone"}
+    for no_number in ("", None):  # an SMS alert with no number at all is the same 400, not a crash
+        with pytest.raises(ValidationFailed) as error:
+            price_alert_create(actor=user, organisation_id=buyer.pk, **{**args, "channel": "sms", "phone": no_number})
+        assert set(error.value.fields) == {"phone"}
     with pytest.raises(ValidationFailed):
         price_alert_create(actor=user, organisation_id=buyer.pk, **{**args, "threshold": "-5"})
     assert not PriceAlert.objects.exists()
