@@ -14,12 +14,10 @@ import sys
 
 # Operations that got no 2xx from anyone in the suite's run (5 examples per operation and person), and why. Keys
 # are "METHOD /path". MUST STAY: cannot succeed in this test setup whatever is generated. NOT BUILT: the fuzz world
-# lacks the object in the needed state (other tests cover the 2xx). sampled: the schema allows values the server
-# refuses for a reason the schema cannot state (OpenAPI 3.0), so the 2xx needs a lucky draw. An operation NOT listed
-# here that no one reaches fails the session (tests/fuzz/plugin.py).
+# lacks the object in the needed state (other tests cover the 2xx). An operation NOT listed here that no one reaches
+# fails the session (tests/fuzz/plugin.py).
 MUST_STAY = "MUST STAY: "
 NOT_BUILT = "NOT BUILT: "
-SAMPLED = "sampled: "
 UNREACHABLE = {
     "POST /api/v1/payments/{payment_id}/offline-pay/": MUST_STAY
     + "paying without moving money exists only with DEBUG on (the demo); the suite runs with DEBUG off, so 403",
@@ -29,18 +27,6 @@ UNREACHABLE = {
     "POST /api/v1/payout-batches/{id}/retry-failed/": NOT_BUILT
     + "a batch has failed payments only once the payout provider failed them at settlement; the world's offline "
     "provider pays at once (tests/payouts/test_settle.py covers it with failing providers)",
-    "POST /api/v1/organisations/{organisation_id}/deliveries/": SAMPLED
-    + "net at most gross weight, net or bags with a packaging, moisture 0-100 and within the grade's limit unless "
-    "downgraded, the plot of an EUDR commodity: relations between fields that OpenAPI 3.0 cannot state",
-    "POST /api/v1/organisations/{organisation_id}/listings/": SAMPLED
-    + "the quantity within the lot's free stock and the minimum order at most the quantity, the pickup warehouse "
-    "or the delivery country and region by delivery terms, price above 0, a photo only as a file",
-    "POST /api/v1/organisations/{organisation_id}/offers/": SAMPLED
-    + "the supplier only; at least one region, tier prices above 0 and whole for a zero-decimal currency (XOF), "
-    "within a maximum that depends on the currency",
-    "POST /api/v1/purchases/": SAMPLED
-    + "at least one line, each naming a listing or an offer (not both), at least the listing's minimum order and "
-    "within its stock, every line in one currency",
 }
 
 

@@ -13,6 +13,7 @@ API starts from, so that a generated request can reach every operation's success
 import datetime
 import json
 import random
+from decimal import Decimal
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import TestCase, override_settings
@@ -33,7 +34,7 @@ from orders.services import group_windows, order_transition
 from orders.services.group_orders import group_order_transition, window_place_orders
 from payments.payouts import services as payouts
 from payments.services.payments import payment_offline_confirm, payment_start
-from tests.catalogue.factories import LocationFactory
+from tests.catalogue.factories import LocationFactory, PackagingFactory
 from tests.decisions.conftest import motion
 from tests.factories import PASSWORD, MemberFarmerFactory, OrganisationFactory, PlotFactory
 from tests.matching.factories import Market, post_request
@@ -266,15 +267,38 @@ def _build() -> dict:
         # A lot moves to the warehouse it is not in (where it is already is a 400).
         "/lots/{id}/move/": {"storage_location": [second_warehouse.pk]},
         # Listings and offers are priced, and requests name prices, in the organisation's own currency.
-        "/organisations/{organisation_id}/listings/": {"currency": [coop.currency]},
-        "/organisations/{organisation_id}/offers/": {"currency": [supplier.organisation.currency]},
+        # A listing offers part of a lot in stock (at most its free stock), delivered to a real country.
+        "/organisations/{organisation_id}/listings/": {
+            "currency": [coop.currency],
+            "lot": [spare_lots[0].pk],
+            "quantity_kg.max": [Decimal(spare_lots[0].quantity_grams) / 1000],
+            "delivery_country": ["CI"],
+            "delivery_region": ["Lagunes"],
+        },
+        # A delivery names a member, the member's own plot (cocoa is an EUDR commodity), a grade of the
+        # commodity and bags with a declared net mass; its moisture is within the limit of both grades.
+        "/organisations/{organisation_id}/deliveries/": {
+            "farmer": [farmer.pk],
+            "plot": [plot.pk],
+            "grade": [world.grade_1.pk],
+            "moisture_pct.max": [_moisture_limit(world.grade_1, world.grade_2)],
+            "packaging": [PackagingFactory().pk],
+        },
+        "/organisations/{organisation_id}/offers/": {
+            "currency": [supplier.organisation.currency],
+            "regions.country": ["CI"],
+        },
         "/matching/requests/": {"currency": [buyer.organisation.currency]},
         # A new organisation's GLN has a valid GS1 check digit (not a pattern), and its phone number is one.
         "/organisations/": {"gln": [_gln("629000000001")], "phone": ["+22507" + "12345678"]},
         # A seed names its crop, a commodity.
         "/organisations/{organisation_id}/input-products/": {"crop": [world.grade_1.commodity_id]},
-        # A purchase line's grade prices are keyed by grade ids of the listed commodity.
-        "/purchases/": {"grade_prices.keys": [world.grade_2.pk, world.grade_1.pk]},
+        # A purchase line's grade prices are keyed by grade ids of the listed commodity; a valid line names the
+        # listing for a quantity between its minimum order and its stock.
+        "/purchases/": {
+            "grade_prices.keys": [world.grade_2.pk, world.grade_1.pk],
+            **_purchase_limits(world.listing),
+        },
         # A payment repeats the order's total and currency, as a confirmation of what the buyer pays.
         "/payments/": {"amount": [accepted_unpaid.total_amount], "currency": [accepted_unpaid.currency]},
     }
@@ -297,6 +321,21 @@ def _build() -> dict:
         "group_order": group_order.pk,
         "farmer_code": farmer.member_number,
     }
+
+
+def _purchase_limits(listing) -> dict:
+    listing.refresh_from_db()
+    return {
+        "listing": [listing.pk],
+        "listing.grade": [listing.grade_id],
+        "quantity.min": [listing.min_order_grams],
+        "quantity.max": [listing.quantity_available_grams],
+    }
+
+
+def _moisture_limit(*grades) -> Decimal | None:
+    limits = [grade.max_moisture_pct for grade in grades if grade.max_moisture_pct is not None]
+    return min(limits) if limits else None
 
 
 def _gln(first_twelve: str) -> str:
@@ -429,8 +468,6 @@ def _by_status(world, group, closed, ordered, pending, draft, submitted) -> dict
 
 
 def _loose_delivery(world, farmer, collection_point):
-    from decimal import Decimal
-
     return catalogue.delivery_record(
         actor=world.seller.clerk, organisation_id=world.seller.organisation.pk,
         collection_point_id=collection_point.pk, farmer_id=farmer.pk, plot_id=farmer.plots.first().pk,
