@@ -13,7 +13,7 @@ from catalogue.models import Commodity, Grade, Packaging
 from marketplace.core.money import Money
 from marketplace.organisations.models import Organisation
 from marketplace.organisations.roles import Role
-from tests.catalogue.factories import LocationFactory, WarehouseFactory
+from tests.catalogue.factories import LocationFactory, WarehouseFactory, polygon_plot
 from tests.factories import MemberFarmerFactory, MembershipFactory, OrganisationFactory, PlotFactory
 
 # Playwright's sync API runs an event loop in the test thread; the live server and the ORM are still synchronous.
@@ -286,3 +286,14 @@ def api(api_client):
         return api_client
 
     return as_user
+
+
+@pytest.fixture
+def growers(coop):
+    """Three members, each with one plot drawn as a valid polygon."""
+    people = []
+    for i in range(3):
+        farmer = MemberFarmerFactory(organisation=coop, member_number=f"NAW-2{i:03d}")
+        polygon_plot(farmer, f"Parcelle {i + 1}", i + 1)
+        people.append(farmer)
+    return people

@@ -11,7 +11,6 @@ from django.core.management import CommandError, call_command
 from catalogue import services
 from catalogue.due_diligence import lot_package
 from catalogue.tracing import delivery_identifier, lot_identifier
-from tests.catalogue.factories import polygon_plot
 from tests.factories import MemberFarmerFactory, PlotFactory
 from tests.orders.factories import advance, make_world, member, place
 from traceability import identifiers
@@ -20,17 +19,6 @@ from traceability.eudr import PROPERTIES, feature_collection_check
 pytestmark = pytest.mark.django_db
 KG = 1000
 DAY = datetime.date(2026, 1, 12)
-
-
-@pytest.fixture
-def growers(coop):
-    """Three members, each with one plot drawn as a valid polygon."""
-    people = []
-    for i in range(3):
-        farmer = MemberFarmerFactory(organisation=coop, member_number=f"NAW-2{i:03d}")
-        polygon_plot(farmer, f"Parcelle {i + 1}", i + 1)
-        people.append(farmer)
-    return people
 
 
 @pytest.fixture

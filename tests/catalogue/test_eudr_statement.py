@@ -14,7 +14,6 @@ from catalogue.eudr_statement import build_statements
 from marketplace.core.errors import Conflict
 from marketplace.demo.organisations import plot_polygon
 from marketplace.organisations.models import Plot
-from tests.catalogue.factories import polygon_plot
 from tests.factories import MemberFarmerFactory
 from tests.orders.factories import advance, make_world, place
 from traceability import dds
@@ -23,16 +22,6 @@ from traceability.models import StatementReference
 pytestmark = pytest.mark.django_db
 KG = 1000
 DAY = datetime.date(2026, 1, 12)
-
-
-@pytest.fixture
-def growers(coop):
-    people = []
-    for i in range(3):
-        farmer = MemberFarmerFactory(organisation=coop, member_number=f"NAW-3{i:03d}")
-        polygon_plot(farmer, f"Parcelle {i + 1}", i + 1)
-        people.append(farmer)
-    return people
 
 
 @pytest.fixture

@@ -30,16 +30,6 @@ STATEMENT_QUERIES = 4
 
 
 @pytest.fixture
-def growers(coop):
-    people = []
-    for i in range(3):
-        farmer = MemberFarmerFactory(organisation=coop, member_number=f"NAW-3{i:03d}")
-        polygon_plot(farmer, f"Parcelle {i + 1}", i + 1)
-        people.append(farmer)
-    return people
-
-
-@pytest.fixture
 def ready_lot(record, manager, coop, warehouse, growers):
     deliveries = [record(grower, net_grams=(100 + 10 * i) * KG) for i, grower in enumerate(growers)]
     return services.lot_bulk(actor=manager, organisation_id=coop.pk, delivery_ids=[d.pk for d in deliveries],

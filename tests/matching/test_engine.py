@@ -175,15 +175,18 @@ def test_drop_and_resolve_with_no_resolve_left_still_respects_thresholds(seed, m
     assert heuristic.objective <= brute_force_optimum(instance)
 
 
-@pytest.mark.parametrize("seed", range(30))
-def test_resolving_the_freed_lots_keeps_the_others_and_reallocates_them_optimally(seed):
-    rng = random.Random(4000 + seed)
-    instance = random_instance(rng, 8, 6)
-    a = engine._Arrays(instance)
+def relaxed_components(rng):
+    """Each component of a random 8 x 6 instance with its relaxation's flows and the requests those serve."""
+    a = engine._Arrays(random_instance(rng, 8, 6))
     for pairs in engine._components(a):
         comp = engine._Component(a, pairs)
         _objective, flows = comp.flow()
-        served = np.flatnonzero(comp.totals(flows) > 0)
+        yield comp, flows, np.flatnonzero(comp.totals(flows) > 0)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_resolving_the_freed_lots_keeps_the_others_and_reallocates_them_optimally(seed):
+    for comp, flows, served in relaxed_components(random.Random(4000 + seed)):
         if len(served) == 0:
             continue
         dropped = served[:1]
@@ -229,13 +232,7 @@ def reference_leave_out(comp, flows, bad):
 
 @pytest.mark.parametrize("seed", range(60))
 def test_leaving_out_requests_offers_their_kg_to_the_served_best_surplus_first(seed):
-    rng = random.Random(5000 + seed)
-    instance = random_instance(rng, 8, 6)
-    a = engine._Arrays(instance)
-    for pairs in engine._components(a):
-        comp = engine._Component(a, pairs)
-        _objective, flows = comp.flow()
-        served = np.flatnonzero(comp.totals(flows) > 0)
+    for comp, flows, served in relaxed_components(random.Random(5000 + seed)):
         for bad in (np.empty(0, np.int64), comp.violators(flows), served[:1], served[::2], served[1::2]):
             objective, after = engine._leave_out(comp, flows, bad)
             expected_objective, expected = reference_leave_out(comp, flows, bad)
