@@ -19,7 +19,7 @@ from tests.factories import MemberFarmerFactory, MembershipFactory, Organisation
 # Playwright's sync API runs an event loop in the test thread; the live server and the ORM are still synchronous.
 
 LOGIN_BACKEND = "django.contrib.auth.backends.ModelBackend"
-TODAY = datetime.date.today
+from tests.dates import today
 
 
 def ensure_reference_data() -> None:
@@ -261,8 +261,8 @@ def make_listing(manager, warehouse):
             "min_order_grams": 100_000,
             "delivery_terms": "ex_warehouse",
             "pickup_location_id": warehouse.pk,
-            "available_from": TODAY(),
-            "valid_until": TODAY() + datetime.timedelta(days=60),
+            "available_from": today(),
+            "valid_until": today() + datetime.timedelta(days=60),
         }
         fields.update(overrides)
         return services.listing_create(**fields)

@@ -17,7 +17,7 @@ from tests.catalogue.factories import PackagingFactory
 from tests.factories import OrganisationFactory
 
 pytestmark = pytest.mark.django_db
-TODAY = datetime.date.today()
+from tests.dates import today
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
@@ -43,8 +43,8 @@ def world(record, make_lot, make_listing, farmers, supplier, supplier_manager, r
     offer = services.supplier_offer_create(
         actor=supplier_manager, organisation_id=supplier.pk, product_id=product.pk, currency="KES", stock_packs=900,
         tiers=[TierInput(1, Money(350_000, "KES"), 99), TierInput(100, Money(330_000, "KES"))],
-        regions=[RegionInput("KE", "Trans Nzoia")], lead_time_days=7, valid_from=TODAY,
-        valid_until=TODAY + datetime.timedelta(days=30),
+        regions=[RegionInput("KE", "Trans Nzoia")], lead_time_days=7, valid_from=today(),
+        valid_until=today() + datetime.timedelta(days=30),
     )  # fmt: skip
     return World(delivery, unlisted, listed, listing, offer)
 
@@ -231,8 +231,8 @@ def listing_payload(lot, warehouse, **overrides) -> dict:
         "min_order_kg": "50",
         "delivery_terms": "ex_warehouse",
         "pickup_location": warehouse.pk,
-        "available_from": TODAY.isoformat(),
-        "valid_until": (TODAY + datetime.timedelta(days=30)).isoformat(),
+        "available_from": today().isoformat(),
+        "valid_until": (today() + datetime.timedelta(days=30)).isoformat(),
     }
     payload.update(overrides)
     return payload
@@ -309,8 +309,8 @@ def offer_payload(product_id, **overrides) -> dict:
         ],
         "regions": [{"country": "KE", "region": "Trans Nzoia"}],
         "lead_time_days": 5,
-        "valid_from": TODAY.isoformat(),
-        "valid_until": (TODAY + datetime.timedelta(days=60)).isoformat(),
+        "valid_from": today().isoformat(),
+        "valid_until": (today() + datetime.timedelta(days=60)).isoformat(),
     }
     payload.update(overrides)
     return payload
@@ -435,7 +435,7 @@ def scoped_endpoints(world: World, coop_id: int, supplier_id: int) -> list[tuple
         ("post", f"/api/v1/organisations/{coop_id}/listings/",
          {"lot": lot.pk, "title": "T", "price": "1", "currency": "XOF", "quantity_kg": "1", "min_order_kg": "1",
           "delivery_terms": "ex_warehouse", "pickup_location": lot.storage_location_id,
-          "available_from": TODAY.isoformat(), "valid_until": (TODAY + datetime.timedelta(days=9)).isoformat()}),
+          "available_from": today().isoformat(), "valid_until": (today() + datetime.timedelta(days=9)).isoformat()}),
         ("patch", f"/api/v1/listings/{listing.pk}/", {"title": "Taken over"}),
         ("post", f"/api/v1/listings/{listing.pk}/transition/", {"status": "paused"}),
         ("get", f"/api/v1/organisations/{supplier_id}/input-products/", {}),

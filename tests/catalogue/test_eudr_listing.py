@@ -9,7 +9,7 @@ from catalogue import services
 from catalogue.models import Listing
 
 pytestmark = pytest.mark.django_db
-TODAY = datetime.date.today()
+from tests.dates import today
 
 
 @pytest.fixture
@@ -23,7 +23,7 @@ def _form(lot, warehouse, **changes):
     return {
         "lot": lot.pk, "title": "Cocoa Grade I", "price": "1450", "price_unit": "KGM", "quantity_kg": "10",
         "min_order_kg": "5", "delivery_terms": "ex_warehouse", "pickup_location": warehouse.pk,
-        "available_from": TODAY.isoformat(), "valid_until": (TODAY + datetime.timedelta(days=30)).isoformat(),
+        "available_from": today().isoformat(), "valid_until": (today() + datetime.timedelta(days=30)).isoformat(),
         **changes,
     }  # fmt: skip
 

@@ -15,7 +15,7 @@ from marketplace.organisations.models import Organisation
 from tests.catalogue.factories import CertificationFactory, WarehouseFactory
 
 pytestmark = pytest.mark.django_db
-TODAY = datetime.date.today()
+from tests.dates import today
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
@@ -61,9 +61,9 @@ def test_delivered_listings_name_a_region(make_lot, make_listing):
         ({"quantity_grams": 300_001}, "quantity", "at most 300 kg"),
         ({"min_order_grams": 0}, "min_order", "more than 0 kg"),
         ({"quantity_grams": 100_000, "min_order_grams": 200_000}, "min_order", "exceeds the quantity"),
-        ({"valid_until": TODAY - datetime.timedelta(days=1), "available_from": TODAY - datetime.timedelta(days=5)},
+        ({"valid_until": today() - datetime.timedelta(days=1), "available_from": today() - datetime.timedelta(days=5)},
          "valid_until", "has passed"),
-        ({"valid_until": TODAY, "available_from": TODAY + datetime.timedelta(days=3)}, "valid_until", "at least until"),
+        ({"valid_until": today(), "available_from": today() + datetime.timedelta(days=3)}, "valid_until", "at least until"),
         ({"pickup_location_id": None}, "pickup_location", "warehouses"),
         ({"delivery_terms": "delivered", "delivery_country": "XX"}, "delivery_country", "two-letter"),
         ({"delivery_terms": "delivered", "delivery_country": "CI"}, "delivery_region", "region"),
@@ -95,7 +95,7 @@ def test_certifications_must_be_the_cooperatives_and_valid(make_lot, make_listin
     foreign = CertificationFactory(organisation=other_coop)
     with pytest.raises(ValidationFailed, match="certifications"):
         make_listing(lot, certification_ids=[foreign.pk])
-    expired = CertificationFactory(organisation=coop, valid_until=TODAY - datetime.timedelta(days=1))
+    expired = CertificationFactory(organisation=coop, valid_until=today() - datetime.timedelta(days=1))
     with pytest.raises(ValidationFailed, match="Not valid on"):
         make_listing(lot, certification_ids=[expired.pk])
 

@@ -18,7 +18,7 @@ from marketplace.organisations.roles import Role
 from tests.catalogue.factories import PackagingFactory
 
 pytestmark = pytest.mark.django_db
-TODAY = datetime.date.today()
+from tests.dates import today
 
 
 def kes(amount: int) -> Money:
@@ -54,8 +54,8 @@ def make_offer(supplier, supplier_manager, fertiliser):
             "tiers": STANDARD_TIERS,
             "regions": [RegionInput("KE", "Trans Nzoia"), RegionInput("KE", "Uasin Gishu")],
             "lead_time_days": 7,
-            "valid_from": TODAY,
-            "valid_until": TODAY + datetime.timedelta(days=90),
+            "valid_from": today(),
+            "valid_until": today() + datetime.timedelta(days=90),
         }
         fields.update(overrides)
         return services.supplier_offer_create(**fields)
@@ -181,7 +181,7 @@ def test_bad_tiers_are_refused_and_nothing_is_written(make_offer, tiers, words):
         ({"currency": "KESH"}, "currency"),
         ({"stock_packs": -1}, "stock_packs"),
         ({"lead_time_days": 400}, "lead_time_days"),
-        ({"valid_until": TODAY - datetime.timedelta(days=1), "valid_from": TODAY - datetime.timedelta(days=9)},
+        ({"valid_until": today() - datetime.timedelta(days=1), "valid_from": today() - datetime.timedelta(days=9)},
          "valid_until"),
         ({"regions": []}, "regions"),
         ({"regions": [RegionInput("ZZ")]}, "regions.0"),

@@ -20,7 +20,7 @@ from tests.factories import MembershipFactory, OrganisationFactory
 from tests.formats import shown
 
 pytestmark = pytest.mark.django_db
-TODAY = datetime.date.today()
+from tests.dates import today
 PAGE_BUDGET_BYTES = 60 * 1024
 
 
@@ -44,8 +44,8 @@ def offer(supplier, supplier_manager, maize):
         tiers=[TierInput(1, Money(95_000, "KES"), 99), TierInput(100, Money(90_000, "KES"))],
         regions=[RegionInput("KE", "Trans Nzoia")],
         lead_time_days=3,
-        valid_from=TODAY,
-        valid_until=TODAY + datetime.timedelta(days=20),
+        valid_from=today(),
+        valid_until=today() + datetime.timedelta(days=20),
     )
 
 
@@ -90,7 +90,7 @@ def test_delivery_entry_in_two_steps_without_javascript(
         "net_kg": "",
         "gross_kg": "",
         "moisture": "7.1",
-        "delivered_on": TODAY.isoformat(),
+        "delivered_on": today().isoformat(),
     }
     with django_capture_on_commit_callbacks(execute=True):
         done = client.post("/catalogue/deliveries/new/", form, follow=True)
@@ -125,7 +125,7 @@ def test_delivery_form_shows_what_to_fix_and_records_nothing(
         "grade": grade_1.pk,
         "net_kg": "100",
         "moisture": "7",
-        "delivered_on": TODAY.isoformat(),
+        "delivered_on": today().isoformat(),
         **changes,
     }
     response = login(clerk).post("/catalogue/deliveries/new/", form)
@@ -242,8 +242,8 @@ def test_create_a_listing_on_the_page(login, manager, make_lot, warehouse, fairt
         "min_order_kg": "50",
         "delivery_terms": "ex_warehouse",
         "pickup_location": warehouse.pk,
-        "available_from": TODAY.isoformat(),
-        "valid_until": (TODAY + datetime.timedelta(days=30)).isoformat(),
+        "available_from": today().isoformat(),
+        "valid_until": (today() + datetime.timedelta(days=30)).isoformat(),
         "certifications": [fairtrade.pk],
         "eudr_acknowledged": "on",  # the lot's plots have no geometry: not EUDR-ready
         "photo": SimpleUploadedFile("lot.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 32, content_type="image/png"),
@@ -275,8 +275,8 @@ def test_listing_form_refuses_bad_input(login, manager, make_lot, warehouse, cha
         "min_order_kg": "50",
         "delivery_terms": "ex_warehouse",
         "pickup_location": warehouse.pk,
-        "available_from": TODAY.isoformat(),
-        "valid_until": (TODAY + datetime.timedelta(days=30)).isoformat(),
+        "available_from": today().isoformat(),
+        "valid_until": (today() + datetime.timedelta(days=30)).isoformat(),
         "eudr_acknowledged": "on",  # the lot's plots have no geometry: not EUDR-ready
         **changes,
     }
@@ -360,8 +360,8 @@ def test_supplier_manages_offers(login, supplier, supplier_manager, offer, refer
         "currency": "KES",
         "stock_packs": 300,
         "lead_time_days": 4,
-        "valid_from": TODAY.isoformat(),
-        "valid_until": (TODAY + datetime.timedelta(days=40)).isoformat(),
+        "valid_from": today().isoformat(),
+        "valid_until": (today() + datetime.timedelta(days=40)).isoformat(),
         "country": "KE",
         "regions": "Trans Nzoia, Bungoma",
         "tier_0_min": 1,

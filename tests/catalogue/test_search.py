@@ -19,7 +19,7 @@ from tests.catalogue.factories import CertificationFactory, LocationFactory, Pac
 from tests.factories import MemberFarmerFactory, MembershipFactory, OrganisationFactory, PlotFactory
 
 pytestmark = pytest.mark.django_db
-TODAY = datetime.date.today()
+from tests.dates import today
 SOUBRE = (Decimal("5.785630"), Decimal("-6.606390"))
 ABIDJAN = (Decimal("5.359952"), Decimal("-4.008256"))
 KITALE = (Decimal("1.015720"), Decimal("35.006210"))
@@ -69,8 +69,8 @@ class Publisher:
         return services.listing_create(
             actor=manager, lot_id=lot.pk, title=title, price=Money(price, currency), price_unit=price_unit,
             quantity_grams=kg * 1000, min_order_grams=1000, delivery_terms="ex_warehouse",
-            pickup_location_id=store.pk, available_from=available_from or TODAY,
-            valid_until=(available_from or TODAY) + datetime.timedelta(days=60), certification_ids=certificates,
+            pickup_location_id=store.pk, available_from=available_from or today(),
+            valid_until=(available_from or today()) + datetime.timedelta(days=60), certification_ids=certificates,
         )  # fmt: skip
 
 
@@ -90,7 +90,7 @@ def test_filters(publisher):
                                 price_unit="TNE", certifications=[{"scheme": "organic"}])  # fmt: skip
     maize = publisher.publish("kitale", commodity="maize-white", country="KE", currency="KES", region="Trans Nzoia",
                               at=KITALE, price=4500, title="maize")  # fmt: skip
-    later = publisher.publish(title="later", available_from=TODAY + datetime.timedelta(days=20))
+    later = publisher.publish(title="later", available_from=today() + datetime.timedelta(days=20))
     search = selectors.listing_search
 
     assert ids(search()) == {grade_1.pk, grade_2.pk, abidjan.pk, maize.pk, later.pk}
@@ -108,9 +108,9 @@ def test_filters(publisher):
     assert ids(search(max_price=Money(5000, "KES"))) == {maize.pk}
     assert ids(search(certification="organic")) == {abidjan.pk}
     assert ids(search(certification="fairtrade")) == set()
-    assert ids(search(available_on=TODAY + datetime.timedelta(days=1))) == {grade_1.pk, grade_2.pk, abidjan.pk,
+    assert ids(search(available_on=today() + datetime.timedelta(days=1))) == {grade_1.pk, grade_2.pk, abidjan.pk,
                                                                           maize.pk}  # fmt: skip
-    assert later.pk in ids(search(available_on=TODAY + datetime.timedelta(days=30)))
+    assert later.pk in ids(search(available_on=today() + datetime.timedelta(days=30)))
 
 
 def test_distance_is_great_circle_in_sql(publisher):
@@ -138,8 +138,8 @@ def test_only_live_listings_of_verified_cooperatives_are_found(publisher, manage
     owner = publisher.cooperatives["soubre"][1]
     services.listing_status_transition(actor=owner, listing_id=paused.pk, to_status="paused")
     services.listing_status_transition(actor=owner, listing_id=withdrawn.pk, to_status="withdrawn")
-    Listing.objects.filter(pk=expired.pk).update(valid_until=TODAY - datetime.timedelta(days=1),
-                                                 available_from=TODAY - datetime.timedelta(days=9))  # fmt: skip
+    Listing.objects.filter(pk=expired.pk).update(valid_until=today() - datetime.timedelta(days=1),
+                                                 available_from=today() - datetime.timedelta(days=9))  # fmt: skip
     services.listing_reserve(listing_id=sold_out.pk, grams=1000)
     Organisation.objects.filter(pk=unverified.organisation_id).update(verification_status="suspended")
     assert ids(selectors.listing_search()) == {live.pk}
@@ -169,7 +169,7 @@ def test_api_search_parameters_and_errors(api, publisher):
     client = api(None)
     query = ("commodity=cocoa-beans&min_grade=grade-2&country=CI&region=Nawa&lat=5.79&lon=-6.60&radius_km=25"
              "&min_quantity_kg=100&max_price=1500&currency=XOF&price_unit=KGM&certification=fairtrade"
-             f"&available_on={TODAY.isoformat()}&ordering=distance")  # fmt: skip
+             f"&available_on={today().isoformat()}&ordering=distance")  # fmt: skip
     found = client.get(f"/api/v1/listings/?{query}").json()
     assert [row["id"] for row in found["results"]] == [listing.pk]
     expected = haversine(5.79, -6.60, float(SOUBRE[0]), float(SOUBRE[1]))
@@ -213,8 +213,8 @@ def offers(supplier, supplier_manager, other_supplier, member_of, maize, referen
         )  # fmt: skip
         return services.supplier_offer_create(
             actor=user, organisation_id=organisation.pk, product_id=product.pk, currency=currency, stock_packs=stock,
-            tiers=tiers, regions=regions, lead_time_days=5, valid_from=TODAY,
-            valid_until=TODAY + datetime.timedelta(days=30),
+            tiers=tiers, regions=regions, lead_time_days=5, valid_from=today(),
+            valid_until=today() + datetime.timedelta(days=30),
         )  # fmt: skip
 
     def kes(amount: int) -> Money:

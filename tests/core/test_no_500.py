@@ -13,7 +13,7 @@ from orders.models import Order
 from tests.orders.factories import advance, make_world, place
 
 BIG = 10**30
-TODAY = datetime.date.today()
+from tests.dates import today
 
 
 @pytest.fixture
@@ -71,7 +71,7 @@ def test_a_tier_of_ten_to_the_thirty_packs_is_a_400(world):
     payload = {
         "product": world.offer.product_id, "currency": "XOF", "stock_packs": 10, "lead_time_days": 3,
         "tiers": [{"min_packs": 1, "max_packs": BIG, "unit_price": "100"}], "regions": [{"country": "CI"}],
-        "valid_from": TODAY.isoformat(), "valid_until": (TODAY + datetime.timedelta(days=9)).isoformat(),
+        "valid_from": today().isoformat(), "valid_until": (today() + datetime.timedelta(days=9)).isoformat(),
     }  # fmt: skip
     url = f"/api/v1/organisations/{world.supplier.organisation.pk}/offers/"
     assert "tiers.0.max_packs" in error_of(supplier.post(url, payload, format="json"))["fields"]
@@ -224,7 +224,7 @@ def test_a_quantity_past_the_range_on_the_receipt_page_is_a_4xx(world):
 
 
 def offer_post(**overrides) -> dict:
-    data = {"stock_packs": "500", "lead_time_days": "7", "valid_until": (TODAY + datetime.timedelta(days=60)),
+    data = {"stock_packs": "500", "lead_time_days": "7", "valid_until": (today() + datetime.timedelta(days=60)),
             "country": "CI", "regions": "", "notes": "", "tier_0_min": "1", "tier_0_max": "",
             "tier_0_price": "18000"}  # fmt: skip
     data.update(overrides)

@@ -1,25 +1,25 @@
 """Reports: CSV and XLSX for managers of the current organisation only, over a date range; bad input is a 400."""
 
 import csv
-from datetime import date
 from io import BytesIO, StringIO
 
 import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from tests.dates import today
 from tests.orders.factories import TONNE, advance, make_side, place
 from tests.pages.conftest import LOGIN_BACKEND
 
 pytestmark = pytest.mark.django_db
 
-TODAY = date.today().isoformat()
-RANGE = {"from": "2024-01-01", "to": TODAY}
+def full_range():
+    return {"from": "2024-01-01", "to": today().isoformat()}
 
 
 def download(client, user, kind, fmt="csv", params=None):
     client.force_login(user, backend=LOGIN_BACKEND)
-    return client.get(reverse("market:report", args=[kind, fmt]), params if params is not None else RANGE)
+    return client.get(reverse("market:report", args=[kind, fmt]), params if params is not None else full_range())
 
 
 def rows_of(response):
@@ -31,7 +31,7 @@ def test_a_manager_exports_the_cooperatives_own_rows(client, world, kind, django
     place(world, TONNE)
     client.force_login(world.seller.manager, backend=LOGIN_BACKEND)
     with django_assert_max_num_queries(12):
-        response = client.get(reverse("market:report", args=[kind, "csv"]), RANGE)
+        response = client.get(reverse("market:report", args=[kind, "csv"]), full_range())
         assert response.status_code == 200, response.content
         rows = rows_of(response)
     assert response["Content-Type"].startswith("text/csv")
@@ -71,6 +71,6 @@ def test_clerks_and_viewers_are_refused(client, world):
     assert download(client, world.seller.clerk, "deliveries").status_code == 403
     assert download(client, world.seller.viewer, "members").status_code == 403
     client.logout()
-    assert client.get(reverse("market:report", args=["members", "csv"]), RANGE).status_code == 302
+    assert client.get(reverse("market:report", args=["members", "csv"]), full_range()).status_code == 302
     client.force_login(world.seller.manager, backend=LOGIN_BACKEND)
     assert client.get(reverse("market:reports")).status_code == 200
