@@ -55,3 +55,19 @@ def test_the_compiled_catalogue_is_up_to_date(tmp_path, folder):
     assert compiled.read_bytes() == (folder / "django.mo").read_bytes(), (
         "Run `make messages` (compilemessages) and commit django.mo."
     )
+
+
+@pytest.mark.parametrize(
+    ("language", "farm_input", "transformation_input"),
+    [("fr", "Intrant", "Entrée"), ("sw", "Pembejeo", "Kinachoingia")],
+)
+def test_the_project_catalogue_does_not_shadow_an_apps_word(language, farm_input, transformation_input):
+    """The project's catalogue wins over the apps': its "Input" of a transformation event carries a context, so the
+    order and payout pages keep the farm inputs' word."""
+    from django.utils import translation
+
+    from traceability.models import LotRole
+
+    with translation.override(language):
+        assert translation.gettext("Input") == farm_input
+        assert str(LotRole.INPUT.label) == transformation_input
