@@ -40,7 +40,11 @@ USER coopmarket
 EXPOSE 8000
 
 # The default process is the web server; docker-compose.yml runs the worker and beat from the same image.
-# WEB_CONCURRENCY (gunicorn's own variable) sets the number of worker processes.
+# WEB_CONCURRENCY (gunicorn's own variable) sets the number of worker processes; GUNICORN_CMD_ARGS (also gunicorn's
+# own) makes them threaded with keep-alive, which measured best on 2 cores (docs/performance.md). Every thread holds
+# one database connection: PostgreSQL's max_connections must cover WEB_CONCURRENCY x threads per web container.
+ENV WEB_CONCURRENCY=2 \
+    GUNICORN_CMD_ARGS="--worker-class gthread --threads 4 --keep-alive 30"
 CMD ["gunicorn", "marketplace.wsgi:application", \
      "--bind", "0.0.0.0:8000", \
      "--access-logfile", "-", \
