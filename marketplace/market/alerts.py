@@ -9,7 +9,7 @@ fires once per crossing and its message is sent after the commit, at least once,
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.mail import send_mail
 from django.db import transaction
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
@@ -17,6 +17,7 @@ from catalogue.models import Grade
 from marketplace.core import outbox
 from marketplace.core.errors import NotFound, ValidationFailed
 from marketplace.core.money import Money
+from marketplace.core.sending import send_once
 from marketplace.core.services import audit_record
 from marketplace.core.sms import send_sms
 from marketplace.core.validators import mobile_number, validate_currency
@@ -153,37 +154,25 @@ def _message(firing: PriceAlertFiring) -> tuple[str, str]:
 
 
 def price_alert_send(*, firing_id: int) -> str:
-    """Send one firing's message once: claim it under a row lock, then send outside the lock (house rule 4)."""
-    with transaction.atomic():
-        firing = (
-            PriceAlertFiring.objects.select_for_update(of=("self",))
-            .select_related("alert__commodity", "alert__grade", "alert__user", "alert__farmer__organisation")
-            .filter(pk=firing_id)
-            .first()
-        )
-        if firing is None:
-            return "missing"
-        if firing.sent_at is not None:
-            return "already_sent"
-        firing.sent_at = timezone.now()
-        firing.save(update_fields=["sent_at"])
+    """Send one firing's message once, outside the row's lock (core.sending)."""
+    firings = PriceAlertFiring.objects.select_related(
+        "alert__commodity", "alert__grade", "alert__user", "alert__farmer__organisation"
+    )
+    return send_once(firings, firing_id, _deliver_firing)
+
+
+def _deliver_firing(firing: PriceAlertFiring) -> None:
     alert = firing.alert
-    try:
-        if alert.farmer_id is not None:
-            farmer = alert.farmer
-            language = farmer.language or farmer.organisation.preferred_language or "en"
-            with translation.override(language):
-                send_sms(to=alert.phone, body=farmer_sms_text(firing))
-            return "sent"
-        subject, text = _message(firing)
-        if alert.channel == PriceAlert.Channel.SMS:
-            send_sms(to=alert.phone, body=text[:320])
-        else:
-            send_mail(subject, text, None, [alert.user.email])
-    except Exception:
-        PriceAlertFiring.objects.filter(pk=firing.pk).update(sent_at=None)  # a retry of the task sends it
-        raise
-    return "sent"
+    if alert.farmer_id is not None:
+        farmer = alert.farmer
+        with translation.override(farmer.language or farmer.organisation.preferred_language or "en"):
+            send_sms(to=alert.phone, body=farmer_sms_text(firing))
+        return
+    subject, text = _message(firing)
+    if alert.channel == PriceAlert.Channel.SMS:
+        send_sms(to=alert.phone, body=text[:320])
+    else:
+        send_mail(subject, text, None, [alert.user.email])
 
 
 # --- Member farmers' alerts (set by SMS keyword in the farmers' channel) -------------------------------------------

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from catalogue.models import Certification, Commodity, Grade, Listing
 from marketplace.core import outbox
 from marketplace.core.errors import NotFound, ValidationFailed
+from marketplace.core.sending import send_once
 from marketplace.core.services import audit_record
 from marketplace.core.sms import send_sms
 from marketplace.core.validators import mobile_number
@@ -182,32 +183,21 @@ def saved_searches_match(*, listing_id: int) -> int:
 
 
 def saved_search_hit_send(*, hit_id: int) -> str:
-    """Send one hit's message once: claimed under a row lock, sent outside it."""
-    with transaction.atomic():
-        hit = (
-            SavedSearchHit.objects.select_for_update(of=("self",))
-            .select_related("search__user", "listing__commodity", "listing__grade", "listing__organisation")
-            .filter(pk=hit_id)
-            .first()
-        )
-        if hit is None:
-            return "missing"
-        if hit.sent_at is not None:
-            return "already_sent"
-        hit.sent_at = timezone.now()
-        hit.save(update_fields=["sent_at"])
+    """Send one hit's message once, outside the row's lock (core.sending)."""
+    hits = SavedSearchHit.objects.select_related(
+        "search__user", "listing__commodity", "listing__grade", "listing__organisation"
+    )
+    return send_once(hits, hit_id, _deliver_hit)
+
+
+def _deliver_hit(hit: SavedSearchHit) -> None:
     search, listing = hit.search, hit.listing
     values = {
         "search": search.name[:40], "commodity": listing.commodity.name[:40], "grade": listing.grade.name[:30],
         "where": (listing.region or listing.country)[:30], "id": listing.pk,
     }  # fmt: skip
     text = _("New listing for your search %(search)s: %(commodity)s %(grade)s in %(where)s, /listings/%(id)s/") % values
-    try:
-        if search.channel == PriceAlert.Channel.SMS:
-            send_sms(to=search.phone, body=text[:300])
-        else:
-            send_mail(_("CoopMarket: a new listing fits %(search)s") % values, text, None, [search.user.email])
-    except Exception:
-        SavedSearchHit.objects.filter(pk=hit.pk).update(sent_at=None)
-        raise
-    return "sent"
+    if search.channel == PriceAlert.Channel.SMS:
+        send_sms(to=search.phone, body=text[:300])
+    else:
+        send_mail(_("CoopMarket: a new listing fits %(search)s") % values, text, None, [search.user.email])

@@ -9,13 +9,14 @@ import json
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from marketplace.core import outbox
 from marketplace.core.models import AuditEvent
 from marketplace.core.money import Money
+from marketplace.core.sending import SENT, send_once
 from marketplace.core.sms import send_sms
 from marketplace.organisations.models import Membership, Organisation, User
 from orders.models import Notification, Order, OrderEvent
@@ -161,25 +162,19 @@ def message_for(notification: Notification) -> tuple[str, str, str]:
     return str(subject), body, sms
 
 
-@transaction.atomic
 def notification_send(*, notification_id: int) -> bool:
-    """Send one notification unless it was sent already; True when this call sent it."""
-    notification = (
-        Notification.objects.select_for_update(of=("self",))
-        .select_related("order__buyer", "order__seller", "event")
-        .filter(pk=notification_id)
-        .first()
-    )
-    if notification is None or notification.sent_at is not None:
-        return False
+    """Send one notification unless it was sent already, outside the row's lock (core.sending); True when this call
+    sent it."""
+    notifications = Notification.objects.select_related("order__buyer", "order__seller", "event")
+    return send_once(notifications, notification_id, _deliver) == SENT
+
+
+def _deliver(notification: Notification) -> None:
     subject, body, sms = message_for(notification)
     if notification.channel == Notification.Channel.EMAIL:
         send_mail(subject, body, None, [notification.recipient])
     else:
         send_sms(to=notification.recipient, body=sms)
-    notification.sent_at = timezone.now()
-    notification.save(update_fields=["sent_at"])
-    return True
 
 
 def notifications_send_for_event(*, event_id: int) -> int:
