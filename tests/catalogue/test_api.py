@@ -18,6 +18,7 @@ from tests.factories import OrganisationFactory
 
 pytestmark = pytest.mark.django_db
 from tests.dates import today
+
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 

@@ -16,6 +16,7 @@ from tests.catalogue.factories import CertificationFactory, WarehouseFactory
 
 pytestmark = pytest.mark.django_db
 from tests.dates import today
+
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 

@@ -21,6 +21,7 @@ from tests.formats import shown
 
 pytestmark = pytest.mark.django_db
 from tests.dates import today
+
 PAGE_BUDGET_BYTES = 60 * 1024
 
 

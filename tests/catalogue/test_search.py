@@ -20,6 +20,7 @@ from tests.factories import MemberFarmerFactory, MembershipFactory, Organisation
 
 pytestmark = pytest.mark.django_db
 from tests.dates import today
+
 SOUBRE = (Decimal("5.785630"), Decimal("-6.606390"))
 ABIDJAN = (Decimal("5.359952"), Decimal("-4.008256"))
 KITALE = (Decimal("1.015720"), Decimal("35.006210"))
