@@ -11,6 +11,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 GENESIS_HASH = "0" * 64
 
@@ -31,8 +32,10 @@ class Action(models.TextChoices):
 class LotRole(models.TextChoices):
     OBSERVED = "observed", _("Observed")  # quantityList of an ObjectEvent or TransactionEvent
     CHILD = "child", _("Child")  # childQuantityList of an AggregationEvent
-    INPUT = "input", _("Input")  # inputQuantityList of a TransformationEvent
-    OUTPUT = "output", _("Output")  # outputQuantityList of a TransformationEvent
+    # inputQuantityList and outputQuantityList of a TransformationEvent; in context, as "Input" alone is the farm
+    # inputs (seed, fertiliser) everywhere else
+    INPUT = "input", pgettext_lazy("transformation", "Input")
+    OUTPUT = "output", pgettext_lazy("transformation", "Output")
 
 
 class Event(models.Model):

@@ -14,12 +14,12 @@ from marketplace.core.money import Money
 from marketplace.organisations.models import Organisation
 from marketplace.organisations.roles import Role
 from tests.catalogue.factories import LocationFactory, WarehouseFactory, polygon_plot
+from tests.dates import today
 from tests.factories import MemberFarmerFactory, MembershipFactory, OrganisationFactory, PlotFactory
 
 # Playwright's sync API runs an event loop in the test thread; the live server and the ORM are still synchronous.
 
 LOGIN_BACKEND = "django.contrib.auth.backends.ModelBackend"
-from tests.dates import today
 
 
 def ensure_reference_data() -> None:

@@ -14,11 +14,10 @@ from catalogue.services import RegionInput, TierInput
 from marketplace.core.money import Money
 from marketplace.organisations.roles import Role
 from tests.catalogue.factories import PackagingFactory
+from tests.dates import today
 from tests.factories import OrganisationFactory
 
 pytestmark = pytest.mark.django_db
-from tests.dates import today
-
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 

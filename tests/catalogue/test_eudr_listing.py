@@ -7,9 +7,9 @@ import pytest
 
 from catalogue import services
 from catalogue.models import Listing
+from tests.dates import today
 
 pytestmark = pytest.mark.django_db
-from tests.dates import today
 
 
 @pytest.fixture

@@ -13,10 +13,9 @@ from marketplace.core.models import AuditEvent
 from marketplace.core.money import Money
 from marketplace.organisations.models import Organisation
 from tests.catalogue.factories import CertificationFactory, WarehouseFactory
-
-pytestmark = pytest.mark.django_db
 from tests.dates import today
 
+pytestmark = pytest.mark.django_db
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
@@ -64,7 +63,8 @@ def test_delivered_listings_name_a_region(make_lot, make_listing):
         ({"quantity_grams": 100_000, "min_order_grams": 200_000}, "min_order", "exceeds the quantity"),
         ({"valid_until": today() - datetime.timedelta(days=1), "available_from": today() - datetime.timedelta(days=5)},
          "valid_until", "has passed"),
-        ({"valid_until": today(), "available_from": today() + datetime.timedelta(days=3)}, "valid_until", "at least until"),
+        ({"valid_until": today(), "available_from": today() + datetime.timedelta(days=3)}, "valid_until",
+         "at least until"),
         ({"pickup_location_id": None}, "pickup_location", "warehouses"),
         ({"delivery_terms": "delivered", "delivery_country": "XX"}, "delivery_country", "two-letter"),
         ({"delivery_terms": "delivered", "delivery_country": "CI"}, "delivery_region", "region"),

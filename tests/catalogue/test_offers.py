@@ -16,9 +16,9 @@ from marketplace.core.models import AuditEvent
 from marketplace.core.money import Money
 from marketplace.organisations.roles import Role
 from tests.catalogue.factories import PackagingFactory
+from tests.dates import today
 
 pytestmark = pytest.mark.django_db
-from tests.dates import today
 
 
 def kes(amount: int) -> Money:

@@ -16,12 +16,11 @@ from marketplace.core.money import Money
 from marketplace.organisations.middleware import SESSION_KEY
 from marketplace.organisations.roles import Role
 from tests.catalogue.factories import LocationFactory, PackagingFactory
+from tests.dates import today
 from tests.factories import MembershipFactory, OrganisationFactory
 from tests.formats import shown
 
 pytestmark = pytest.mark.django_db
-from tests.dates import today
-
 PAGE_BUDGET_BYTES = 60 * 1024
 
 

@@ -16,11 +16,10 @@ from marketplace.core.money import Money
 from marketplace.organisations.models import Organisation
 from marketplace.organisations.roles import Role
 from tests.catalogue.factories import CertificationFactory, LocationFactory, PackagingFactory, WarehouseFactory
+from tests.dates import today
 from tests.factories import MemberFarmerFactory, MembershipFactory, OrganisationFactory, PlotFactory
 
 pytestmark = pytest.mark.django_db
-from tests.dates import today
-
 SOUBRE = (Decimal("5.785630"), Decimal("-6.606390"))
 ABIDJAN = (Decimal("5.359952"), Decimal("-4.008256"))
 KITALE = (Decimal("1.015720"), Decimal("35.006210"))

@@ -10,10 +10,10 @@ from rest_framework.test import APIClient
 from catalogue.models import SupplierOffer
 from marketplace.core.bounds import BIGINT, MAX_PACKS, int_bounds
 from orders.models import Order
+from tests.dates import today
 from tests.orders.factories import advance, make_world, place
 
 BIG = 10**30
-from tests.dates import today
 
 
 @pytest.fixture

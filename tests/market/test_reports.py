@@ -13,6 +13,7 @@ from tests.pages.conftest import LOGIN_BACKEND
 
 pytestmark = pytest.mark.django_db
 
+
 def full_range():
     return {"from": "2024-01-01", "to": today().isoformat()}
 
@@ -58,9 +59,9 @@ def test_the_date_range_filters_and_bad_ranges_are_refused(client, world):
     place(world, TONNE)
     assert rows_of(download(client, world.seller.manager, "orders", params={"from": "2020-01-01",
                                                                            "to": "2020-12-31"}))[1:] == []  # fmt: skip
-    bad = download(client, world.seller.manager, "orders", params={"from": "yesterday", "to": TODAY})
+    bad = download(client, world.seller.manager, "orders", params={"from": "yesterday", "to": today().isoformat()})
     assert bad.status_code == 400 and "YYYY-MM-DD" in bad.content.decode()
-    backwards = {"from": TODAY, "to": "2025-01-01"}
+    backwards = {"from": today().isoformat(), "to": "2025-01-01"}
     assert download(client, world.seller.manager, "orders", params=backwards).status_code == 400
     assert download(client, world.seller.manager, "orders", params={}).status_code == 400
     assert download(client, world.seller.manager, "everything").status_code == 404

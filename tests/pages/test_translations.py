@@ -1,4 +1,5 @@
-"""The French catalogue is complete and its compiled .mo matches the .po."""
+"""Every catalogue (French and Swahili, the project's and each app's) is complete, and its compiled .mo matches the
+.po."""
 
 import re
 import shutil
@@ -7,15 +8,33 @@ from pathlib import Path
 
 import pytest
 
-LOCALE = Path(__file__).resolve().parents[2] / "locale" / "fr" / "LC_MESSAGES"
+ROOT = Path(__file__).resolve().parents[2]
+CATALOGUES = sorted(
+    path.parent
+    for pattern in ("locale", "*/locale", "*/*/locale")
+    for path in ROOT.glob(f"{pattern}/*/LC_MESSAGES/django.po")
+    if not path.relative_to(ROOT).parts[0].startswith(".")
+)
+
+
+def _name(folder: Path) -> str:
+    """catalogue/fr, marketplace/market/sw, project/fr."""
+    app = folder.relative_to(ROOT).parents[2]
+    return f"{'project' if app == Path('.') else app}/{folder.parent.name}"
+
+
+def test_the_catalogues_are_found():
+    languages = {folder.parent.name for folder in CATALOGUES}
+    assert languages == {"fr", "sw"} and len(CATALOGUES) >= 16, CATALOGUES
 
 
 def _entries(text: str) -> list[str]:
     return [block for block in text.split("\n\n") if re.search(r"^msgid ", block, re.M) and "#~" not in block]
 
 
-def test_every_message_has_a_french_translation():
-    text = (LOCALE / "django.po").read_text(encoding="utf-8")
+@pytest.mark.parametrize("folder", CATALOGUES, ids=_name)
+def test_every_message_is_translated(folder):
+    text = (folder / "django.po").read_text(encoding="utf-8")
     untranslated = []
     for block in _entries(text)[1:]:  # the first entry is the header
         if "#, fuzzy" in block:
@@ -24,13 +43,31 @@ def test_every_message_has_a_french_translation():
         for match in re.finditer(r'^msgstr(?:\[\d+\])? ((?:".*"\n?)+)', block + "\n", re.M):
             if not "".join(re.findall(r'"(.*)"', match.group(1))):
                 untranslated.append(block)
-    assert not untranslated, "Translate these in locale/fr/LC_MESSAGES/django.po:\n\n" + "\n\n".join(untranslated)
+    where = folder.relative_to(ROOT) / "django.po"
+    assert not untranslated, f"Translate these in {where}:\n\n" + "\n\n".join(untranslated)
 
 
 @pytest.mark.skipif(shutil.which("msgfmt") is None, reason="gettext's msgfmt is not installed")
-def test_the_compiled_catalogue_is_up_to_date(tmp_path):
+@pytest.mark.parametrize("folder", CATALOGUES, ids=_name)
+def test_the_compiled_catalogue_is_up_to_date(tmp_path, folder):
     compiled = tmp_path / "django.mo"
-    subprocess.run(["msgfmt", "--check", "-o", str(compiled), str(LOCALE / "django.po")], check=True)
-    assert compiled.read_bytes() == (LOCALE / "django.mo").read_bytes(), (
+    subprocess.run(["msgfmt", "--check", "-o", str(compiled), str(folder / "django.po")], check=True)
+    assert compiled.read_bytes() == (folder / "django.mo").read_bytes(), (
         "Run `make messages` (compilemessages) and commit django.mo."
     )
+
+
+@pytest.mark.parametrize(
+    ("language", "farm_input", "transformation_input"),
+    [("fr", "Intrant", "Entrée"), ("sw", "Pembejeo", "Kinachoingia")],
+)
+def test_the_project_catalogue_does_not_shadow_an_apps_word(language, farm_input, transformation_input):
+    """The project's catalogue wins over the apps': its "Input" of a transformation event carries a context, so the
+    order and payout pages keep the farm inputs' word."""
+    from django.utils import translation
+
+    from traceability.models import LotRole
+
+    with translation.override(language):
+        assert translation.gettext("Input") == farm_input
+        assert str(LotRole.INPUT.label) == transformation_input
