@@ -119,7 +119,6 @@ def test_the_api_answers_a_placement_as_it_reads_the_purchase_back(world, broker
     assert [o["line_count"] for o in placed["orders"]] == [2, 1]
 
 
-
 def test_an_idempotency_key_adds_four_statements_and_its_replay_places_nothing(
     world, broker, django_assert_max_num_queries
 ):
