@@ -262,8 +262,8 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "payments.tasks.payments_settle_unknown",
         "schedule": crontab(minute="*/30"),
     },
-    "payments-idempotent-requests-purge": {
-        "task": "payments.tasks.idempotent_requests_purge",
+    "idempotent-requests-purge": {
+        "task": "marketplace.core.tasks.idempotent_requests_purge",
         "schedule": crontab(hour=3, minute=37),
     },
     "payouts-settle-executing": {

@@ -384,28 +384,6 @@ class OfflineRecord(models.Model):
         return self.reference
 
 
-class IdempotentRequest(models.Model):
-    """A money-moving API request made with an `Idempotency-Key` header, and its first answer. The same key from
-    the same user again replays that answer and does nothing else; the same key with another request is refused
-    (payments.idempotency)."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(_("idempotency key"), max_length=80)
-    endpoint = models.CharField(_("endpoint"), max_length=200)
-    request_hash = models.CharField(_("request hash (SHA-256)"), max_length=64)
-    status_code = models.PositiveSmallIntegerField(_("response status"))
-    response_body = models.JSONField(_("response body"), null=True, blank=True)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
-
-    class Meta:
-        verbose_name = _("idempotent request")
-        verbose_name_plural = _("idempotent requests")
-        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotent_request_once_per_user")]
-
-    def __str__(self) -> str:
-        return f"{self.user_id}:{self.key}"
-
-
 class OfflinePaymentConfirmation(models.Model):
     """The operator's confirmation that an offline payment (a bank or mobile-money transfer to the platform's
     account, quoting the payment's reference) was received: the money's own reference and, optionally, evidence."""

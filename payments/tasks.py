@@ -63,14 +63,6 @@ def payments_settle_unknown(minutes: int = 120) -> dict[str, int]:
     return {"refunds": len(refunds), "transfers": len(transfers)}
 
 
-@shared_task(name="payments.tasks.idempotent_requests_purge")
-def idempotent_requests_purge() -> int:
-    """Beat (nightly): forget stored Idempotency-Key requests older than IDEMPOTENCY_KEY_RETENTION_DAYS."""
-    from payments.idempotency import idempotent_requests_purge as purge
-
-    return purge()
-
-
 @shared_task(name="payments.tasks.transfers_submit_waiting")
 def transfers_submit_waiting(organisation_id: int) -> int:
     return payments.transfers_submit_waiting(organisation_id=organisation_id)

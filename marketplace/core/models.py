@@ -91,3 +91,25 @@ class CheckRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} at {self.checked_at:%Y-%m-%d %H:%M}: {len(self.problems)} problem(s)"
+
+
+class IdempotentRequest(models.Model):
+    """An API request that moves money or stock, made with an `Idempotency-Key` header, and its first answer. The
+    same key from the same user again replays that answer and does nothing else; the same key with another request
+    is refused (marketplace.core.idempotency)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(_("idempotency key"), max_length=80)
+    endpoint = models.CharField(_("endpoint"), max_length=200)
+    request_hash = models.CharField(_("request hash (SHA-256)"), max_length=64)
+    status_code = models.PositiveSmallIntegerField(_("response status"))
+    response_body = models.JSONField(_("response body"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("idempotent request")
+        verbose_name_plural = _("idempotent requests")
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotent_request_once_per_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.key}"

@@ -1,7 +1,7 @@
 from celery import shared_task
 from django.db import connection
 
-from marketplace.core import outbox
+from marketplace.core import idempotency, outbox
 
 
 @shared_task
@@ -16,3 +16,9 @@ def database_ping() -> str:
 def outbox_sweep() -> int:
     """Send the outbox messages that were not sent on commit (the broker was down, or the process died)."""
     return outbox.sweep()
+
+
+@shared_task
+def idempotent_requests_purge() -> int:
+    """Beat (nightly): forget stored Idempotency-Key requests older than IDEMPOTENCY_KEY_RETENTION_DAYS."""
+    return idempotency.idempotent_requests_purge()

@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 from marketplace.core.api.fields import ID_SCHEMA, IdField
 from marketplace.core.api.schema import error_responses
 from marketplace.core.errors import ValidationFailed
+from marketplace.core.idempotency import IDEMPOTENCY_KEY, KEY_REUSED, idempotent
 from orders import group_selectors as selectors
 from orders.api import group_serializers as s
 from orders.group_models import RequestChange
@@ -19,6 +20,7 @@ ERROR_DESCRIPTIONS = {
     403: "Your role in the cooperative does not allow this.",
     404: "No such window (or product, or member), or it belongs to a cooperative you cannot see.",
     409: "The window's state does not allow this: it is closed, not open yet, in box-fill, or a move out of order.",
+    422: KEY_REUSED,
 }
 
 
@@ -147,11 +149,14 @@ class RequestListView(APIView):
         summary="Record a change of a member's request",
         description="Adds (positive) or removes (negative) quantity and tolerance; each change is timestamped, so "
         "first-come allocation follows the order in which quantities were asked. 409 once the window is closed, "
-        "or when a box-fill change would reduce the filled packs.",
+        "or when a box-fill change would reduce the filled packs. A change is added each time it is sent: send an "
+        "`Idempotency-Key` so that a retry after a lost answer is not counted twice.",
         request=REQUEST_CHANGE,
-        responses={201: s.RequestSerializer, **errors(400, 403, 404, 409)},
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: s.RequestSerializer, **errors(400, 403, 404, 409, 422)},
         tags=["group orders"],
     )
+    @idempotent()
     def post(self, request, window_id: int):
         given = s.RequestChangeInputSerializer(data=request.data)
         given.is_valid(raise_exception=True)

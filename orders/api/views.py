@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from marketplace.core.api.parsers import SafeJSONParser
 from marketplace.core.api.schema import error_responses
+from marketplace.core.idempotency import IDEMPOTENCY_KEY, KEY_REUSED, idempotent
 from orders import selectors, services
 from orders.api import serializers as s
 from orders.documents import KINDS
@@ -26,6 +27,7 @@ ERROR_DESCRIPTIONS = {
     404: "No such order, or it belongs to organisations you cannot see.",
     409: "The order's state does not allow this (a move out of order, stock taken by someone else, a dispute "
     "window that closed).",
+    422: KEY_REUSED,
 }
 
 
@@ -48,11 +50,15 @@ class PurchaseListView(APIView):
         description="One POST with every basket line. One order is created per selling organisation, linked by "
         "the purchase reference, and every quantity is reserved at once: if any line cannot be served (below the "
         "listing's minimum, more than is available, another currency than the rest of the basket, ...) nothing "
-        "is written and the answer names every line to fix. A 409 means another buyer took the stock first.",
+        "is written and the answer names every line to fix. A 409 means another buyer took the stock first. "
+        "Send an `Idempotency-Key` so that a retry after a lost answer replays the first purchase instead of "
+        "placing a second one.",
         request={"application/json": s.PurchaseInputSerializer},  # nested lines: JSON only
-        responses={201: s.PurchaseSerializer, **errors(400, 403, 404, 409)},
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: s.PurchaseSerializer, **errors(400, 403, 404, 409, 422)},
         tags=["orders"],
     )
+    @idempotent()
     def post(self, request):
         given = s.PurchaseInputSerializer(data=request.data)
         given.is_valid(raise_exception=True)

@@ -10,17 +10,17 @@ from rest_framework.views import APIView
 from marketplace.core.api.schema import error_responses
 from marketplace.core.bounds import DOMAINS
 from marketplace.core.errors import NotFound
+from marketplace.core.idempotency import IDEMPOTENCY_KEY, IDEMPOTENCY_KEY_REQUIRED, KEY_REUSED, idempotent
 from marketplace.organisations.selectors import is_operator
 from orders.selectors import order_get
 from payments import selectors
 from payments.api import serializers as s
-from payments.idempotency import IDEMPOTENCY_KEY, IDEMPOTENCY_KEY_REQUIRED, idempotent
 from payments.services import escrow
 from payments.services import payments as services
 
 ERRORS = {
     400: "The input is invalid; `message` and `fields` say what to fix. Nothing was written.",
-    422: "The Idempotency-Key was already used for another request (another endpoint or body).",
+    422: KEY_REUSED,
     403: "Your role does not allow this.",
     404: "No such payment, order or organisation, or one you cannot see.",
     409: "The state does not allow this (not accepted yet, already paid or released, frozen by a chargeback).",

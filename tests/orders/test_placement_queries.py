@@ -117,3 +117,26 @@ def test_the_api_answers_a_placement_as_it_reads_the_purchase_back(world, broker
     placed = answer.json()
     assert placed == buyer.get(f"/api/v1/purchases/{placed['reference']}/").json()
     assert [o["line_count"] for o in placed["orders"]] == [2, 1]
+
+
+def test_an_idempotency_key_adds_four_statements_and_its_replay_places_nothing(
+    world, broker, django_assert_max_num_queries
+):
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=world.buyer.manager).key}")
+    body = {"organisation": world.buyer.organisation.pk, "lines": [{"listing": world.listing.pk, "quantity": TONNE}]}
+    # and the key's INSERT ... ON CONFLICT, its answer's UPDATE, and the savepoint the service's own transaction
+    # now takes inside the request's (SAVEPOINT, RELEASE)
+    with django_assert_max_num_queries(ONE_LINE + 1 + 4):
+        answer = client.post("/api/v1/purchases/", body, format="json", headers={"Idempotency-Key": "k-1"})
+    assert answer.status_code == 201, answer.content
+    # the token, BEGIN, the INSERT that conflicts, the stored answer, COMMIT
+    with django_assert_max_num_queries(5):
+        again = client.post("/api/v1/purchases/", body, format="json", headers={"Idempotency-Key": "k-1"})
+    assert again.json() == answer.json() and again.headers["Idempotent-Replayed"] == "true"
+    purchase = Purchase.objects.get(reference=answer.json()["reference"])
+    assert Purchase.objects.count() == 1
+    _assert_placed_with_every_guarantee(world, purchase, broker)

@@ -8,7 +8,8 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
-from payments.models import Account, IdempotentRequest, LedgerTransaction, Refund
+from marketplace.core.models import IdempotentRequest
+from payments.models import Account, LedgerTransaction, Refund
 from payments.selectors import ledger_problems
 from tests.orders.factories import make_world
 from tests.payments import stripe_fake
@@ -162,7 +163,7 @@ def test_stored_keys_older_than_the_retention_are_purged_in_batches(world, setti
 
     from django.utils import timezone
 
-    from payments.tasks import idempotent_requests_purge
+    from marketplace.core.tasks import idempotent_requests_purge
 
     settings.IDEMPOTENCY_KEY_RETENTION_DAYS = 7
     settings.IDEMPOTENCY_PURGE_BATCH = 2
@@ -182,7 +183,7 @@ def test_stored_keys_older_than_the_retention_are_purged_in_batches(world, setti
 
 
 def test_a_purged_key_is_a_new_request(world, as_user, settings):
-    from payments.idempotency import idempotent_requests_purge
+    from marketplace.core.idempotency import idempotent_requests_purge
 
     order = paid_order(world)
     operator = as_user(world.operator.manager)

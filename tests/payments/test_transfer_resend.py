@@ -6,9 +6,9 @@ import pytest
 from django.test import Client
 
 from marketplace.core.errors import Conflict, NotFound, ValidationFailed
-from marketplace.core.models import AuditEvent
+from marketplace.core.models import AuditEvent, IdempotentRequest
 from orders.services import order_transition
-from payments.models import Account, IdempotentRequest, LedgerTransaction, Transfer
+from payments.models import Account, LedgerTransaction, Transfer
 from payments.selectors import ledger_problems
 from payments.services import payments as services
 from payments.services.reconcile import reconcile_differences

@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 from marketplace.core.api.fields import ID_SCHEMA
 from marketplace.core.api.schema import error_responses
 from marketplace.core.errors import ValidationFailed
+from marketplace.core.idempotency import IDEMPOTENCY_KEY, KEY_REUSED, idempotent
 from marketplace.matching import selectors, services
 from marketplace.matching.api import serializers as s
 from marketplace.organisations.roles import Capability
@@ -20,6 +21,7 @@ ERROR_DESCRIPTIONS = {
     403: "Your role in the organisation does not allow this.",
     404: "No such request or proposal, or it belongs to organisations you cannot see.",
     409: "The state changed under you (a move out of order).",
+    422: KEY_REUSED,
 }
 TAGS = ["matching"]
 
@@ -88,11 +90,14 @@ class BuyerRequestListView(GenericAPIView):
         summary="Post a buyer request (RFQ)",
         description="Commodity, lowest grade, quantity and smallest fill, highest price per tonne, delivery point "
         "and window, maximum sourcing distance, certifications, EUDR-ready only, minimum truckload (default 5 t). "
-        "The commodity is re-matched shortly after.",
+        "The commodity is re-matched shortly after. Send an `Idempotency-Key` so that a retry after a lost answer "
+        "replays the first request instead of posting a second one.",
         request=REQUEST_CREATE,
-        responses={201: s.BuyerRequestSerializer, **errors(400, 403, 404)},
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: s.BuyerRequestSerializer, **errors(400, 403, 404, 422)},
         tags=TAGS,
     )
+    @idempotent()
     def post(self, request):
         given = s.BuyerRequestInputSerializer(data=request.data)
         given.is_valid(raise_exception=True)

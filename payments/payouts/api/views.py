@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 from marketplace.core.api.fields import ID_SCHEMA, IdField
 from marketplace.core.api.schema import error_responses
 from marketplace.core.errors import ValidationFailed
-from payments.idempotency import IDEMPOTENCY_KEY, IDEMPOTENCY_KEY_REQUIRED, idempotent
+from marketplace.core.idempotency import IDEMPOTENCY_KEY, IDEMPOTENCY_KEY_REQUIRED, KEY_REUSED, idempotent
 from payments.payouts import selectors, services, statements
 from payments.payouts.api import serializers as s
 from payments.payouts.models import PayoutBatch
@@ -25,7 +25,7 @@ ERROR_DESCRIPTIONS = {
     404: "No such batch, member or cooperative, or it belongs to an organisation you cannot see.",
     409: "The batch's state does not allow this (approved twice, executed before approval), or the money "
     "changed since the proposal (input credit repaid, payable already paid out).",
-    422: "The Idempotency-Key was already used for another request (another endpoint or body).",
+    422: KEY_REUSED,
 }
 
 

@@ -1,11 +1,12 @@
-"""`Idempotency-Key` for the money-moving API endpoints (DESIGN.md house rule 4; issue 9).
+"""`Idempotency-Key` for the API endpoints that move money or stock or add to a quantity (DESIGN.md house rule 4).
 
     class OrderRefundView(APIView):
         @idempotent(required=True)
         def post(self, request, number): ...
 
 A request with the header runs inside one transaction that first inserts (user, key, endpoint, a SHA-256 of the
-method, path and body) into `IdempotentRequest`, then runs the view and stores its answer. The same key again:
+method, path and body) into `IdempotentRequest` (INSERT ... ON CONFLICT DO NOTHING), then runs the view and stores
+its answer. The same key again:
 - with the same request, answers the stored response (with `Idempotent-Replayed: true`) and does nothing else;
   a second request arriving while the first still runs waits on the key's unique index, then gets the replay;
 - with another request (another body or endpoint), 422 with a message saying so.
@@ -21,14 +22,16 @@ import re
 from functools import wraps
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext
 from rest_framework.response import Response
 
 from marketplace.core.errors import DomainError, ValidationFailed
-from payments.models import IdempotentRequest
+from marketplace.core.models import IdempotentRequest
 
 HEADER = "Idempotency-Key"
+KEY_REUSED = "The Idempotency-Key was already used for another request (another endpoint or body)."
 KEY = re.compile(r"[A-Za-z0-9._-]{1,80}")
 
 
@@ -70,25 +73,37 @@ def idempotent(*, required: bool = False):
                 )
             digest = request_hash(request)
             with transaction.atomic():
-                try:
-                    with transaction.atomic():
-                        record = IdempotentRequest.objects.create(
-                            user=request.user, key=key, endpoint=request.path[:200], request_hash=digest, status_code=0
-                        )
-                except IntegrityError:
+                record_id = _claim(request.user, key, request.path[:200], digest)
+                if record_id is None:
                     return _replay(IdempotentRequest.objects.get(user=request.user, key=key), digest)
                 response = method(self, request, *args, **kwargs)
                 if response.status_code >= 500:
                     transaction.set_rollback(True)
                     return response
-                record.status_code = response.status_code
-                record.response_body = json.loads(json.dumps(getattr(response, "data", None), cls=DjangoJSONEncoder))
-                record.save(update_fields=["status_code", "response_body"])
+                body = json.loads(json.dumps(getattr(response, "data", None), cls=DjangoJSONEncoder))
+                IdempotentRequest.objects.filter(pk=record_id).update(
+                    status_code=response.status_code, response_body=body
+                )
                 return response
 
         return inner
 
     return wrap
+
+
+def _claim(user, key: str, endpoint: str, digest: str) -> int | None:
+    """Insert the key's record and return its id; None when the user already holds the key. A first request with
+    the same key still running is waited for on the unique index (ON CONFLICT does not need a savepoint to go on),
+    so its answer is readable once this returns None."""
+    table = connection.ops.quote_name(IdempotentRequest._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (user_id, key, endpoint, request_hash, status_code, created_at) "  # noqa: S608 (our table name)
+            "VALUES (%s, %s, %s, %s, 0, %s) ON CONFLICT (user_id, key) DO NOTHING RETURNING id",
+            [user.pk, key, endpoint, digest, timezone.now()],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 def idempotent_requests_purge(*, days: int | None = None, batch: int | None = None) -> int:
@@ -98,7 +113,6 @@ def idempotent_requests_purge(*, days: int | None = None, batch: int | None = No
     from datetime import timedelta
 
     from django.conf import settings
-    from django.utils import timezone
 
     days = settings.IDEMPOTENCY_KEY_RETENTION_DAYS if days is None else days
     batch = settings.IDEMPOTENCY_PURGE_BATCH if batch is None else batch
@@ -135,7 +149,7 @@ def _parameter(required: bool):
         location=OpenApiParameter.HEADER,
         required=required,
         description="A key of your own for this request (e.g. a new UUID): the same key again answers the first "
-        "response and moves no money a second time; the same key with another request is a 422.",
+        "response and does nothing a second time; the same key with another request is a 422.",
     )
 
 
