@@ -21,6 +21,7 @@ from marketplace.organisations.middleware import current_membership
 from marketplace.organisations.models import Organisation
 from marketplace.organisations.roles import Capability
 from marketplace.organisations.selectors import _organisation_ids_with
+from orders.selectors import order_list
 
 TONNE = 1_000_000
 
@@ -213,10 +214,17 @@ def proposal_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "proposal": proposal,
             "for_buyer": for_buyer,
             "consignment": consignment,
-            "orders": list(consignment.purchase.orders.select_related("seller")) if consignment else [],
+            "orders": _consignment_orders(request.user, consignment),
             **describe(proposal, parts, for_buyer=for_buyer),
         },
     )
+
+
+def _consignment_orders(viewer, consignment) -> list:
+    """The consignment's orders the viewer may see: the buyer all of them, a cooperative its own."""
+    if consignment is None:
+        return []
+    return list(order_list(viewer=viewer).filter(purchase_id=consignment.purchase_id).select_related("seller"))
 
 
 @login_required

@@ -113,6 +113,13 @@ def test_answers_from_the_pages_make_one_consignment(market):
     consignment = Consignment.objects.get(proposal=proposal)
     assert consignment.purchase.reference in page
     assert page.count("/orders/PO-") == 2
+    # Each cooperative sees its own order of the consignment, never the other cooperative's number or name.
+    for side, other in ((market.coop_a, market.coop_b), (market.coop_b, market.coop_a)):
+        page = client_for(side.manager).get(f"/matching/proposals/{proposal.pk}/").content.decode()
+        own = consignment.purchase.orders.get(seller=side.organisation)
+        theirs = consignment.purchase.orders.get(seller=other.organisation)
+        assert own.number in page and page.count("/orders/PO-") == 1
+        assert theirs.number not in page and other.organisation.name not in page
 
 
 def test_pages_run_a_bounded_number_of_queries(market, django_assert_max_num_queries):
