@@ -227,22 +227,23 @@ def payout_onboarding_start(*, actor: User, organisation_id: int, return_url: st
     if organisation.kind not in (Organisation.Kind.COOPERATIVE, Organisation.Kind.INPUT_SUPPLIER):
         raise ValidationFailed("Only cooperatives and input suppliers receive payouts.")
     provider = provider_for(provider_get().name)
+    account = PayoutAccount.objects.filter(organisation=organisation, provider=provider.name).first()
+    # The provider is called with no lock held (house rule 4). It keys a new account by our organisation's id, so
+    # two first onboardings at once get the same account, and only one of them records it below.
+    try:
+        reference, url = provider.onboard(
+            organisation=organisation, account_reference=account.reference if account else "",
+            return_url=return_url, refresh_url=refresh_url,
+        )  # fmt: skip
+    except ProviderError as error:
+        raise Conflict(
+            gettext("The payment provider refused: %(error)s") % {"error": error}, code="provider_error"
+        ) from error
     with transaction.atomic():
-        account = PayoutAccount.objects.select_for_update().filter(organisation=organisation, provider=provider.name)
-        account = account.first()
-        try:
-            reference, url = provider.onboard(
-                organisation=organisation, account_reference=account.reference if account else "",
-                return_url=return_url, refresh_url=refresh_url,
-            )  # fmt: skip
-        except ProviderError as error:
-            raise Conflict(
-                gettext("The payment provider refused: %(error)s") % {"error": error}, code="provider_error"
-            ) from error
-        if account is None:
-            account = PayoutAccount.objects.create(
-                organisation=organisation, provider=provider.name, reference=reference
-            )
+        account, created = PayoutAccount.objects.get_or_create(
+            organisation=organisation, provider=provider.name, defaults={"reference": reference}
+        )
+        if created:
             audit_record(
                 actor=actor, action="payments.payout_account_created", subject=account,
                 organisation_id=organisation.pk, data={"provider": provider.name, "reference": reference},
