@@ -226,9 +226,7 @@ def order_document(*, viewer: User, number: str, kind: str) -> tuple[str, bytes]
         raise NotFound("No such document.")
     order = order_get(viewer=viewer, number=number)
     if not documents.available(order, kind):
-        what = {"delivery-note": "is dispatched", "invoice": "is dispatched and invoiced"}[kind]
-        raise NotFound(
-            gettext("The %(kind)s exists once the order %(what)s.")
-            % {"kind": documents.KINDS[kind].lower(), "what": what}
-        )
+        if kind == "invoice":
+            raise NotFound(gettext("The invoice exists once the order is dispatched and invoiced."))
+        raise NotFound(gettext("The delivery note exists once the order is dispatched."))
     return documents.filename(order, kind), documents.render(order, kind)

@@ -24,8 +24,10 @@ class DecisionForm(forms.Form):
                                     widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))  # fmt: skip
     meeting_at = forms.DateTimeField(label=_("Assembly date"), required=False,
                                      widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))  # fmt: skip
-    quorum_percent = forms.IntegerField(label=_("Quorum (% of members)"), min_value=0, max_value=100, required=False)
-    threshold_percent = forms.IntegerField(label=_("Threshold (% of votes cast)"), min_value=1, max_value=100,
+    quorum_percent = forms.IntegerField(
+        label=_("Quorum (percent of members)"), min_value=0, max_value=100, required=False
+    )
+    threshold_percent = forms.IntegerField(label=_("Threshold (percent of votes cast)"), min_value=1, max_value=100,
                                            required=False)  # fmt: skip
     anonymous = forms.BooleanField(label=_("Secret ballot (cannot be changed later)"), required=False)
     results_before_close = forms.BooleanField(label=_("Show results before closing"), required=False)
@@ -53,9 +55,9 @@ class DefaultsForm(forms.Form):
     """A cooperative's defaults for one kind of decision, in percent on the page (basis points in the database)."""
 
     kind = forms.ChoiceField(choices=Kind.choices, widget=forms.HiddenInput)
-    quorum_percent = forms.DecimalField(label=_("Quorum (% of members)"), min_value=0, max_value=100,
+    quorum_percent = forms.DecimalField(label=_("Quorum (percent of members)"), min_value=0, max_value=100,
                                         max_digits=5, decimal_places=2)  # fmt: skip
-    threshold_percent = forms.DecimalField(label=_("Threshold (% of votes cast)"), min_value=Decimal("0.01"),
+    threshold_percent = forms.DecimalField(label=_("Threshold (percent of votes cast)"), min_value=Decimal("0.01"),
                                            max_value=100, max_digits=5, decimal_places=2)  # fmt: skip
     duration_days = forms.IntegerField(label=_("Days open"), min_value=1, max_value=120)
     notice_days = forms.IntegerField(label=_("Notice period for an assembly (days)"), min_value=1, max_value=365)

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.files.base import File
 from django.db.models import Sum
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
 from catalogue.models import Grade, Listing, Lot
 from catalogue.services import (
@@ -464,17 +464,26 @@ def _evidence(files: Any, errors: dict[str, str]) -> list[tuple[File, str]]:
 
 def dispute(*, order: Order, actor: User | None, reason: str, details: dict, **_: Any) -> dict:
     if order.dispute_until is None or timezone.now() >= order.dispute_until:
-        closed = f" on {order.dispute_until:%Y-%m-%d %H:%M} UTC" if order.dispute_until else ""
-        raise Conflict(
-            gettext(
-                "The dispute window for order %(number)s closed%(closed)s; disputes "
-                "are opened within %(order_dispute_window_hours)s hours of receipt."
+        hours = settings.ORDER_DISPUTE_WINDOW_HOURS
+        if order.dispute_until:
+            message = ngettext(
+                "The dispute window for order %(number)s closed on %(closed)s UTC; disputes are opened within "
+                "%(order_dispute_window_hours)s hour of receipt.",
+                "The dispute window for order %(number)s closed on %(closed)s UTC; disputes are opened within "
+                "%(order_dispute_window_hours)s hours of receipt.",
+                hours,
             )
-            % {
-                "number": order.number,
-                "closed": closed,
-                "order_dispute_window_hours": settings.ORDER_DISPUTE_WINDOW_HOURS,
-            },
+        else:
+            message = ngettext(
+                "The dispute window for order %(number)s is closed; disputes are opened within "
+                "%(order_dispute_window_hours)s hour of receipt.",
+                "The dispute window for order %(number)s is closed; disputes are opened within "
+                "%(order_dispute_window_hours)s hours of receipt.",
+                hours,
+            )
+        closed = f"{order.dispute_until:%Y-%m-%d %H:%M}" if order.dispute_until else ""
+        raise Conflict(
+            message % {"number": order.number, "closed": closed, "order_dispute_window_hours": hours},
             code="dispute_window_closed",
         )
     errors: dict[str, str] = {}

@@ -116,19 +116,38 @@ def _authorise(actor: User | None, group_order: GroupOrder, to_status: str) -> s
     role = sides.get(side)
     if role is None or ROLE_RANK[role] < ROLE_RANK[min_role]:
         raise PermissionDenied(
-            gettext(
-                "Only the %(side)s's %(min_role)ss and above may move group order "
-                "%(reference)s from %(status)s to %(to_status)s."
-            )
+            _who_may_move(side, min_role)
             % {
-                "side": side,
-                "min_role": Role(min_role).label.lower(),
                 "reference": group_order.reference,
-                "status": group_order.status,
-                "to_status": to_status,
+                "status": G(group_order.status).label,
+                "to_status": G(to_status).label,
             }
         )
     return side
+
+
+def _who_may_move(side: str, min_role: str) -> str:
+    """The refusal naming who may make a move: one whole sentence per side and minimum role (manager and above, or
+    clerk and above), so each language words it in full."""
+    if side == COOP and min_role == Role.MANAGER:
+        return gettext(
+            'Only the cooperative\'s managers and admins may move group order %(reference)s from "%(status)s" to '
+            '"%(to_status)s".'
+        )
+    if side == COOP:
+        return gettext(
+            'Only the cooperative\'s clerks, managers and admins may move group order %(reference)s from "%(status)s" '
+            'to "%(to_status)s".'
+        )
+    if min_role == Role.MANAGER:
+        return gettext(
+            'Only the supplier\'s managers and admins may move group order %(reference)s from "%(status)s" to '
+            '"%(to_status)s".'
+        )
+    return gettext(
+        'Only the supplier\'s clerks, managers and admins may move group order %(reference)s from "%(status)s" to '
+        '"%(to_status)s".'
+    )
 
 
 def _lock(group_order_id) -> GroupOrder:

@@ -505,7 +505,7 @@ def test_unlisted_lots_and_member_shares_are_invisible_to_others(api, world, out
     [
         ("en", "The parts add up to 400 kg, but lot {code} holds 300 kg."),
         ("fr", "Les parties totalisent 400 kg, mais le lot {code} contient 300 kg."),
-        ("sw", "Sehemu zinajumlisha 400 kg, lakini kundi {code} lina 300 kg."),
+        ("sw", "Sehemu zinajumlisha 400 kg, lakini fungu {code} lina 300 kg."),
     ],
 )
 def test_a_split_conflict_is_told_in_the_language_asked_with_its_values(api, manager, world, language, expected):

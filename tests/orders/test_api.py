@@ -2,6 +2,7 @@
 constant number of queries for lists, and no way into another organisation's orders."""
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -138,7 +139,15 @@ def test_moves_out_of_order_and_bad_receipts_get_a_clear_4xx(world):
     order = advance(world, order, "delivered")
     Order.objects.filter(pk=order.pk).update(dispute_until=order.created_at)
     error = error_of(buyer.post(f"/api/v1/orders/{order.number}/dispute/", {"reason": "late"}, format="json"), 409)
-    assert error["code"] == "dispute_window_closed"
+    closed = f"{order.created_at:%Y-%m-%d %H:%M}"
+    assert error["code"] == "dispute_window_closed" and f"closed on {closed} UTC" in error["message"]
+    # In French, the whole sentence: the closing date is not wrapped in English words.
+    error = error_of(buyer.post(f"/api/v1/orders/{order.number}/dispute/", {"reason": "late"}, format="json",
+                                headers={"Accept-Language": "fr"}), 409)  # fmt: skip
+    assert error["message"] == (
+        f"Le délai de litige de la commande {order.number} est clos depuis le {closed} UTC ; les litiges s'ouvrent "
+        f"dans un délai de {settings.ORDER_DISPUTE_WINDOW_HOURS} heures suivant la réception."
+    )
 
 
 def test_order_lists_filter_by_side_and_status_in_a_constant_number_of_queries(world):

@@ -8,6 +8,7 @@ import zlib
 import pytest
 from django.core import mail
 from django.db import connection
+from django.utils import translation
 
 from marketplace.core.errors import NotFound
 from orders.models import Notification, Order
@@ -44,6 +45,15 @@ def test_documents_exist_as_the_order_moves_and_carry_both_sides_legal_details(w
     for kind in ("delivery-note", "invoice"):
         with pytest.raises(NotFound, match="once the order"):
             order_document(viewer=world.buyer.viewer, number=order.number, kind=kind)
+    # Each missing document is one whole sentence in the reader's language, with no English left in it.
+    missing = {
+        "delivery-note": "Le bon de livraison existe une fois la commande expédiée.",
+        "invoice": "La facture existe une fois la commande expédiée et facturée.",
+    }
+    for kind, text in missing.items():
+        with translation.override("fr"), pytest.raises(NotFound) as refused:
+            order_document(viewer=world.buyer.viewer, number=order.number, kind=kind)
+        assert refused.value.message == text
     order = advance(world, order, "completed")
     name, raw_invoice = order_document(viewer=world.seller.clerk, number=order.number, kind="invoice")
     invoice = pdf_text(raw_invoice)

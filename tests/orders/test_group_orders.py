@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 from django.test import override_settings
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from marketplace.core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from marketplace.core.sms import MemorySmsBackend
@@ -193,6 +193,39 @@ def test_declining_needs_a_reason_and_moves_out_of_order_are_409():
         group_order_transition(actor=supplier, group_order_id=group_order.pk, to_status="declined")
     group_order_transition(actor=supplier, group_order_id=group_order.pk, to_status="declined", reason="no stock")
     assert GroupOrder.objects.get(pk=group_order.pk).status == "declined"
+
+
+def test_who_may_move_a_group_order_is_said_in_whole_sentences_in_each_language():
+    """The refusal names the side, its roles and the statuses in the reader's language: no English role with an
+    English plural "s" inside a French or Swahili sentence."""
+    world = closed_world()
+    group_order = window_place_orders(actor=world.manager, window_id=world.window.pk)[0]
+    supplier = next(u for u, s in zip(world.supplier_users, world.suppliers, strict=True)
+                    if s.pk == group_order.supplier_id)  # fmt: skip
+    ref = group_order.reference
+    coop_managers = {
+        "en": f'Only the cooperative\'s managers and admins may move group order {ref} from "Draft" to "Submitted".',
+        "fr": f"Seuls les gérants et administrateurs de la coopérative peuvent faire passer la commande groupée {ref} "
+        "de « Brouillon » à « Envoyée ».",
+        "sw": f"Ni mameneja na wasimamizi wa chama pekee wanaoweza kuhamisha agizo la pamoja {ref} kutoka "
+        '"Rasimu" kwenda "Imewasilishwa".',
+    }
+    for language, text in coop_managers.items():
+        with translation.override(language), pytest.raises(PermissionDenied) as refused:
+            group_order_transition(actor=supplier, group_order_id=group_order.pk, to_status="submitted")
+        assert refused.value.message == text
+    group_order_transition(actor=world.manager, group_order_id=group_order.pk, to_status="submitted")
+    supplier_managers = {
+        "en": f'Only the supplier\'s managers and admins may move group order {ref} from "Submitted" to "Accepted".',
+        "fr": f"Seuls les gérants et administrateurs du fournisseur peuvent faire passer la commande groupée {ref} "
+        "de « Envoyée » à « Acceptée ».",
+        "sw": f"Ni mameneja na wasimamizi wa msambazaji pekee wanaoweza kuhamisha agizo la pamoja {ref} kutoka "
+        '"Imewasilishwa" kwenda "Imekubaliwa".',
+    }
+    for language, text in supplier_managers.items():
+        with translation.override(language), pytest.raises(PermissionDenied) as refused:
+            group_order_transition(actor=world.manager, group_order_id=group_order.pk, to_status="accepted")
+        assert refused.value.message == text
 
 
 def test_strangers_and_other_suppliers_cannot_see_or_move_a_group_order():
