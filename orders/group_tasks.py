@@ -68,9 +68,19 @@ def group_window_notify(window_id: int, what: str, products: str = "") -> int:
         if language not in bodies:
             with translation.override(language):
                 bodies[language] = str(MESSAGES[what]) % values
-        send_sms(to=str(farmer.phone), body=bodies[language])
+        # keyed per member and closing time: a rerun of this task (at-least-once delivery) sends nothing twice,
+        # while a second extension (a new closing time) is a new message
+        key = f"group-window:{window.pk}:{what}:{window.closes_at:%Y%m%d%H%M}:{farmer.pk}"
+        send_sms(to=str(farmer.phone), body=bodies[language], key=key)
         sent += 1
     return sent
+
+
+RECEIPT = _("%(coop)s: receipt %(receipt)s. %(member)s collected %(quantity)s of %(product)s, %(amount)s.")
+RECEIPT_ON_CREDIT = _(
+    "%(coop)s: receipt %(receipt)s. %(member)s collected %(quantity)s of %(product)s, %(amount)s on input credit, "
+    "recovered from your next payout."
+)
 
 
 @shared_task(name="orders.tasks.group_handover_receipt")
@@ -87,10 +97,14 @@ def group_handover_receipt(allocation_id: int) -> str:
     )
     if allocation is None or not allocation.farmer.phone:
         return "nothing_to_send"
+    farmer, product = allocation.farmer, allocation.line.product
     coop = allocation.group_order.buyer
-    body = (f"{coop.name}: receipt {allocation.receipt_number}. {allocation.farmer.name} collected "
-            f"{shown(allocation.quantity, allocation.line.product)} of {allocation.line.product.name}, "
-            f"{money(allocation.amount, allocation.group_order.currency)}"
-            f"{' on input credit, recovered from your next payout' if allocation.on_credit else ''}.")  # fmt: skip
-    send_sms(to=str(allocation.farmer.phone), body=body)
+    with translation.override(farmer.language or coop.preferred_language or "en"):
+        values = {
+            "coop": coop.name, "receipt": allocation.receipt_number, "member": farmer.name,
+            "quantity": shown(allocation.quantity, product), "product": product.name,
+            "amount": money(allocation.amount, allocation.group_order.currency),
+        }  # fmt: skip
+        body = str(RECEIPT_ON_CREDIT if allocation.on_credit else RECEIPT) % values
+    send_sms(to=str(farmer.phone), body=body, key=f"handover-receipt:{allocation.pk}")
     return "sent"

@@ -17,4 +17,5 @@ class GatewaySmsBackend:
             body=message.body,
             farmer_id=farmer.pk if farmer else None,
             organisation_id=farmer.organisation_id if farmer else None,
+            key=message.key,
         )

@@ -1,4 +1,7 @@
-"""Pluggable SMS sending. The console backend prints; the memory backend keeps messages for tests."""
+"""Pluggable SMS sending. The console backend prints; the memory backend keeps messages for tests.
+
+A `key` (derived from our own ids) makes a send idempotent: the gateway backend records one message per key, the
+memory backend keeps one, so a task that runs twice sends each keyed message once."""
 
 import sys
 from dataclasses import dataclass
@@ -11,6 +14,7 @@ from django.utils.module_loading import import_string
 class SmsMessage:
     to: str  # E.164
     body: str
+    key: str | None = None
 
 
 class ConsoleSmsBackend:
@@ -22,9 +26,11 @@ class MemorySmsBackend:
     outbox: list[SmsMessage] = []
 
     def send(self, message: SmsMessage) -> None:
+        if message.key is not None and any(sent.key == message.key for sent in self.outbox):
+            return
         self.outbox.append(message)
 
 
-def send_sms(*, to: str, body: str) -> None:
+def send_sms(*, to: str, body: str, key: str | None = None) -> None:
     backend = import_string(settings.SMS_BACKEND)()
-    backend.send(SmsMessage(to=to, body=body))
+    backend.send(SmsMessage(to=to, body=body, key=key))
