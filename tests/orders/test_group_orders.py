@@ -210,10 +210,7 @@ def test_who_may_move_a_group_order_is_said_in_whole_sentences_in_each_language(
         "sw": f"Ni mameneja na wasimamizi wa chama pekee wanaoweza kuhamisha agizo la pamoja {ref} kutoka "
         '"Rasimu" kwenda "Imewasilishwa".',
     }
-    for language, text in coop_managers.items():
-        with translation.override(language), pytest.raises(PermissionDenied) as refused:
-            group_order_transition(actor=supplier, group_order_id=group_order.pk, to_status="submitted")
-        assert refused.value.message == text
+    _refused_in_each_language(supplier, group_order, "submitted", coop_managers)
     group_order_transition(actor=world.manager, group_order_id=group_order.pk, to_status="submitted")
     supplier_managers = {
         "en": f'Only the supplier\'s managers and admins may move group order {ref} from "Submitted" to "Accepted".',
@@ -222,9 +219,13 @@ def test_who_may_move_a_group_order_is_said_in_whole_sentences_in_each_language(
         "sw": f"Ni mameneja na wasimamizi wa msambazaji pekee wanaoweza kuhamisha agizo la pamoja {ref} kutoka "
         '"Imewasilishwa" kwenda "Imekubaliwa".',
     }
-    for language, text in supplier_managers.items():
+    _refused_in_each_language(world.manager, group_order, "accepted", supplier_managers)
+
+
+def _refused_in_each_language(actor, group_order, to_status: str, texts: dict[str, str]) -> None:
+    for language, text in texts.items():
         with translation.override(language), pytest.raises(PermissionDenied) as refused:
-            group_order_transition(actor=world.manager, group_order_id=group_order.pk, to_status="accepted")
+            group_order_transition(actor=actor, group_order_id=group_order.pk, to_status=to_status)
         assert refused.value.message == text
 
 
