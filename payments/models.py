@@ -260,6 +260,8 @@ class Transfer(models.Model):
     reference = models.CharField(_("provider reference"), max_length=100, blank=True)
     destination = models.CharField(_("destination account"), max_length=100, blank=True)
     amount_reversed = models.BigIntegerField(_("amount reversed (minor units)"), default=0)
+    # The running total a reversal being made will bring `amount_reversed` to; stale once that total is recorded.
+    reversal_target = models.BigIntegerField(_("reversal in progress, to (minor units)"), default=0)
     error = models.CharField(_("last error"), max_length=300, blank=True)
     attempts = models.PositiveIntegerField(_("calls to the provider"), default=0)
     last_attempt_at = models.DateTimeField(_("last call to the provider"), null=True, blank=True)

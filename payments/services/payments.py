@@ -3,6 +3,7 @@ refund or a transfer, reverse a transfer. Each provider call carries an idempote
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from datetime import timedelta
 
 from django.conf import settings
@@ -221,24 +222,7 @@ def payment_record_received(*, actor: User, order_id: int) -> Payment:
     return payment
 
 
-def payout_onboarding_start(*, actor: User, organisation_id: int, return_url: str, refresh_url: str) -> str:
-    """Start (or resume) a seller's payout account onboarding; returns where to send the person."""
-    organisation = organisation_for(viewer=actor, organisation_id=organisation_id, capability=Capability.DECIDE)
-    if organisation.kind not in (Organisation.Kind.COOPERATIVE, Organisation.Kind.INPUT_SUPPLIER):
-        raise ValidationFailed("Only cooperatives and input suppliers receive payouts.")
-    provider = provider_for(provider_get().name)
-    account = PayoutAccount.objects.filter(organisation=organisation, provider=provider.name).first()
-    # The provider is called with no lock held (house rule 4). It keys a new account by our organisation's id, so
-    # two first onboardings at once get the same account, and only one of them records it below.
-    try:
-        reference, url = provider.onboard(
-            organisation=organisation, account_reference=account.reference if account else "",
-            return_url=return_url, refresh_url=refresh_url,
-        )  # fmt: skip
-    except ProviderError as error:
-        raise Conflict(
-            gettext("The payment provider refused: %(error)s") % {"error": error}, code="provider_error"
-        ) from error
+def _payout_account_record(actor: User, organisation: Organisation, provider, reference: str) -> None:
     with transaction.atomic():
         account, created = PayoutAccount.objects.get_or_create(
             organisation=organisation, provider=provider.name, defaults={"reference": reference}
@@ -253,6 +237,30 @@ def payout_onboarding_start(*, actor: User, organisation_id: int, return_url: st
             event = ProviderEvent.objects.filter(provider="offline", event_id=f"offevt_account.updated_{reference}")
             if event.exists():
                 provider_event_process(event_pk=event.get().pk)
+
+
+def payout_onboarding_start(*, actor: User, organisation_id: int, return_url: str, refresh_url: str) -> str:
+    """Start (or resume) a seller's payout account onboarding; returns where to send the person."""
+    organisation = organisation_for(viewer=actor, organisation_id=organisation_id, capability=Capability.DECIDE)
+    if organisation.kind not in (Organisation.Kind.COOPERATIVE, Organisation.Kind.INPUT_SUPPLIER):
+        raise ValidationFailed("Only cooperatives and input suppliers receive payouts.")
+    provider = provider_for(provider_get().name)
+    # A card provider is called with no lock held (house rule 4). It keys a new account by our organisation's id, so
+    # two first onboardings at once get the same account, and only one of them records it. The offline provider is
+    # our own tables: its onboarding runs in one transaction with the recording, so the account event it emits is
+    # applied to the recorded account.
+    with transaction.atomic() if provider.offline else nullcontext():
+        account = PayoutAccount.objects.filter(organisation=organisation, provider=provider.name).first()
+        try:
+            reference, url = provider.onboard(
+                organisation=organisation, account_reference=account.reference if account else "",
+                return_url=return_url, refresh_url=refresh_url,
+            )  # fmt: skip
+        except ProviderError as error:
+            raise Conflict(
+                gettext("The payment provider refused: %(error)s") % {"error": error}, code="provider_error"
+            ) from error
+        _payout_account_record(actor, organisation, provider, reference)
     return url
 
 
@@ -486,6 +494,27 @@ def unsettled_after(*, minutes: int) -> tuple[list[int], list[int]]:
     return list(refunds.values_list("pk", flat=True)), list(transfers.values_list("pk", flat=True))
 
 
+def _reversal_claim(transfer: Transfer, amount: int) -> int:
+    """Under the transfer's lock: the running total this reversal brings it to, claimed for this reversal. Another
+    reversal to another total while one is being made (its total not yet recorded) is refused; one to the same
+    total is the same reversal asked again, and goes through with the same idempotency key."""
+    target = transfer.amount_reversed + amount
+    pending = transfer.reversal_target if transfer.reversal_target > transfer.amount_reversed else 0
+    if pending and pending != target:
+        raise Conflict(
+            gettext(
+                "Another reversal of this transfer, to %(pending)s in all, is being made. Wait for it to be "
+                "recorded, then ask again."
+            )
+            % {"pending": Money(pending, transfer.currency)},
+            code="reversal_in_progress",
+        )
+    if pending != target:
+        transfer.reversal_target = target
+        transfer.save(update_fields=["reversal_target", "updated_at"])
+    return target
+
+
 def transfer_reverse(*, actor: User, transfer_id: int, amount, reason: str) -> Transfer:
     """The operator takes back part or all of a transfer (e.g. after a lost chargeback)."""
     if not is_operator(actor):
@@ -504,8 +533,9 @@ def transfer_reverse(*, actor: User, transfer_id: int, amount, reason: str) -> T
             raise ValidationFailed(" ".join(errors.values()), fields=errors)
         if transfer.status != Transfer.Status.PAID:
             raise Conflict("Only a transfer that was sent can be reversed.")
-        target = transfer.amount_reversed + amount
-    # The provider is called with no lock held; the key names the running total, so asking again is harmless.
+        target = _reversal_claim(transfer, amount)
+    # The provider is called with no lock held. The key names the running total, and the claim above lets only
+    # reversals to that one total through until it is recorded: asking again, or twice at once, reverses once.
     try:
         provider_for(transfer.provider).reverse_transfer(
             transfer=transfer, amount=amount, idempotency_key=f"transfer_reversal:{transfer.pk}:{target}"
@@ -521,6 +551,7 @@ def transfer_reverse(*, actor: User, transfer_id: int, amount, reason: str) -> T
             code="provider_unavailable",
         ) from error
     except ProviderError as error:
+        Transfer.objects.filter(pk=transfer_id, reversal_target=target).update(reversal_target=0)
         raise Conflict(
             gettext("The payment provider refused the reversal: %(error)s") % {"error": error}, code="provider_error"
         ) from error
