@@ -143,6 +143,8 @@ class ProposalPart(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    # for the buyer; the other cooperatives of the proposal never see it
+    decline_reason = models.CharField(_("why the cooperative declined"), max_length=500, blank=True)
     notified_at = models.DateTimeField(_("cooperative notified at"), null=True, blank=True)
 
     class Meta:

@@ -594,8 +594,10 @@ def proposal_part_accept(*, actor: User, part_id: int) -> Proposal:
 def proposal_part_decline(*, actor: User, part_id: int, reason: str = "") -> Proposal:
     """The cooperative declines its part: the proposal is declined and the request re-matched without it."""
     proposal, part = _part_for_seller(actor, part_id)
-    _part_move(part, ProposalPart.Status.DECLINED, actor, reason=reason[:500])
-    _proposal_move(proposal, Proposal.Status.DECLINED, actor, f"A cooperative declined its part. {reason}".strip())
+    part.decline_reason = reason[:500].strip()
+    _part_move(part, ProposalPart.Status.DECLINED, actor, reason=part.decline_reason, fields=("decline_reason",))
+    # The proposal's reason is read by every party to it: the cooperative's own words stay on its part.
+    _proposal_move(proposal, Proposal.Status.DECLINED, actor, "A cooperative declined its part.")
     request = proposal.request
     schedule_rematch(commodity_id=request.commodity_id, currency=request.currency)
     return proposal

@@ -5,6 +5,7 @@ import datetime
 
 import pytest
 from django.core import mail
+from django.test import Client
 
 from marketplace.core.sms import MemorySmsBackend
 from marketplace.matching import services
@@ -181,3 +182,20 @@ def test_a_cooperative_is_told_once_by_email_and_sms(market, settings):
     assert set(mail.outbox[0].to) == {market.coop_b.manager.email, market.coop_b.admin.email}
     assert [m.to for m in MemorySmsBackend.outbox] == ["+2252732000003"]
     assert "/api/v1/matching/proposals/" in MemorySmsBackend.outbox[0].body
+
+
+def test_a_declining_cooperatives_words_reach_the_buyer_and_never_the_other_cooperative(market, as_user):
+    _, proposal = matched(market)
+    part_b = ProposalPart.objects.get(proposal=proposal, seller=market.coop_b.organisation)
+    words = "Sold at 1.9 M elsewhere"
+    services.proposal_part_decline(actor=market.coop_b.manager, part_id=part_b.pk, reason=words)
+    as_buyer = as_user(market.buyer.manager).get(f"{BASE}proposals/{proposal.pk}/").json()
+    assert words in {part["decline_reason"] for part in as_buyer["parts"]}
+    assert words not in as_buyer["reason"]
+    as_coop_a = as_user(market.coop_a.manager).get(f"{BASE}proposals/{proposal.pk}/")
+    assert as_coop_a.status_code == 200 and words not in as_coop_a.content.decode()
+    for user, shown in ((market.coop_a.manager, False), (market.buyer.manager, True)):
+        client = Client()
+        client.force_login(user)
+        page = client.get(f"/matching/proposals/{proposal.pk}/")
+        assert page.status_code == 200 and (words in page.content.decode()) is shown

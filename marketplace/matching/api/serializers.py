@@ -78,7 +78,7 @@ class ProposalPartSerializer(serializers.ModelSerializer):
         model = ProposalPart
         fields = [
             "id", "listing", "listing_title", "seller", "grams", "price_per_tonne_minor", "transport_per_tonne_minor",
-            "distance_km", "surplus_per_tonne_minor", "status", "decided_at",
+            "distance_km", "surplus_per_tonne_minor", "status", "decided_at", "decline_reason",
         ]  # fmt: skip
 
 
