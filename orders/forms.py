@@ -32,11 +32,11 @@ def parse_quantity(value: str, unit: str, field: str) -> int:
         number = Decimal(text)
     except InvalidOperation:
         raise ValidationFailed(
-            gettext("%(value)s is not a number.") % {"value": repr(value)}, fields={field: "Give a number."}
+            gettext("%(value)s is not a number.") % {"value": repr(value)}, fields={field: gettext("Give a number.")}
         ) from None
     if not number.is_finite():
         raise ValidationFailed(
-            gettext("%(value)s is not a number.") % {"value": repr(value)}, fields={field: "Give a number."}
+            gettext("%(value)s is not a number.") % {"value": repr(value)}, fields={field: gettext("Give a number.")}
         )
     if abs(number) > MAX_GRAMS:
         raise ValidationFailed(
@@ -45,7 +45,7 @@ def parse_quantity(value: str, unit: str, field: str) -> int:
         )
     if unit == "H87":
         if number != number.to_integral_value():
-            raise ValidationFailed("Give whole packs.", fields={field: "Whole packs only."})
+            raise ValidationFailed(gettext("Give whole packs."), fields={field: gettext("Whole packs only.")})
         return _bounded(int(number), "packs", field)
     return _bounded(to_base_units(number, "KGM"), "signed_grams", field)
 
@@ -76,6 +76,6 @@ def parse_amount(value: str, currency: str, field: str) -> int | None:
         amount = Money.from_decimal(Decimal(text), currency).amount
     except (InvalidOperation, ValueError):
         raise ValidationFailed(
-            gettext("%(value)s is not an amount.") % {"value": repr(value)}, fields={field: "Give an amount."}
+            gettext("%(value)s is not an amount.") % {"value": repr(value)}, fields={field: gettext("Give an amount.")}
         ) from None
     return _bounded(amount, "amount", field)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db.models import Count, Prefetch, Q, Sum
+from django.utils.translation import gettext
 
 from catalogue.models import OfferRegion, PriceTier, SupplierOffer
 from marketplace.core.errors import NotFound
@@ -25,7 +26,7 @@ from orders.services.group_windows import pack_unit
 def _coop(viewer: User, organisation_id, capability: Capability = Capability.VIEW) -> Organisation:
     organisation = organisation_for(viewer=viewer, organisation_id=organisation_id, capability=capability)
     if organisation.kind != Organisation.Kind.COOPERATIVE:
-        raise NotFound("No such cooperative.")
+        raise NotFound(gettext("No such cooperative."))
     return organisation
 
 
@@ -43,10 +44,10 @@ def window_get(*, viewer: User, window_id) -> OrderingWindow:
     try:
         window_id = int(window_id)
     except (TypeError, ValueError):
-        raise NotFound("No such ordering window.") from None
+        raise NotFound(gettext("No such ordering window.")) from None
     window = OrderingWindow.objects.select_related("organisation").filter(pk=window_id).first()
     if window is None or not viewer.is_authenticated:
-        raise NotFound("No such ordering window.")
+        raise NotFound(gettext("No such ordering window."))
     _coop(viewer, window.organisation_id)
     return window
 
@@ -213,7 +214,7 @@ def group_order_get(*, viewer: User, group_order_id):
     try:
         group_order_id = int(group_order_id)
     except (TypeError, ValueError):
-        raise NotFound("No such group order.") from None
+        raise NotFound(gettext("No such group order.")) from None
     group_order = (
         _group_orders_visible(viewer)
         .select_related("buyer", "supplier", "window", "order")
@@ -225,7 +226,7 @@ def group_order_get(*, viewer: User, group_order_id):
         .first()
     )
     if group_order is None:
-        raise NotFound("No such group order.")
+        raise NotFound(gettext("No such group order."))
     return group_order
 
 
@@ -256,7 +257,7 @@ def allocation_list(*, viewer: User, group_order_id) -> list:
 
     group_order = group_order_get(viewer=viewer, group_order_id=group_order_id)
     if "cooperative" not in group_order_sides(viewer=viewer, group_order=group_order):
-        raise NotFound("No such group order.")
+        raise NotFound(gettext("No such group order."))
     return list(
         MemberAllocation.objects.filter(group_order=group_order)
         .select_related("farmer", "line__product__packaging", "request")

@@ -62,7 +62,7 @@ def order_list(
             raise ValidationFailed(
                 gettext("Unknown status %(unknown)s; choose among %(choices)s.")
                 % {"unknown": repr(unknown[0]), "choices": ", ".join(Order.Status.values)},
-                fields={"status": "Unknown status."},
+                fields={"status": gettext("Unknown status.")},
             )
         queryset = queryset.filter(status__in=statuses)
     if search:
@@ -98,14 +98,14 @@ def order_get(*, viewer: User, number: str) -> Order:
     """One order with its lines, events, dispatch, receipt, dispute and invoice."""
     order = _detail_queryset().filter(pk__in=_visible(viewer).filter(number=number).values("pk")).first()
     if order is None:
-        raise NotFound("No such order.")
+        raise NotFound(gettext("No such order."))
     return order
 
 
 def order_get_by_id(*, viewer: User, order_id: int) -> Order:
     order = _visible(viewer).filter(pk=order_id).values_list("number", flat=True).first()
     if order is None:
-        raise NotFound("No such order.")
+        raise NotFound(gettext("No such order."))
     return order_get(viewer=viewer, number=order)
 
 
@@ -123,7 +123,7 @@ def dispute_evidence_get(*, viewer: User, number: str, evidence_id: int) -> Disp
     order = order_get(viewer=viewer, number=number)
     evidence = DisputeEvidence.objects.filter(pk=evidence_id, dispute__order=order).first()
     if evidence is None:
-        raise NotFound("No such file.")
+        raise NotFound(gettext("No such file."))
     return evidence
 
 
@@ -144,7 +144,7 @@ def purchase_get(*, viewer: User, reference: str) -> Purchase:
         .first()
     )
     if purchase is None or not purchase.orders.all():
-        raise NotFound("No such purchase.")
+        raise NotFound(gettext("No such purchase."))
     return purchase
 
 
@@ -190,7 +190,7 @@ def order_settlement(*, order_id: int, viewer: User | None = None) -> Settlement
     queryset = Order.objects.select_related("dispute") if viewer is None else _visible(viewer).select_related("dispute")
     order = queryset.filter(pk=order_id).first()
     if order is None:
-        raise NotFound("No such order.")
+        raise NotFound(gettext("No such order."))
     currency = order.currency
     paid = order.total_amount if order.payment_reference else 0
     due = order.amount_due
@@ -223,7 +223,7 @@ def order_document(*, viewer: User, number: str, kind: str) -> tuple[str, bytes]
     from orders import documents
 
     if kind not in documents.KINDS:
-        raise NotFound("No such document.")
+        raise NotFound(gettext("No such document."))
     order = order_get(viewer=viewer, number=number)
     if not documents.available(order, kind):
         if kind == "invoice":

@@ -78,7 +78,7 @@ def kg(grams: int) -> str:
 
 def check_not_future(day: date, field: str) -> str | None:
     if day > timezone.localdate():
-        return f"{day.isoformat()} is in the future; give the day it happened."
+        return gettext("%(day)s is in the future; give the day it happened.") % {"day": day.isoformat()}
     return None
 
 
@@ -129,7 +129,7 @@ def organisation_prefix(organisation: Organisation) -> str:
             )
             if existing:
                 return existing
-    raise ValidationFailed("Could not choose a code prefix for this organisation; set one in the admin.")
+    raise ValidationFailed(gettext("Could not choose a code prefix for this organisation; set one in the admin."))
 
 
 def next_number(organisation_id: int, scope: str, year: int) -> int:

@@ -39,11 +39,11 @@ def _moisture(value) -> tuple[Decimal | None, str | None]:
     try:
         moisture = Decimal(str(value))
     except (InvalidOperation, ValueError):
-        return None, "Give the moisture as a number of percent, e.g. 7.5."
+        return None, gettext("Give the moisture as a number of percent, e.g. 7.5.")
     if not moisture.is_finite() or moisture < 0 or moisture > 100:
-        return None, f"Moisture is a percentage between 0 and 100; {value} is not."
+        return None, gettext("Moisture is a percentage between 0 and 100; %(value)s is not.") % {"value": value}
     if moisture.as_tuple().exponent < -2:  # type: ignore[operator]
-        return None, "Give the moisture with at most 2 decimals."
+        return None, gettext("Give the moisture with at most 2 decimals.")
     return moisture, None
 
 
@@ -57,17 +57,22 @@ def _grade_after_moisture(
     """The grade the delivery is recorded at, and the declared grade it was downgraded from (if any)."""
     if downgrade_to is not None:
         if downgrade_to.commodity_id != grade.commodity_id:
-            errors["downgrade_to"] = f"{downgrade_to} is a grade of another commodity than {grade}."
+            errors["downgrade_to"] = gettext("%(downgrade_to)s is a grade of another commodity than %(grade)s.") % {
+                "downgrade_to": downgrade_to,
+                "grade": grade,
+            }
             return grade, None
         if downgrade_to.rank <= grade.rank:
-            errors["downgrade_to"] = f"A downgrade goes to a lower grade than {grade.name}; {downgrade_to.name} is not."
+            errors["downgrade_to"] = gettext(
+                "A downgrade goes to a lower grade than %(grade)s; %(downgrade_to)s is not."
+            ) % {"grade": grade.name, "downgrade_to": downgrade_to.name}
             return grade, None
         limit = downgrade_to.max_moisture_pct
         if limit is not None and moisture > limit:
-            errors["moisture_pct"] = (
-                f"Moisture {_fmt_pct(moisture)} is above the {_fmt_pct(limit)} limit of {downgrade_to.name} too. "
-                "Dry the produce and weigh it again."
-            )
+            errors["moisture_pct"] = gettext(
+                "Moisture %(moisture)s is above the %(limit)s limit of %(grade)s too. Dry the produce and weigh it "
+                "again."
+            ) % {"moisture": _fmt_pct(moisture), "limit": _fmt_pct(limit), "grade": downgrade_to.name}
         return downgrade_to, grade
     limit = grade.max_moisture_pct
     if limit is not None and moisture > limit:
@@ -76,16 +81,24 @@ def _grade_after_moisture(
             for g in Grade.objects.filter(commodity_id=grade.commodity_id, rank__gt=grade.rank).order_by("rank")
             if g.max_moisture_pct is None or moisture <= g.max_moisture_pct
         ]
-        hint = (
-            f" or record a downgrade to {lower[0].name}"
-            + (f" (limit {_fmt_pct(lower[0].max_moisture_pct)})" if lower[0].max_moisture_pct is not None else "")
-            if lower
-            else ""
-        )
-        errors["moisture_pct"] = (
-            f"Moisture {_fmt_pct(moisture)} is above the {_fmt_pct(limit)} limit of {grade.name}. "
-            f"Dry the produce and weigh it again{hint}."
-        )
+        values = {"moisture": _fmt_pct(moisture), "limit": _fmt_pct(limit), "grade": grade.name}
+        if not lower:
+            message = gettext(
+                "Moisture %(moisture)s is above the %(limit)s limit of %(grade)s. Dry the produce and weigh it again."
+            )
+        elif lower[0].max_moisture_pct is None:
+            message = gettext(
+                "Moisture %(moisture)s is above the %(limit)s limit of %(grade)s. Dry the produce and weigh it again "
+                "or record a downgrade to %(lower)s."
+            )
+            values["lower"] = lower[0].name
+        else:
+            message = gettext(
+                "Moisture %(moisture)s is above the %(limit)s limit of %(grade)s. Dry the produce and weigh it again "
+                "or record a downgrade to %(lower)s (limit %(lower_limit)s)."
+            )
+            values.update(lower=lower[0].name, lower_limit=_fmt_pct(lower[0].max_moisture_pct))
+        errors["moisture_pct"] = message % values
     return grade, None
 
 
@@ -120,55 +133,69 @@ def delivery_record(
     errors: dict[str, str] = {}
     point = location_of(organisation, collection_point_id, purpose="collection")
     if point is None:
-        errors["collection_point"] = "Choose one of your cooperative's active collection points."
+        errors["collection_point"] = gettext("Choose one of your cooperative's active collection points.")
     farmer = MemberFarmer.objects.filter(pk=farmer_id, organisation=organisation).first()
     if farmer is None:
-        errors["farmer"] = "Choose a member of your cooperative."
+        errors["farmer"] = gettext("Choose a member of your cooperative.")
     elif farmer.status != MemberFarmer.Status.ACTIVE:
-        errors["farmer"] = f"{farmer.name} is {farmer.get_status_display().lower()}; only active members deliver."
+        errors["farmer"] = gettext("%(name)s is %(status)s; only active members deliver.") % {
+            "name": farmer.name,
+            "status": farmer.get_status_display().lower(),
+        }
     commodity = Commodity.objects.filter(pk=commodity_id, is_active=True).first()
     if commodity is None:
-        errors["commodity"] = "Choose a commodity from the list."
+        errors["commodity"] = gettext("Choose a commodity from the list.")
     grade = Grade.objects.select_related("commodity").filter(pk=grade_id).first()
     if grade is None:
-        errors["grade"] = "Choose a grade from the list."
+        errors["grade"] = gettext("Choose a grade from the list.")
     elif commodity is not None and grade.commodity_id != commodity.pk:
-        errors["grade"] = f"{grade.name} is a grade of {grade.commodity.name}, not of {commodity.name}."
+        errors["grade"] = gettext("%(grade)s is a grade of %(grade_commodity)s, not of %(commodity)s.") % {
+            "grade": grade.name,
+            "grade_commodity": grade.commodity.name,
+            "commodity": commodity.name,
+        }
     plot = None
     if plot_id is not None:
         plot = Plot.objects.filter(pk=plot_id, farmer_id=farmer_id, organisation=organisation).first()
         if plot is None:
-            errors["plot"] = "Choose one of this member's plots."
+            errors["plot"] = gettext("Choose one of this member's plots.")
     elif commodity is not None and commodity.eudr_relevant:
-        errors["plot"] = (
-            f"{commodity.name} falls under the EU Deforestation Regulation: choose the plot it was grown on "
-            "(register the plot first if it is missing)."
-        )
+        errors["plot"] = gettext(
+            "%(commodity)s falls under the EU Deforestation Regulation: choose the plot it was grown on (register "
+            "the plot first if it is missing)."
+        ) % {"commodity": commodity.name}
     packaging = None
     if packaging_id is not None:
         packaging = Packaging.objects.filter(pk=packaging_id).first()
         if packaging is None or not packaging.is_mass:
-            errors["packaging"] = "Choose a bag or unit with a declared net mass."
+            errors["packaging"] = gettext("Choose a bag or unit with a declared net mass.")
             packaging = None
     if not isinstance(bag_count, int) or bag_count < 0:
-        errors["bag_count"] = "The number of bags is a whole number, 0 or more."
+        errors["bag_count"] = gettext("The number of bags is a whole number, 0 or more.")
         bag_count = 0
     elif bag_count > 0 and packaging_id is None:
-        errors["packaging"] = "Say which bags these are, so that their declared net mass is known."
+        errors["packaging"] = gettext("Say which bags these are, so that their declared net mass is known.")
 
     if net_grams is None and "packaging" not in errors:
         if bag_count > 0 and packaging is not None:
             net_grams = bag_count * packaging.net_mass_grams
         else:
-            errors["net_weight"] = "Give the net weight in kg, or the number of bags and their packaging."
+            errors["net_weight"] = gettext("Give the net weight in kg, or the number of bags and their packaging.")
     if net_grams is not None and net_grams <= 0:
-        errors["net_weight"] = f"The net weight must be more than 0 kg; {kg(net_grams)} is not."
+        errors["net_weight"] = gettext("The net weight must be more than 0 kg; %(net)s is not.") % {
+            "net": kg(net_grams)
+        }
     if gross_grams is None and net_grams is not None:
         gross_grams = net_grams + bag_count * (packaging.tare_grams if packaging else 0)
     if gross_grams is not None and gross_grams <= 0:
-        errors["gross_weight"] = f"The gross weight must be more than 0 kg; {kg(gross_grams)} is not."
+        errors["gross_weight"] = gettext("The gross weight must be more than 0 kg; %(gross)s is not.") % {
+            "gross": kg(gross_grams)
+        }
     elif gross_grams is not None and net_grams is not None and net_grams > 0 and gross_grams < net_grams:
-        errors["gross_weight"] = f"The gross weight ({kg(gross_grams)}) cannot be less than the net ({kg(net_grams)})."
+        errors["gross_weight"] = gettext("The gross weight (%(gross)s) cannot be less than the net (%(net)s).") % {
+            "gross": kg(gross_grams),
+            "net": kg(net_grams),
+        }
 
     moisture, moisture_error = _moisture(moisture_pct)
     if moisture_error:
@@ -184,7 +211,7 @@ def delivery_record(
         if downgrade_to_grade_id is not None:
             downgrade_to = Grade.objects.filter(pk=downgrade_to_grade_id).first()
             if downgrade_to is None:
-                errors["downgrade_to"] = "Choose a grade from the list."
+                errors["downgrade_to"] = gettext("Choose a grade from the list.")
         if "downgrade_to" not in errors:
             grade, downgraded_from = _grade_after_moisture(grade, moisture, downgrade_to, errors)
     fail(errors)
@@ -242,8 +269,11 @@ def _replay(organisation: Organisation, client_reference: uuid.UUID, farmer_id: 
         return None
     if existing.farmer_id != farmer_id:
         raise Conflict(
-            "This form was already used to record a delivery for another member; reload the form to start a new one.",
-            fields={"client_reference": "Already used."},
+            gettext(
+                "This form was already used to record a delivery for another member; reload the form to start a new "
+                "one."
+            ),
+            fields={"client_reference": gettext("Already used.")},
         )
     existing.replayed = True
     return existing
@@ -260,13 +290,13 @@ def delivery_reverse(*, actor: User, delivery_id: int, reason: str) -> Delivery:
     """Correct a mistaken delivery with an entry that carries its negated quantities and names it."""
     original = Delivery.objects.select_for_update().filter(pk=delivery_id).first()
     if original is None:
-        raise NotFound("No such delivery.")
+        raise NotFound(gettext("No such delivery."))
     try:
         organisation = acting_organisation(actor, original.organisation_id, Capability.RECORD)
     except NotFound:
-        raise NotFound("No such delivery.") from None
+        raise NotFound(gettext("No such delivery.")) from None
     if not reason.strip():
-        fail({"reason": "Say what was wrong with the delivery."})
+        fail({"reason": gettext("Say what was wrong with the delivery.")})
     if original.kind != Delivery.Kind.DELIVERY:
         raise Conflict(
             gettext("%(receipt_number)s is itself a reversal; it cannot be reversed.")

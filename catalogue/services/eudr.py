@@ -1,5 +1,7 @@
 """EUDR writes of the catalogue: an organisation records the upstream statements it received for an order."""
 
+from django.utils.translation import gettext
+
 from catalogue.selectors.due_diligence import statement_references
 from marketplace.core.errors import PermissionDenied
 from marketplace.organisations.models import User
@@ -17,7 +19,7 @@ def order_statement_reference_add(
     package, operator, _ = statement_references(viewer=actor, order_number=order_number)
     role = role_in(viewer=actor, organisation_id=operator.pk)
     if role is None or ROLE_RANK[role] < ROLE_RANK[Role.CLERK]:
-        raise PermissionDenied("Only a clerk, manager or admin of your organisation may record statements.")
+        raise PermissionDenied(gettext("Only a clerk, manager or admin of your organisation may record statements."))
     return trace_services.statement_reference_add(
         actor=actor,
         organisation_id=operator.pk,

@@ -61,35 +61,44 @@ def _check_photo(photo: UploadedFile | None, errors: dict[str, str]) -> None:
     if photo is None:
         return
     if photo.size is not None and photo.size > MAX_PHOTO_BYTES:
-        errors["photo"] = f"The photo is {photo.size // 1024} KB; the limit is {MAX_PHOTO_BYTES // 1024 // 1024} MB."
+        errors["photo"] = gettext("The photo is %(size)s KB; the limit is %(limit)s MB.") % {
+            "size": photo.size // 1024,
+            "limit": MAX_PHOTO_BYTES // 1024 // 1024,
+        }
         return
     head = photo.read(12)
     photo.seek(0)
     is_webp = head[:4] == b"RIFF" and head[8:12] == b"WEBP"
     if not is_webp and not any(head.startswith(signature) for signature in PHOTO_SIGNATURES):
-        errors["photo"] = "The photo must be a JPEG, PNG or WebP image."
+        errors["photo"] = gettext("The photo must be a JPEG, PNG or WebP image.")
 
 
 def _check_price(price: Money, price_unit: str, organisation: Organisation, errors: dict[str, str]) -> None:
     if price.currency != organisation.currency:
-        errors["currency"] = (
-            f"Prices are in your cooperative's currency, {organisation.currency}; you gave {price.currency}."
-        )
+        errors["currency"] = gettext("Prices are in your cooperative's currency, %(currency)s; you gave %(given)s.") % {
+            "currency": organisation.currency,
+            "given": price.currency,
+        }
     if price.amount <= 0:
-        errors["price"] = "The price must be more than 0."
+        errors["price"] = gettext("The price must be more than 0.")
     if price_unit not in PriceUnit.values:
-        errors["price_unit"] = f"Price per kilogram (KGM) or per tonne (TNE), not {price_unit!r}."
+        errors["price_unit"] = gettext("Price per kilogram (KGM) or per tonne (TNE), not %(price_unit)s.") % {
+            "price_unit": repr(price_unit)
+        }
 
 
 def _certifications(organisation: Organisation, ids, day: date, errors: dict[str, str]) -> list[Certification]:
     ids = sorted(set(ids or []))
     found = list(Certification.objects.filter(organisation=organisation, pk__in=ids))
     if len(found) != len(ids):
-        errors["certifications"] = "Choose among your organisation's certifications."
+        errors["certifications"] = gettext("Choose among your organisation's certifications.")
         return []
     expired = [str(c) for c in found if not c.is_valid_on(day)]
     if expired:
-        errors["certifications"] = f"Not valid on {day.isoformat()}: {', '.join(expired)}."
+        errors["certifications"] = gettext("Not valid on %(day)s: %(expired)s.") % {
+            "day": day.isoformat(),
+            "expired": ", ".join(expired),
+        }
     return found
 
 
@@ -103,17 +112,19 @@ def _place(
     if delivery_terms == Listing.DeliveryTerms.EX_WAREHOUSE:
         location = location_of(organisation, pickup_location_id, purpose="storage")
         if location is None:
-            errors["pickup_location"] = "Ex-warehouse listings name one of your active warehouses."
+            errors["pickup_location"] = gettext("Ex-warehouse listings name one of your active warehouses.")
             return place
         goods = location
         place.update(pickup_location=location, country=location.country.code, region=location.region)
     elif delivery_terms == Listing.DeliveryTerms.DELIVERED:
         if not country or country not in countries:
-            errors["delivery_country"] = "Give the country you deliver to (a two-letter ISO code, e.g. CI)."
+            errors["delivery_country"] = gettext("Give the country you deliver to (a two-letter ISO code, e.g. CI).")
         if not place["region"]:
-            errors["delivery_region"] = "Give the region you deliver to."
+            errors["delivery_region"] = gettext("Give the region you deliver to.")
     else:
-        errors["delivery_terms"] = f"Choose one of: {', '.join(Listing.DeliveryTerms.values)}."
+        errors["delivery_terms"] = gettext("Choose one of: %(choices)s.") % {
+            "choices": ", ".join(Listing.DeliveryTerms.values)
+        }
     if goods.latitude is not None:
         place.update(latitude=goods.latitude, longitude=goods.longitude)
     elif organisation.latitude is not None:
@@ -144,11 +155,11 @@ def listing_create(
     """Offer a lot, or part of it. The lot becomes listed."""
     lot = Lot.objects.select_for_update().select_related("storage_location").filter(pk=lot_id).first()
     if lot is None:
-        raise NotFound("No such lot.")
+        raise NotFound(gettext("No such lot."))
     try:
         organisation = acting_organisation(actor, lot.organisation_id, Capability.DECIDE)
     except NotFound:
-        raise NotFound("No such lot.") from None
+        raise NotFound(gettext("No such lot.")) from None
     require_verified(organisation, "listings")
     if lot.status not in (Lot.Status.OPEN, Lot.Status.LISTED):
         raise Conflict(
@@ -158,24 +169,37 @@ def listing_create(
 
     errors: dict[str, str] = {}
     if not title.strip():
-        errors["title"] = "Give the listing a title buyers will recognise, e.g. 'Cocoa Grade I, 12 t'."
+        errors["title"] = gettext("Give the listing a title buyers will recognise, e.g. 'Cocoa Grade I, 12 t'.")
     _check_price(price, price_unit, organisation, errors)
     free = lot.quantity_grams - committed_on_lot(lot.pk)
     if quantity_grams <= 0:
-        errors["quantity"] = f"The quantity must be more than 0 kg; {kg(quantity_grams)} is not."
+        errors["quantity"] = gettext("The quantity must be more than 0 kg; %(quantity)s is not.") % {
+            "quantity": kg(quantity_grams)
+        }
     elif quantity_grams > free:
-        errors["quantity"] = (
-            f"Lot {lot.code} holds {kg(lot.quantity_grams)}, of which {kg(lot.quantity_grams - free)} "
-            f"are already offered; you can offer at most {kg(free)}."
-        )
+        errors["quantity"] = gettext(
+            "Lot %(code)s holds %(held)s, of which %(offered)s are already offered; you can offer at most %(free)s."
+        ) % {
+            "code": lot.code,
+            "held": kg(lot.quantity_grams),
+            "offered": kg(lot.quantity_grams - free),
+            "free": kg(free),
+        }
     if min_order_grams <= 0:
-        errors["min_order"] = "The minimum order must be more than 0 kg."
+        errors["min_order"] = gettext("The minimum order must be more than 0 kg.")
     elif quantity_grams > 0 and min_order_grams > quantity_grams:
-        errors["min_order"] = f"The minimum order ({kg(min_order_grams)}) exceeds the quantity ({kg(quantity_grams)})."
+        errors["min_order"] = gettext("The minimum order (%(min_order)s) exceeds the quantity (%(quantity)s).") % {
+            "min_order": kg(min_order_grams),
+            "quantity": kg(quantity_grams),
+        }
     if valid_until < available_from:
-        errors["valid_until"] = f"The listing must stay valid at least until it is available ({available_from})."
+        errors["valid_until"] = gettext(
+            "The listing must stay valid at least until it is available (%(available_from)s)."
+        ) % {"available_from": available_from}
     elif valid_until < timezone.localdate():
-        errors["valid_until"] = f"{valid_until.isoformat()} has passed; give a date from today on."
+        errors["valid_until"] = gettext("%(day)s has passed; give a date from today on.") % {
+            "day": valid_until.isoformat()
+        }
     place = _place(lot, organisation, delivery_terms, pickup_location_id, delivery_country, delivery_region, errors)
     certifications = _certifications(organisation, certification_ids, max(available_from, timezone.localdate()), errors)
     _check_photo(photo, errors)
@@ -243,11 +267,11 @@ def listing_event_publish(listing_id: int, event: str) -> None:
 def _lock_listing(actor: User, listing_id: int) -> tuple[Listing, Organisation]:
     listing = Listing.objects.select_for_update().filter(pk=listing_id).first()
     if listing is None:
-        raise NotFound("No such listing.")
+        raise NotFound(gettext("No such listing."))
     try:
         organisation = acting_organisation(actor, listing.organisation_id, Capability.DECIDE)
     except NotFound:
-        raise NotFound("No such listing.") from None
+        raise NotFound(gettext("No such listing.")) from None
     return listing, organisation
 
 
@@ -268,16 +292,16 @@ def listing_update(
     """Change the terms of a listing that is not withdrawn. Reservations and sales stay as they are."""
     listing = Listing.objects.filter(pk=listing_id).only("lot_id").first()
     if listing is None:
-        raise NotFound("No such listing.")
+        raise NotFound(gettext("No such listing."))
     Lot.objects.select_for_update().filter(pk=listing.lot_id).first()
     listing, organisation = _lock_listing(actor, listing_id)
     if listing.status == LS.WITHDRAWN:
-        raise Conflict("This listing is withdrawn; create a new one.")
+        raise Conflict(gettext("This listing is withdrawn; create a new one."))
     errors: dict[str, str] = {}
     before = {"price": str(listing.price), "price_unit": listing.price_unit, "quantity": listing.quantity_offered_grams}
     if title is not None:
         if not title.strip():
-            errors["title"] = "The title cannot be empty."
+            errors["title"] = gettext("The title cannot be empty.")
         listing.title = title.strip()
     if description is not None:
         listing.description = description
@@ -291,24 +315,31 @@ def listing_update(
         lot = Lot.objects.get(pk=listing.lot_id)
         free = lot.quantity_grams - committed_on_lot(lot.pk, exclude_listing_id=listing.pk)
         if quantity_grams < taken:
-            errors["quantity"] = f"{kg(taken)} of this listing are reserved or sold; offer at least that."
+            errors["quantity"] = gettext("%(taken)s of this listing are reserved or sold; offer at least that.") % {
+                "taken": kg(taken)
+            }
         elif quantity_grams > free:
-            errors["quantity"] = f"Lot {lot.code} can offer at most {kg(free)} in this listing."
+            errors["quantity"] = gettext("Lot %(code)s can offer at most %(free)s in this listing.") % {
+                "code": lot.code,
+                "free": kg(free),
+            }
         else:
             listing.quantity_offered_grams = quantity_grams
             listing.quantity_available_grams = quantity_grams - taken
     if min_order_grams is not None:
         if min_order_grams <= 0:
-            errors["min_order"] = "The minimum order must be more than 0 kg."
+            errors["min_order"] = gettext("The minimum order must be more than 0 kg.")
         listing.min_order_grams = min_order_grams
     if listing.min_order_grams > listing.quantity_offered_grams and "min_order" not in errors:
-        errors["min_order"] = (
-            f"The minimum order ({kg(listing.min_order_grams)}) exceeds the quantity "
-            f"({kg(listing.quantity_offered_grams)})."
-        )
+        errors["min_order"] = gettext("The minimum order (%(min_order)s) exceeds the quantity (%(quantity)s).") % {
+            "min_order": kg(listing.min_order_grams),
+            "quantity": kg(listing.quantity_offered_grams),
+        }
     if valid_until is not None:
         if valid_until < listing.available_from:
-            errors["valid_until"] = f"The listing must stay valid at least until {listing.available_from}."
+            errors["valid_until"] = gettext("The listing must stay valid at least until %(available_from)s.") % {
+                "available_from": listing.available_from
+            }
         listing.valid_until = valid_until
     certifications = None
     if certification_ids is not None:
@@ -319,7 +350,7 @@ def listing_update(
         with transaction.atomic():
             listing.save()
     except IntegrityError:
-        raise Conflict("The lot does not hold enough for this quantity.") from None
+        raise Conflict(gettext("The lot does not hold enough for this quantity.")) from None
     if certifications is not None:
         listing.certifications.set(certifications)
     after = {"price": str(listing.price), "price_unit": listing.price_unit, "quantity": listing.quantity_offered_grams}
@@ -336,7 +367,7 @@ def listing_status_transition(*, actor: User, listing_id: int, to_status: str, r
     """Pause, resume or withdraw a listing. When a lot's last open listing goes, the lot is open again."""
     listing = Listing.objects.filter(pk=listing_id).only("lot_id").first()
     if listing is None:
-        raise NotFound("No such listing.")
+        raise NotFound(gettext("No such listing."))
     lot = Lot.objects.select_for_update().filter(pk=listing.lot_id).first()
     listing, organisation = _lock_listing(actor, listing_id)
 
@@ -366,7 +397,7 @@ def listing_status_transition(*, actor: User, listing_id: int, to_status: str, r
 def _explain_listing_refusal(listing_id: int, grams: int, *, needs_active: bool, column: str) -> None:
     listing = Listing.objects.filter(pk=listing_id).first()
     if listing is None:
-        raise NotFound("No such listing.")
+        raise NotFound(gettext("No such listing."))
     if needs_active and listing.status != LS.ACTIVE:
         raise Conflict(
             gettext("This listing is %(status)s; nothing can be reserved on it.")
@@ -384,7 +415,7 @@ def _explain_listing_refusal(listing_id: int, grams: int, *, needs_active: bool,
 def _check_grams(grams: int) -> None:
     if not isinstance(grams, int) or isinstance(grams, bool) or grams <= 0:
         raise ValidationFailed(
-            "The quantity must be a whole number of grams above 0.", fields={"grams": "Must be > 0."}
+            gettext("The quantity must be a whole number of grams above 0."), fields={"grams": gettext("Must be > 0.")}
         )
 
 

@@ -90,18 +90,18 @@ def _lot_create(
 def _lock_lot(actor: User, lot_id: int, capability: Capability = Capability.DECIDE) -> tuple[Lot, Organisation]:
     lot = Lot.objects.select_for_update().filter(pk=lot_id).first()
     if lot is None:
-        raise NotFound("No such lot.")
+        raise NotFound(gettext("No such lot."))
     try:
         organisation = acting_organisation(actor, lot.organisation_id, capability)
     except NotFound:
-        raise NotFound("No such lot.") from None
+        raise NotFound(gettext("No such lot.")) from None
     return lot, organisation
 
 
 def _storage(organisation: Organisation, location_id: int | None, field: str) -> Location:
     location = location_of(organisation, location_id, purpose="storage")
     if location is None:
-        fail({field: "Choose one of your cooperative's active warehouses."})
+        fail({field: gettext("Choose one of your cooperative's active warehouses.")})
     return location  # type: ignore[return-value]
 
 
@@ -134,7 +134,7 @@ def lot_status_transition(*, actor: User, lot_id: int, to_status: str, reason: s
     if to_status not in S.values:
         fail({"status": gettext("Choose one of: %(choices)s.") % {"choices": ", ".join(S.values)}})
     if to_status == S.CLOSED and lot.status == S.OPEN and not reason.strip():
-        fail({"reason": "Say why an unsold lot is closed (e.g. lost or spoiled)."})
+        fail({"reason": gettext("Say why an unsold lot is closed (e.g. lost or spoiled).")})
     return lot_transition_locked(actor=actor, lot=lot, to_status=to_status, reason=reason)
 
 
@@ -144,7 +144,7 @@ def lot_bulk(*, actor: User, organisation_id: int, delivery_ids: list[int], stor
     organisation = acting_organisation(actor, organisation_id, Capability.DECIDE, kind=Organisation.Kind.COOPERATIVE)
     ids = sorted(set(delivery_ids))
     if not ids:
-        fail({"deliveries": "Choose at least one delivery to bulk."})
+        fail({"deliveries": gettext("Choose at least one delivery to bulk.")})
     location = _storage(organisation, storage_location_id, "storage_location")
     deliveries = list(
         Delivery.objects.select_for_update(of=("self",))
@@ -160,13 +160,18 @@ def lot_bulk(*, actor: User, organisation_id: int, delivery_ids: list[int], stor
                 % {"missing": ", ".join(map(str, missing))}
             }
         )
-    problems = [f"{d.receipt_number} is a reversal entry." for d in deliveries if d.kind != Delivery.Kind.DELIVERY]
+    problems = [
+        gettext("%(receipt_number)s is a reversal entry.") % {"receipt_number": d.receipt_number}
+        for d in deliveries
+        if d.kind != Delivery.Kind.DELIVERY
+    ]
     problems += [
-        f"{receipt} was reversed."
+        gettext("%(receipt_number)s was reversed.") % {"receipt_number": receipt}
         for receipt in Delivery.objects.filter(reverses__in=ids).values_list("reverses__receipt_number", flat=True)
     ]
     problems += [
-        f"{intake.delivery.receipt_number} is already in lot {intake.lot.code}."
+        gettext("%(receipt_number)s is already in lot %(code)s.")
+        % {"receipt_number": intake.delivery.receipt_number, "code": intake.lot.code}
         for intake in LotIntake.objects.select_related("delivery", "lot").filter(delivery__in=ids)
     ]
     if problems:
@@ -220,9 +225,10 @@ def lot_split(
             % {"code": lot.code, "status": lot.get_status_display().lower()}
         )
     if not parts_grams:
-        fail({"parts": "Give the size of at least one part."})
+        fail({"parts": gettext("Give the size of at least one part.")})
     errors = {
-        f"parts.{i}": f"Part {i + 1} is {kg(p)}; every part must be more than 0 kg."
+        f"parts.{i}": gettext("Part %(number)s is %(size)s; every part must be more than 0 kg.")
+        % {"number": i + 1, "size": kg(p)}
         for i, p in enumerate(parts_grams)
         if p <= 0
     }
@@ -238,7 +244,7 @@ def lot_split(
     parts = list(parts_grams)
     locations_ids = list(storage_location_ids or [])
     if len(locations_ids) > len(parts):
-        fail({"storage_locations": "Give at most one storage location per part."})
+        fail({"storage_locations": gettext("Give at most one storage location per part.")})
     if asked < lot.quantity_grams:
         parts.append(lot.quantity_grams - asked)
     if len(parts) < 2:
@@ -293,7 +299,7 @@ def lot_merge(*, actor: User, lot_ids: list[int], storage_location_id: int | Non
     """Merge open lots of the same commodity and grade into a new lot; member shares are added up per delivery."""
     ids = sorted(set(lot_ids))
     if len(ids) < 2:
-        fail({"lots": "Choose at least two different lots to merge."})
+        fail({"lots": gettext("Choose at least two different lots to merge.")})
     lots = list(Lot.objects.select_for_update().select_related("commodity", "grade").filter(pk__in=ids).order_by("pk"))
     organisation_ids = {lot.organisation_id for lot in lots}
     organisations = {}
@@ -301,17 +307,23 @@ def lot_merge(*, actor: User, lot_ids: list[int], storage_location_id: int | Non
         try:
             organisations[organisation_id] = acting_organisation(actor, organisation_id, Capability.DECIDE)
         except NotFound:
-            raise NotFound("No such lot.") from None
+            raise NotFound(gettext("No such lot.")) from None
     if len(lots) != len(ids):
-        raise NotFound("No such lot.")
+        raise NotFound(gettext("No such lot."))
     if len(organisations) > 1:
-        fail({"lots": "Only lots of the same cooperative can be merged."})
+        fail({"lots": gettext("Only lots of the same cooperative can be merged.")})
     organisation = organisations.popitem()[1]
-    not_open = [f"{lot.code} is {lot.get_status_display().lower()}" for lot in lots if lot.status != S.OPEN]
+    not_open = [
+        gettext("%(code)s is %(status)s") % {"code": lot.code, "status": lot.get_status_display().lower()}
+        for lot in lots
+        if lot.status != S.OPEN
+    ]
     if not_open:
         raise Conflict(gettext("Only open lots can be merged: %(not_open)s.") % {"not_open": "; ".join(not_open)})
     if len({lot.commodity_id for lot in lots}) > 1:
-        described = ", ".join(f"{lot.code} is {lot.commodity.name}" for lot in lots)
+        described = ", ".join(
+            gettext("%(code)s is %(name)s") % {"code": lot.code, "name": lot.commodity.name} for lot in lots
+        )
         fail(
             {
                 "lots": gettext("Only lots of the same commodity can be merged: %(described)s.")
@@ -319,7 +331,9 @@ def lot_merge(*, actor: User, lot_ids: list[int], storage_location_id: int | Non
             }
         )
     if len({lot.grade_id for lot in lots}) > 1:
-        described = ", ".join(f"{lot.code} is {lot.grade.name}" for lot in lots)
+        described = ", ".join(
+            gettext("%(code)s is %(name)s") % {"code": lot.code, "name": lot.grade.name} for lot in lots
+        )
         fail({"lots": gettext("Only lots of the same grade can be merged: %(described)s.") % {"described": described}})
     location = (
         lots[0].storage_location

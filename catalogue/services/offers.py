@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django_countries import countries
 
 from catalogue.models import Commodity, InputProduct, OfferRegion, Packaging, PriceTier, SupplierOffer
@@ -57,28 +57,30 @@ def input_product_create(
     organisation = acting_organisation(actor, organisation_id, Capability.DECIDE, kind=Organisation.Kind.INPUT_SUPPLIER)
     errors: dict[str, str] = {}
     if kind not in InputProduct.Kind.values:
-        errors["kind"] = f"Choose one of: {', '.join(InputProduct.Kind.values)}."
+        errors["kind"] = gettext("Choose one of: %(choices)s.") % {"choices": ", ".join(InputProduct.Kind.values)}
     if not name.strip():
-        errors["name"] = "Give the product's name."
+        errors["name"] = gettext("Give the product's name.")
     packaging = Packaging.objects.filter(pk=packaging_id).first()
     if packaging is None:
-        errors["packaging"] = "Choose a packaging from the list."
+        errors["packaging"] = gettext("Choose a packaging from the list.")
     crop = None
     if kind == InputProduct.Kind.SEED:
         crop = Commodity.objects.filter(pk=crop_id).first() if crop_id is not None else None
         if crop is None:
-            errors["crop"] = "Say which crop this seed is for."
+            errors["crop"] = gettext("Say which crop this seed is for.")
         if not variety.strip():
-            errors["variety"] = "Give the seed variety."
+            errors["variety"] = gettext("Give the seed variety.")
     if kind == InputProduct.Kind.FERTILISER:
         if npk is None or len(npk) != 3:
-            errors["npk"] = "Give the NPK formula, e.g. 15-15-15."
+            errors["npk"] = gettext("Give the NPK formula, e.g. 15-15-15.")
         elif any(not isinstance(v, int) or v < 0 or v > 100 for v in npk) or sum(npk) > 100:
-            errors["npk"] = f"{'-'.join(map(str, npk))} is not a valid NPK formula: each 0–100, together at most 100."
+            errors["npk"] = gettext("%(npk)s is not a valid NPK formula: each 0–100, together at most 100.") % {
+                "npk": "-".join(map(str, npk))
+            }
         elif sum(npk) == 0:
-            errors["npk"] = "An NPK formula of 0-0-0 has no nutrients."
+            errors["npk"] = gettext("An NPK formula of 0-0-0 has no nutrients.")
     if kind == InputProduct.Kind.CROP_PROTECTION and not active_ingredient.strip():
-        errors["active_ingredient"] = "Give the active ingredient(s), e.g. 'glyphosate 360 g/l'."
+        errors["active_ingredient"] = gettext("Give the active ingredient(s), e.g. 'glyphosate 360 g/l'.")
     fail(errors)
     product = InputProduct(
         organisation=organisation,
@@ -102,62 +104,93 @@ def check_tiers(tiers: list[TierInput], currency: str) -> tuple[list[TierInput],
     """Validate tiers as written; return them and the maximum order (the last tier's upper end, if any).
     Tiers must be ordered, touch without overlap or gap, and get cheaper (or stay level) as volume grows."""
     if not tiers:
-        fail({"tiers": "Give at least one price tier, e.g. from 1 pack at a price."})
+        fail({"tiers": gettext("Give at least one price tier, e.g. from 1 pack at a price.")})
     errors: dict[str, str] = {}
     for index, tier in enumerate(tiers):
         label = f"tiers.{index}"
         number = index + 1
         if tier.min_packs < 1:
-            errors[label] = f"Tier {number} starts at {tier.min_packs}; tiers start at 1 pack or more."
+            errors[label] = gettext("Tier %(number)s starts at %(min_packs)s; tiers start at 1 pack or more.") % {
+                "number": number,
+                "min_packs": tier.min_packs,
+            }
         elif tier.max_packs is not None and tier.max_packs < tier.min_packs:
-            errors[label] = f"Tier {number} ends ({tier.max_packs}) before it starts ({tier.min_packs})."
+            errors[label] = gettext("Tier %(number)s ends (%(max_packs)s) before it starts (%(min_packs)s).") % {
+                "number": number,
+                "max_packs": tier.max_packs,
+                "min_packs": tier.min_packs,
+            }
         elif tier.unit_price.currency != currency:
-            errors[label] = f"Tier {number} is priced in {tier.unit_price.currency}; the offer is in {currency}."
+            errors[label] = gettext("Tier %(number)s is priced in %(tier_currency)s; the offer is in %(currency)s.") % {
+                "number": number,
+                "tier_currency": tier.unit_price.currency,
+                "currency": currency,
+            }
         elif tier.unit_price.amount <= 0:
-            errors[label] = f"Tier {number}'s price must be more than 0."
+            errors[label] = gettext("Tier %(number)s's price must be more than 0.") % {"number": number}
         if label in errors or index == 0:
             continue
         previous = tiers[index - 1]
         if tier.min_packs <= previous.min_packs:
-            errors[label] = (
-                f"Tiers are out of order: tier {number} starts at {tier.min_packs} packs, not after tier {index} "
-                f"({previous.min_packs}). List them from the smallest quantity up."
-            )
+            errors[label] = ngettext(
+                "Tiers are out of order: tier %(number)s starts at %(min_packs)s pack, not after tier %(previous)s "
+                "(%(previous_min)s). List them from the smallest quantity up.",
+                "Tiers are out of order: tier %(number)s starts at %(min_packs)s packs, not after tier %(previous)s "
+                "(%(previous_min)s). List them from the smallest quantity up.",
+                tier.min_packs,
+            ) % {"number": number, "min_packs": tier.min_packs, "previous": index, "previous_min": previous.min_packs}
         elif previous.max_packs is None:
-            errors[label] = f"Tier {index} has no upper end, so it must be the last tier."
+            errors[label] = gettext("Tier %(previous)s has no upper end, so it must be the last tier.") % {
+                "previous": index
+            }
         elif tier.min_packs <= previous.max_packs:
-            errors[label] = (
-                f"Tier {number} (from {tier.min_packs}) overlaps tier {index} (up to {previous.max_packs}); "
-                f"start it at {previous.max_packs + 1}."
-            )
+            errors[label] = gettext(
+                "Tier %(number)s (from %(min_packs)s) overlaps tier %(previous)s (up to %(previous_max)s); start it "
+                "at %(start)s."
+            ) % {
+                "number": number,
+                "min_packs": tier.min_packs,
+                "previous": index,
+                "previous_max": previous.max_packs,
+                "start": previous.max_packs + 1,
+            }
         elif tier.min_packs > previous.max_packs + 1:
-            errors[label] = (
-                f"Nothing prices {previous.max_packs + 1}–{tier.min_packs - 1} packs: tier {number} must start at "
-                f"{previous.max_packs + 1}."
-            )
+            errors[label] = gettext(
+                "Nothing prices %(first)s–%(last)s packs: tier %(number)s must start at %(first)s."
+            ) % {"first": previous.max_packs + 1, "last": tier.min_packs - 1, "number": number}
         elif tier.unit_price.amount > previous.unit_price.amount:
-            errors[label] = (
-                f"Tier {number} costs more per pack ({tier.unit_price}) than tier {index} ({previous.unit_price}); "
-                "volume tiers never get dearer."
-            )
+            errors[label] = gettext(
+                "Tier %(number)s costs more per pack (%(price)s) than tier %(previous)s (%(previous_price)s); volume "
+                "tiers never get dearer."
+            ) % {
+                "number": number,
+                "price": tier.unit_price,
+                "previous": index,
+                "previous_price": previous.unit_price,
+            }
     fail(errors)
     return tiers, tiers[-1].max_packs
 
 
 def _check_regions(regions: list[RegionInput], errors: dict[str, str]) -> list[RegionInput]:
     if not regions:
-        errors["regions"] = "Give at least one country or region you deliver to."
+        errors["regions"] = gettext("Give at least one country or region you deliver to.")
         return []
     seen = set()
     cleaned = []
     for index, region in enumerate(regions):
         code = (region.country or "").upper()
         if code not in countries:
-            errors[f"regions.{index}"] = f"{region.country!r} is not a two-letter ISO country code (e.g. CI, KE)."
+            errors[f"regions.{index}"] = gettext("%(country)s is not a two-letter ISO country code (e.g. CI, KE).") % {
+                "country": repr(region.country)
+            }
             continue
         key = (code, region.region.strip())
         if key in seen:
-            errors[f"regions.{index}"] = f"{code} {region.region} is listed twice."
+            errors[f"regions.{index}"] = gettext("%(country)s %(region)s is listed twice.") % {
+                "country": code,
+                "region": region.region,
+            }
             continue
         seen.add(key)
         cleaned.append(RegionInput(code, region.region.strip()))
@@ -204,19 +237,28 @@ def supplier_offer_create(
         .first()
     )
     if product is None:
-        errors["product"] = "Choose one of your products or a reference product."
+        errors["product"] = gettext("Choose one of your products or a reference product.")
     try:
         validate_currency(currency)
     except DjangoValidationError:
-        errors["currency"] = f"{currency!r} is not an ISO 4217 currency code (for example XOF, KES or USD)."
+        errors["currency"] = gettext("%(currency)s is not an ISO 4217 currency code (for example XOF, KES or USD).") % {
+            "currency": repr(currency)
+        }
     if stock_packs < 0:
-        errors["stock_packs"] = "Stock cannot be negative."
+        errors["stock_packs"] = gettext("Stock cannot be negative.")
     if not 0 <= lead_time_days <= MAX_LEAD_TIME_DAYS:
-        errors["lead_time_days"] = f"The lead time is between 0 and {MAX_LEAD_TIME_DAYS} days."
+        errors["lead_time_days"] = gettext("The lead time is between 0 and %(max_days)s days.") % {
+            "max_days": MAX_LEAD_TIME_DAYS
+        }
     if valid_until < valid_from:
-        errors["valid_until"] = f"The offer cannot end ({valid_until}) before it starts ({valid_from})."
+        errors["valid_until"] = gettext("The offer cannot end (%(valid_until)s) before it starts (%(valid_from)s).") % {
+            "valid_until": valid_until,
+            "valid_from": valid_from,
+        }
     elif valid_until < timezone.localdate():
-        errors["valid_until"] = f"{valid_until.isoformat()} has passed; give a date from today on."
+        errors["valid_until"] = gettext("%(day)s has passed; give a date from today on.") % {
+            "day": valid_until.isoformat()
+        }
     cleaned_regions = _check_regions(regions, errors)
     fail(errors)
     tiers, max_order = check_tiers(tiers, currency)
@@ -244,11 +286,11 @@ def supplier_offer_create(
 def _lock_offer(actor: User, offer_id: int) -> tuple[SupplierOffer, Organisation]:
     offer = SupplierOffer.objects.select_for_update().filter(pk=offer_id).first()
     if offer is None:
-        raise NotFound("No such offer.")
+        raise NotFound(gettext("No such offer."))
     try:
         organisation = acting_organisation(actor, offer.organisation_id, Capability.DECIDE)
     except NotFound:
-        raise NotFound("No such offer.") from None
+        raise NotFound(gettext("No such offer.")) from None
     return offer, organisation
 
 
@@ -267,20 +309,24 @@ def supplier_offer_update(
     """Change the stock, the price tiers (replaced as a whole), the regions or the validity of an offer."""
     offer, organisation = _lock_offer(actor, offer_id)
     if offer.status == SupplierOffer.Status.WITHDRAWN:
-        raise Conflict("This offer is withdrawn; create a new one.")
+        raise Conflict(gettext("This offer is withdrawn; create a new one."))
     errors: dict[str, str] = {}
     before_tiers = list(offer.tiers.values_list("min_packs", "unit_price_amount"))
     if stock_packs is not None:
         if stock_packs < 0:
-            errors["stock_packs"] = "Stock cannot be negative."
+            errors["stock_packs"] = gettext("Stock cannot be negative.")
         offer.stock_packs = stock_packs
     if lead_time_days is not None:
         if not 0 <= lead_time_days <= MAX_LEAD_TIME_DAYS:
-            errors["lead_time_days"] = f"The lead time is between 0 and {MAX_LEAD_TIME_DAYS} days."
+            errors["lead_time_days"] = gettext("The lead time is between 0 and %(max_days)s days.") % {
+                "max_days": MAX_LEAD_TIME_DAYS
+            }
         offer.lead_time_days = lead_time_days
     if valid_until is not None:
         if valid_until < offer.valid_from:
-            errors["valid_until"] = f"The offer cannot end ({valid_until}) before it starts ({offer.valid_from})."
+            errors["valid_until"] = gettext(
+                "The offer cannot end (%(valid_until)s) before it starts (%(valid_from)s)."
+            ) % {"valid_until": valid_until, "valid_from": offer.valid_from}
         offer.valid_until = valid_until
     if notes is not None:
         offer.notes = notes
@@ -326,13 +372,15 @@ def supplier_offer_take_stock(
 ) -> SupplierOffer:
     """Take packs out of stock for a group order, atomically: UPDATE ... WHERE stock_packs >= packs."""
     if not isinstance(packs, int) or isinstance(packs, bool) or packs <= 0:
-        raise ValidationFailed("Give a whole number of packs above 0.", fields={"packs": "Must be > 0."})
+        raise ValidationFailed(
+            gettext("Give a whole number of packs above 0."), fields={"packs": gettext("Must be > 0.")}
+        )
     updated = SupplierOffer.objects.filter(pk=offer_id, status=OS.ACTIVE, stock_packs__gte=packs).update(
         stock_packs=F("stock_packs") - packs, updated_at=timezone.now()
     )
     offer = SupplierOffer.objects.filter(pk=offer_id).first()
     if offer is None:
-        raise NotFound("No such offer.")
+        raise NotFound(gettext("No such offer."))
     if not updated:
         if offer.status != OS.ACTIVE:
             raise Conflict(gettext("This offer is %(status)s.") % {"status": offer.get_status_display().lower()})
@@ -353,12 +401,14 @@ def supplier_offer_return_stock(
 ) -> SupplierOffer:
     """Put packs back into stock (a group order was cancelled)."""
     if not isinstance(packs, int) or isinstance(packs, bool) or packs <= 0:
-        raise ValidationFailed("Give a whole number of packs above 0.", fields={"packs": "Must be > 0."})
+        raise ValidationFailed(
+            gettext("Give a whole number of packs above 0."), fields={"packs": gettext("Must be > 0.")}
+        )
     updated = SupplierOffer.objects.filter(pk=offer_id).update(
         stock_packs=F("stock_packs") + packs, updated_at=timezone.now()
     )
     if not updated:
-        raise NotFound("No such offer.")
+        raise NotFound(gettext("No such offer."))
     offer = SupplierOffer.objects.get(pk=offer_id)
     audit_record(
         actor=actor, action="supplier_offer.stock_returned", subject=offer, organisation_id=offer.organisation_id,

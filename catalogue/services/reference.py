@@ -19,11 +19,13 @@ LOCATION_FIELDS = {"name", "is_collection_point", "is_warehouse", "country", "re
 def _check_coordinates(latitude: Decimal | None, longitude: Decimal | None) -> None:
     errors: dict[str, str] = {}
     if (latitude is None) != (longitude is None):
-        errors["latitude" if latitude is None else "longitude"] = "Give both latitude and longitude, or neither."
+        errors["latitude" if latitude is None else "longitude"] = gettext(
+            "Give both latitude and longitude, or neither."
+        )
     if latitude is not None and not -90 <= Decimal(latitude) <= 90:
-        errors["latitude"] = f"Latitude {latitude} is outside -90 to 90."
+        errors["latitude"] = gettext("Latitude %(latitude)s is outside -90 to 90.") % {"latitude": latitude}
     if longitude is not None and not -180 <= Decimal(longitude) <= 180:
-        errors["longitude"] = f"Longitude {longitude} is outside -180 to 180."
+        errors["longitude"] = gettext("Longitude %(longitude)s is outside -180 to 180.") % {"longitude": longitude}
     fail(errors)
 
 
@@ -37,7 +39,7 @@ def location_create(*, actor: User, organisation_id: int, code: str, name: str, 
     fields.setdefault("country", organisation.country)
     location = Location(organisation=organisation, code=code, name=name, **fields)
     if not (location.is_collection_point or location.is_warehouse):
-        fail({"is_warehouse": "A location is a collection point, a warehouse, or both."})
+        fail({"is_warehouse": gettext("A location is a collection point, a warehouse, or both.")})
     _check_coordinates(location.latitude, location.longitude)
     full_clean(location, exclude=["organisation"])
     if Location.objects.filter(organisation=organisation, code=code).exists():
@@ -55,7 +57,7 @@ def collection_point_create(*, actor: User, organisation_id: int, name: str, reg
     organisation = acting_organisation(actor, organisation_id, Capability.RECORD)
     name = (name or "").strip()
     if not name:
-        fail({"name": "Give the collection point a name."})
+        fail({"name": gettext("Give the collection point a name.")})
     base = slugify(name)[:34] or "point"
     taken = set(
         Location.objects.filter(organisation=organisation, code__startswith=base).values_list("code", flat=True)
@@ -73,11 +75,11 @@ def collection_point_create(*, actor: User, organisation_id: int, name: str, reg
 def location_update(*, actor: User, location_id: int, **fields) -> Location:
     location = Location.objects.select_for_update().filter(pk=location_id).first()
     if location is None:
-        raise NotFound("No such location.")
+        raise NotFound(gettext("No such location."))
     try:
         acting_organisation(actor, location.organisation_id, Capability.DECIDE)
     except NotFound:
-        raise NotFound("No such location.") from None
+        raise NotFound(gettext("No such location.")) from None
     unknown = set(fields) - (LOCATION_FIELDS | {"is_active"})
     if unknown:
         raise ValidationFailed(
@@ -86,7 +88,7 @@ def location_update(*, actor: User, location_id: int, **fields) -> Location:
     for name, value in fields.items():
         setattr(location, name, value)
     if not (location.is_collection_point or location.is_warehouse):
-        fail({"is_warehouse": "A location is a collection point, a warehouse, or both."})
+        fail({"is_warehouse": gettext("A location is a collection point, a warehouse, or both.")})
     _check_coordinates(location.latitude, location.longitude)
     full_clean(location, exclude=["organisation"])
     location.save()
@@ -112,13 +114,13 @@ def certification_create(
     organisation = acting_organisation(actor, organisation_id, Capability.DECIDE)
     errors: dict[str, str] = {}
     if scheme not in Certification.Scheme.values:
-        errors["scheme"] = f"Choose one of: {', '.join(Certification.Scheme.values)}."
+        errors["scheme"] = gettext("Choose one of: %(choices)s.") % {"choices": ", ".join(Certification.Scheme.values)}
     if not certificate_number.strip():
-        errors["certificate_number"] = "Give the certificate number."
+        errors["certificate_number"] = gettext("Give the certificate number.")
     if valid_until < valid_from:
-        errors["valid_until"] = (
-            f"The certificate cannot end ({valid_until.isoformat()}) before it starts ({valid_from.isoformat()})."
-        )
+        errors["valid_until"] = gettext(
+            "The certificate cannot end (%(valid_until)s) before it starts (%(valid_from)s)."
+        ) % {"valid_until": valid_until.isoformat(), "valid_from": valid_from.isoformat()}
     fail(errors)
     certification = Certification(
         organisation=organisation,
@@ -133,7 +135,7 @@ def certification_create(
         with transaction.atomic():
             certification.save()
     except IntegrityError:
-        fail({"certificate_number": "This certificate is already recorded for your organisation."})
+        fail({"certificate_number": gettext("This certificate is already recorded for your organisation.")})
     audit_record(
         actor=actor, action="certification.created", subject=certification, organisation_id=organisation.pk,
         data={"scheme": scheme, "valid_from": valid_from.isoformat(), "valid_until": valid_until.isoformat()},
@@ -167,7 +169,7 @@ def trace_settings_update(*, actor: User, organisation_id: int, show_producers: 
     (managers and admins). Off by default: members stay anonymous and plots are shown as regions."""
     organisation = acting_organisation(actor, organisation_id, Capability.DECIDE, kind=Organisation.Kind.COOPERATIVE)
     if not isinstance(show_producers, bool):
-        fail({"show_producers": "Say yes or no."})
+        fail({"show_producers": gettext("Say yes or no.")})
     current, _ = CooperativeTraceSettings.objects.select_for_update().get_or_create(organisation=organisation)
     before = current.show_producers
     current.show_producers = show_producers

@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.db.models.sql import InsertQuery
 from django.utils import timezone
 from django.utils.dateparse import parse_date
+from django.utils.translation import gettext
 
 from marketplace.core.errors import ValidationFailed
 from marketplace.organisations.models import Organisation, User
@@ -76,10 +77,10 @@ def parse_day(value, field: str, errors: dict[str, str], *, default: date | None
     except ValueError:
         day = None
     if day is None:
-        errors[field] = f"{value!r} is not a date; write it as YYYY-MM-DD."
+        errors[field] = gettext("%(value)s is not a date; write it as YYYY-MM-DD.") % {"value": repr(value)}
         return None
     if day > timezone.localdate():
-        errors[field] = f"{day.isoformat()} is in the future; give the day it happened."
+        errors[field] = gettext("%(day)s is in the future; give the day it happened.") % {"day": day.isoformat()}
         return None
     return day
 
@@ -91,6 +92,6 @@ def whole_number(value, field: str, errors: dict[str, str]) -> int | None:
                 return int(value)
         except ValueError:
             pass
-        errors[field] = f"{value!r} is not a whole number."
+        errors[field] = gettext("%(value)s is not a whole number.") % {"value": repr(value)}
         return None
     return value

@@ -50,7 +50,7 @@ def _by_line_id(mapping: Any, lines: list[OrderLine], field: str) -> dict[int, A
     if mapping is None:
         return {}
     if not isinstance(mapping, dict):
-        fail({field: "Give a mapping from line id to a value."})
+        fail({field: gettext("Give a mapping from line id to a value.")})
     ids = {line.pk for line in lines}
     result: dict[int, Any] = {}
     for key, value in mapping.items():
@@ -77,10 +77,10 @@ def grade_prices_check(line: OrderLine, prices: Any, field: str, errors: dict[st
     if not prices:
         return {}
     if line.listing_id is None:
-        errors[field] = "Grade prices apply to produce lines only."
+        errors[field] = gettext("Grade prices apply to produce lines only.")
         return {}
     if not isinstance(prices, dict):
-        errors[field] = "Give a mapping from grade id to a price in minor units."
+        errors[field] = gettext("Give a mapping from grade id to a price in minor units.")
         return {}
     grades = {g.pk: g for g in Grade.objects.filter(commodity_id=line.grade.commodity_id)}
     cleaned: dict[int, int] = {}
@@ -90,13 +90,18 @@ def grade_prices_check(line: OrderLine, prices: Any, field: str, errors: dict[st
         except (TypeError, ValueError):
             grade_id = -1
         if grade_id not in grades:
-            errors[f"{field}.{key}"] = f"Grade {key} is not a grade of {line.grade.commodity}."
+            errors[f"{field}.{key}"] = gettext("Grade %(key)s is not a grade of %(commodity)s.") % {
+                "key": key,
+                "commodity": line.grade.commodity,
+            }
             continue
         if grade_id == line.grade_id:
-            errors[f"{field}.{key}"] = "The listed grade already has its price; give prices for other grades."
+            errors[f"{field}.{key}"] = gettext("The listed grade already has its price; give prices for other grades.")
             continue
         if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
-            errors[f"{field}.{key}"] = f"{amount!r} is not a price above 0 in minor units."
+            errors[f"{field}.{key}"] = gettext("%(amount)s is not a price above 0 in minor units.") % {
+                "amount": repr(amount)
+            }
             continue
         cleaned[grade_id] = amount
     return cleaned
@@ -208,9 +213,11 @@ def _record_inspections(order: Order, actor: User | None) -> None:
 def paid(*, order: Order, actor: User | None, details: dict, **_: Any) -> dict:
     reference = str(details.pop("payment_reference", "") or "").strip()
     if not reference:
-        fail({"payment_reference": "Give the payment's reference (from the bank, the provider or the receipt)."})
+        fail(
+            {"payment_reference": gettext("Give the payment's reference (from the bank, the provider or the receipt).")}
+        )
     if len(reference) > 100:
-        fail({"payment_reference": "The payment reference is at most 100 characters."})
+        fail({"payment_reference": gettext("The payment reference is at most 100 characters.")})
     order.payment_reference = reference
     if order.kind == Order.Kind.PRODUCE:
         lots = _lot_quantities(order, "quantity")
@@ -248,13 +255,13 @@ def dispatch(*, order: Order, actor: User | None, details: dict, **_: Any) -> di
     vehicle = str(details.pop("vehicle", "") or "").strip()
     driver = str(details.pop("driver", "") or "").strip()
     if not document_number:
-        errors["document_number"] = "Give the number of the waybill or delivery document."
+        errors["document_number"] = gettext("Give the number of the waybill or delivery document.")
     elif len(document_number) > 60:
-        errors["document_number"] = "The document number is at most 60 characters."
+        errors["document_number"] = gettext("The document number is at most 60 characters.")
     if len(vehicle) > 60:
-        errors["vehicle"] = "The vehicle is at most 60 characters (e.g. its registration)."
+        errors["vehicle"] = gettext("The vehicle is at most 60 characters (e.g. its registration).")
     if len(driver) > 120:
-        errors["driver"] = "The driver's name is at most 120 characters."
+        errors["driver"] = gettext("The driver's name is at most 120 characters.")
     given = _by_line_id(details.pop("quantities", None), lines, "quantities")
     quantities: dict[int, int] = {}
     for line in lines:
@@ -266,16 +273,18 @@ def dispatch(*, order: Order, actor: User | None, details: dict, **_: Any) -> di
         if value is None:
             continue
         if value < 0:
-            errors[field] = f"The quantity dispatched cannot be negative ({value})."
+            errors[field] = gettext("The quantity dispatched cannot be negative (%(value)s).") % {"value": value}
         elif value > line.quantity:
-            errors[field] = (
-                f"{describe_quantity(value, line.quantity_unit)} is more than the "
-                f"{describe_quantity(line.quantity, line.quantity_unit)} ordered."
-            )
+            errors[field] = gettext("%(quantity)s is more than the %(ordered)s ordered.") % {
+                "quantity": describe_quantity(value, line.quantity_unit),
+                "ordered": describe_quantity(line.quantity, line.quantity_unit),
+            }
         else:
             quantities[line.pk] = value
     if not errors and not any(quantities.values()):
-        errors["quantities"] = "Nothing would be dispatched; give the quantity dispatched for at least one line."
+        errors["quantities"] = gettext(
+            "Nothing would be dispatched; give the quantity dispatched for at least one line."
+        )
     fail(errors)
 
     # Lots first, then listings, as the catalogue's own services lock them.
@@ -338,10 +347,13 @@ def receive(*, order: Order, actor: User | None, details: dict, **_: Any) -> dic
         field = f"lines.{line.pk}"
         entry = given.get(line.pk)
         if entry is None:
-            errors[field] = (
-                f"Give the quantity received for line {line.pk} ({line.description}); "
-                f"{describe_quantity(line.quantity_dispatched or 0, line.quantity_unit)} were dispatched."
-            )
+            errors[field] = gettext(
+                "Give the quantity received for line %(line)s (%(description)s); %(dispatched)s were dispatched."
+            ) % {
+                "line": line.pk,
+                "description": line.description,
+                "dispatched": describe_quantity(line.quantity_dispatched or 0, line.quantity_unit),
+            }
             continue
         if not isinstance(entry, dict):
             entry = {"quantity": entry}
@@ -355,23 +367,27 @@ def receive(*, order: Order, actor: User | None, details: dict, **_: Any) -> dic
                 grade_id = -1
             grade = grades.get(grade_id) or Grade.objects.filter(pk=grade_id).first()
             if line.listing_id is None:
-                errors[f"{field}.grade"] = "Inputs have no grade; leave it empty."
+                errors[f"{field}.grade"] = gettext("Inputs have no grade; leave it empty.")
             elif grade is None or grade.commodity_id != line.grade.commodity_id:
-                errors[f"{field}.grade"] = f"Choose a grade of {line.grade.commodity}."
+                errors[f"{field}.grade"] = gettext("Choose a grade of %(commodity)s.") % {
+                    "commodity": line.grade.commodity
+                }
         if quantity is None:
             continue
         dispatched = line.quantity_dispatched or 0
         if quantity < 0:
-            errors[f"{field}.quantity"] = f"The quantity received cannot be negative ({quantity})."
+            errors[f"{field}.quantity"] = gettext("The quantity received cannot be negative (%(quantity)s).") % {
+                "quantity": quantity
+            }
         elif quantity > dispatched:
-            errors[f"{field}.quantity"] = (
-                f"{describe_quantity(quantity, line.quantity_unit)} is more than the "
-                f"{describe_quantity(dispatched, line.quantity_unit)} dispatched."
-            )
+            errors[f"{field}.quantity"] = gettext("%(quantity)s is more than the %(dispatched)s dispatched.") % {
+                "quantity": describe_quantity(quantity, line.quantity_unit),
+                "dispatched": describe_quantity(dispatched, line.quantity_unit),
+            }
         else:
             received[line.pk] = (quantity, grade)
     if len(notes) > 5000:
-        errors["inspection_notes"] = "Keep the inspection notes under 5,000 characters."
+        errors["inspection_notes"] = gettext("Keep the inspection notes under 5,000 characters.")
     fail(errors)
 
     tolerance = settings.ORDER_WEIGHT_TOLERANCE_BP
@@ -439,16 +455,19 @@ def _evidence(files: Any, errors: dict[str, str]) -> list[tuple[File, str]]:
     if not isinstance(files, list | tuple):
         files = [files]
     if len(files) > MAX_EVIDENCE_FILES:
-        errors["evidence"] = f"Attach at most {MAX_EVIDENCE_FILES} files."
+        errors["evidence"] = gettext("Attach at most %(max_files)s files.") % {"max_files": MAX_EVIDENCE_FILES}
         return []
     checked = []
     for index, upload in enumerate(files):
         field = f"evidence.{index}"
         if not isinstance(upload, File):
-            errors[field] = "Attach a file."
+            errors[field] = gettext("Attach a file.")
             continue
         if upload.size is not None and upload.size > MAX_EVIDENCE_BYTES:
-            errors[field] = f"{upload.name} is {upload.size // 1024} KB; the limit is 10 MB per file."
+            errors[field] = gettext("%(name)s is %(size)s KB; the limit is 10 MB per file.") % {
+                "name": upload.name,
+                "size": upload.size // 1024,
+            }
             continue
         head = upload.read(12)
         upload.seek(0)
@@ -456,7 +475,7 @@ def _evidence(files: Any, errors: dict[str, str]) -> list[tuple[File, str]]:
         if kind is None and head[:4] == b"RIFF" and head[8:12] == b"WEBP":
             kind = "image/webp"
         if kind is None:
-            errors[field] = f"{upload.name} is not a PDF, JPEG, PNG or WebP file."
+            errors[field] = gettext("%(name)s is not a PDF, JPEG, PNG or WebP file.") % {"name": upload.name}
             continue
         checked.append((upload, kind))
     return checked
@@ -507,17 +526,16 @@ def resolve(*, order: Order, actor: User | None, reason: str, details: dict, **_
     due = order.amount_due or 0
     errors: dict[str, str] = {}
     if decision not in Dispute.Decision.values:
-        errors["decision"] = f"Choose one of: {', '.join(Dispute.Decision.values)}."
+        errors["decision"] = gettext("Choose one of: %(choices)s.") % {"choices": ", ".join(Dispute.Decision.values)}
     elif decision == Dispute.Decision.PARTIAL_REFUND:
         value = whole_number(refund, "refund_amount", errors)
         if value is not None and not 0 < value < due:
-            errors["refund_amount"] = (
-                f"A partial refund is more than 0 and less than the amount due ({Money(due, order.currency)}); "
-                f"{Money(value, order.currency)} is not."
-            )
+            errors["refund_amount"] = gettext(
+                "A partial refund is more than 0 and less than the amount due (%(due)s); %(refund)s is not."
+            ) % {"due": Money(due, order.currency), "refund": Money(value, order.currency)}
         refund = value
     elif refund not in (None, ""):
-        errors["refund_amount"] = "Give a refund amount only with a partial refund."
+        errors["refund_amount"] = gettext("Give a refund amount only with a partial refund.")
     fail(errors)
     if decision == Dispute.Decision.RELEASE:
         refund = 0

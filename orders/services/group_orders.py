@@ -19,7 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
 from marketplace.core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from marketplace.core.services import audit_record
@@ -87,20 +87,27 @@ def _sides(actor: User | None, group_order: GroupOrder) -> dict[str, str]:
     return sides
 
 
+def _label(status: str) -> str:
+    """A group order status as users read it, in the current language."""
+    return G(status).label.lower()
+
+
 def _authorise(actor: User | None, group_order: GroupOrder, to_status: str) -> str:
     sides = _sides(actor, group_order)
     if not sides:
-        raise NotFound("No such group order.")
+        raise NotFound(gettext("No such group order."))
     if not GROUP_ORDER_TABLE.allows(group_order.status, to_status):
-        allowed = ", ".join(GROUP_ORDER_TABLE.next_of(group_order.status)) or "none (it is final)"
+        allowed = ", ".join(_label(s) for s in GROUP_ORDER_TABLE.next_of(group_order.status)) or gettext(
+            "none (it is final)"
+        )
         raise InvalidTransition(
             gettext(
                 "Group order %(reference)s is %(status)s; it cannot become %(to_status)s. It can become: %(allowed)s."
             )
             % {
                 "reference": group_order.reference,
-                "status": group_order.status,
-                "to_status": to_status,
+                "status": _label(group_order.status),
+                "to_status": _label(to_status),
                 "allowed": allowed,
             },
             fields={"status": gettext("Allowed next: %(allowed)s.") % {"allowed": allowed}},
@@ -111,7 +118,7 @@ def _authorise(actor: User | None, group_order: GroupOrder, to_status: str) -> s
             return SYSTEM
         raise PermissionDenied(
             gettext("Only the system moves a group order from %(status)s to %(to_status)s.")
-            % {"status": group_order.status, "to_status": to_status}
+            % {"status": _label(group_order.status), "to_status": _label(to_status)}
         )
     role = sides.get(side)
     if role is None or ROLE_RANK[role] < ROLE_RANK[min_role]:
@@ -154,10 +161,10 @@ def _lock(group_order_id) -> GroupOrder:
     try:
         group_order_id = int(group_order_id)
     except (TypeError, ValueError):
-        raise NotFound("No such group order.") from None
+        raise NotFound(gettext("No such group order.")) from None
     group_order = GroupOrder.objects.select_for_update().filter(pk=group_order_id).first()
     if group_order is None:
-        raise NotFound("No such group order.")
+        raise NotFound(gettext("No such group order."))
     return group_order
 
 
@@ -177,13 +184,13 @@ def window_place_orders(*, actor: User, window_id) -> list[GroupOrder]:
     if locked.status != W.CLOSED:
         message = gettext("Window %(name)s is %(status)s; orders are placed once it is closed.") % {
             "name": locked.name,
-            "status": locked.status,
+            "status": W(locked.status).label.lower(),
         }
         raise Conflict(message, code="window_not_closed")
     result = plan_for_window(locked)
     asked = [line for line in result.lines if line.quantity > 0]
     if not asked:
-        raise Conflict("No member asked for anything in this window; cancel it instead.", code="nothing_asked")
+        raise Conflict(gettext("No member asked for anything in this window; cancel it instead."), code="nothing_asked")
     if _minimum_not_met(locked, result, actor):
         return []
     by_supplier: dict[int, list] = defaultdict(list)
@@ -248,7 +255,7 @@ def _terms(group_order: GroupOrder, given: Any, *, allow_price: bool) -> dict[in
     """{line id: (packs, unit price)} from {line id: {"packs": n, "unit_price": p}}; lines not given keep theirs."""
     lines = {line.pk: line for line in group_order.lines.all()}
     if not isinstance(given, dict) or not given:
-        fail({"lines": "Give the changed lines: {line id: {packs, unit_price}}."})
+        fail({"lines": gettext("Give the changed lines: {line id: {packs, unit_price}}.")})
     errors: dict[str, str] = {}
     terms = {pk: (line.packs, line.unit_price_amount) for pk, line in lines.items()}
     for key, value in given.items():
@@ -258,21 +265,21 @@ def _terms(group_order: GroupOrder, given: Any, *, allow_price: bool) -> dict[in
             line_id = -1
         field = f"lines.{key}"
         if line_id not in lines or not isinstance(value, dict):
-            errors[field] = "No such line in this group order."
+            errors[field] = gettext("No such line in this group order.")
             continue
         packs = whole_number(value.get("packs", lines[line_id].packs), f"{field}.packs", errors)
         price = whole_number(value.get("unit_price", lines[line_id].unit_price_amount), f"{field}.unit_price", errors)
         if packs is not None and packs <= 0:
-            errors[f"{field}.packs"] = "At least 1 pack."
+            errors[f"{field}.packs"] = gettext("At least 1 pack.")
         if price is not None and price <= 0:
-            errors[f"{field}.unit_price"] = "The price per pack must be above 0."
+            errors[f"{field}.unit_price"] = gettext("The price per pack must be above 0.")
         if not allow_price and price is not None and price != lines[line_id].unit_price_amount:
-            errors[f"{field}.unit_price"] = "Only the supplier changes prices."
+            errors[f"{field}.unit_price"] = gettext("Only the supplier changes prices.")
         if packs and price:
             terms[line_id] = (packs, price)
     fail(errors)
     if all(terms[pk] == (line.packs, line.unit_price_amount) for pk, line in lines.items()):
-        fail({"lines": "These are the current terms; change a quantity or a price."})
+        fail({"lines": gettext("These are the current terms; change a quantity or a price.")})
     return terms
 
 
@@ -349,7 +356,7 @@ def group_order_transition(*, actor: User | None, group_order_id, to_status: str
     side = _authorise(actor, group_order, to_status)
     reason = (reason or "").strip()
     if to_status in REASON_REQUIRED and not reason:
-        fail({"reason": gettext("Say why the group order is %(to_status)s.") % {"to_status": to_status}})
+        fail({"reason": gettext("Say why the group order is %(to_status)s.") % {"to_status": _label(to_status)}})
     from_status = group_order.status
     now = timezone.now()
     recorded: dict[str, Any] = {"side": side}
@@ -429,8 +436,8 @@ def group_order_transition(*, actor: User | None, group_order_id, to_status: str
     if details:
         raise ValidationFailed(
             gettext("These details do not apply to moving a group order to %(to_status)s: %(details)s.")
-            % {"to_status": to_status, "details": ", ".join(sorted(details))},
-            fields=dict.fromkeys(details, "Not used for this move."),
+            % {"to_status": _label(to_status), "details": ", ".join(sorted(details))},
+            fields=dict.fromkeys(details, gettext("Not used for this move.")),
         )
 
     def apply(obj: GroupOrder) -> dict:
@@ -454,20 +461,24 @@ def _receive(actor: User, group_order: GroupOrder, details: dict) -> dict:
     order_lines = {line.offer_id: line for line in group_order.order.lines.all()}
     errors: dict[str, str] = {}
     if not isinstance(given, dict):
-        fail({"lines": "Give the packs received for every line: {line id: packs}."})
+        fail({"lines": gettext("Give the packs received for every line: {line id: packs}.")})
     received = {}
     for line in lines:
         field = f"lines.{line.pk}"
         value = given.get(str(line.pk), given.get(line.pk))
         if value is None:
-            errors[field] = f"Give the packs of {line.product.name} received."
+            errors[field] = gettext("Give the packs of %(product)s received.") % {"product": line.product.name}
             continue
         packs = whole_number(value, field, errors)
         if packs is None:
             continue
         dispatched = order_lines[line.offer_id].quantity_dispatched or 0
         if not 0 <= packs <= dispatched:
-            errors[field] = f"Between 0 and the {dispatched} packs dispatched."
+            errors[field] = ngettext(
+                "Between 0 and the %(dispatched)s pack dispatched.",
+                "Between 0 and the %(dispatched)s packs dispatched.",
+                dispatched,
+            ) % {"dispatched": dispatched}
         else:
             received[line.pk] = packs
     fail(errors)
@@ -561,7 +572,7 @@ def allocation_hand_over(*, actor: User, allocation_id) -> Any:
     try:
         allocation_id = int(allocation_id)
     except (TypeError, ValueError):
-        raise NotFound("No such allocation.") from None
+        raise NotFound(gettext("No such allocation.")) from None
     allocation = (
         MemberAllocation.objects.select_for_update(of=("self",))
         .select_related("group_order", "farmer", "line__product__packaging")
@@ -569,18 +580,18 @@ def allocation_hand_over(*, actor: User, allocation_id) -> Any:
         .first()
     )
     if allocation is None:
-        raise NotFound("No such allocation.")
+        raise NotFound(gettext("No such allocation."))
     group_order = allocation.group_order
     role = actor.memberships.filter(organisation_id=group_order.buyer_id).values_list("role", flat=True).first()
     if role is None:
-        raise NotFound("No such allocation.")
+        raise NotFound(gettext("No such allocation."))
     if not role_can(role, Capability.RECORD):
-        raise PermissionDenied("Only the cooperative's clerks and managers record a hand-over.")
+        raise PermissionDenied(gettext("Only the cooperative's clerks and managers record a hand-over."))
     if group_order.status != G.DISTRIBUTED:
-        raise Conflict(gettext(
-"Group order %(reference)s is %(status)s; hand-overs are recorded once "
-"it is distributed."
-) % {"reference": group_order.reference, "status": group_order.status})  # fmt: skip
+        raise Conflict(
+            gettext("Group order %(reference)s is %(status)s; hand-overs are recorded once it is distributed.")
+            % {"reference": group_order.reference, "status": _label(group_order.status)}
+        )
     if allocation.handed_over_at is not None:
         message = gettext("%(name)s already collected this (%(receipt_number)s).") % {
             "name": allocation.farmer.name,

@@ -53,7 +53,7 @@ def pack_unit(product: InputProduct) -> int:
 def _coop(actor: User, organisation_id: int, capability: Capability) -> Organisation:
     organisation = organisation_for(viewer=actor, organisation_id=organisation_id, capability=capability)
     if organisation.kind != Organisation.Kind.COOPERATIVE:
-        raise NotFound("No such cooperative.")
+        raise NotFound(gettext("No such cooperative."))
     return organisation
 
 
@@ -65,7 +65,7 @@ def _window_of_member(window_id, farmer_id) -> OrderingWindow:
     organisation_id = MemberFarmer.objects.filter(pk=farmer_id).values_list("organisation_id", flat=True).first()
     window = OrderingWindow.objects.filter(pk=window_id, organisation_id=organisation_id).first()
     if organisation_id is None or window is None:
-        raise NotFound("No such ordering window.")
+        raise NotFound(gettext("No such ordering window."))
     return window
 
 
@@ -73,10 +73,10 @@ def _window_for(actor: User, window_id, capability: Capability) -> OrderingWindo
     try:
         window_id = int(window_id)
     except (TypeError, ValueError):
-        raise NotFound("No such ordering window.") from None
+        raise NotFound(gettext("No such ordering window.")) from None
     window = OrderingWindow.objects.filter(pk=window_id).first()
     if window is None:
-        raise NotFound("No such ordering window.")
+        raise NotFound(gettext("No such ordering window."))
     _coop(actor, window.organisation_id, capability)
     return window
 
@@ -100,26 +100,30 @@ def window_create(
     errors: dict[str, str] = {}
     name = (name or "").strip()
     if not name:
-        errors["name"] = "Give the window a name, e.g. the season."
+        errors["name"] = gettext("Give the window a name, e.g. the season.")
     if opens_at is None or closes_at is None:
-        errors["closes_at" if opens_at else "opens_at"] = "Give the opening and closing times."
+        errors["closes_at" if opens_at else "opens_at"] = gettext("Give the opening and closing times.")
     elif closes_at <= opens_at:
-        errors["closes_at"] = "The window must close after it opens."
+        errors["closes_at"] = gettext("The window must close after it opens.")
     if box_fill_at and opens_at and closes_at and not (opens_at <= box_fill_at <= closes_at):
-        errors["box_fill_at"] = "The box-fill time must be between opening and closing."
+        errors["box_fill_at"] = gettext("The box-fill time must be between opening and closing.")
     if allocation_rule not in OrderingWindow.Allocation.values:
-        errors["allocation_rule"] = f"Choose one of: {', '.join(OrderingWindow.Allocation.values)}."
+        errors["allocation_rule"] = gettext("Choose one of: %(choices)s.") % {
+            "choices": ", ".join(OrderingWindow.Allocation.values)
+        }
     if moq_action not in OrderingWindow.MoqAction.values:
-        errors["moq_action"] = f"Choose one of: {', '.join(OrderingWindow.MoqAction.values)}."
+        errors["moq_action"] = gettext("Choose one of: %(choices)s.") % {
+            "choices": ", ".join(OrderingWindow.MoqAction.values)
+        }
     if not isinstance(extend_days, int) or not 1 <= extend_days <= 90:
-        errors["extend_days"] = "Extend by 1 to 90 days."
+        errors["extend_days"] = gettext("Extend by 1 to 90 days.")
     ids = sorted({int(p) for p in product_ids or []})
     products = list(InputProduct.objects.filter(pk__in=ids))
     if not ids:
-        errors["products"] = "Choose at least one input product."
+        errors["products"] = gettext("Choose at least one input product.")
     elif len(products) != len(ids):
         missing = sorted(set(ids) - {p.pk for p in products})
-        errors["products"] = f"No such input product: {', '.join(map(str, missing))}."
+        errors["products"] = gettext("No such input product: %(missing)s.") % {"missing": ", ".join(map(str, missing))}
     fail(errors)
     window = OrderingWindow.objects.create(
         organisation=organisation, name=name, currency=organisation.currency, opens_at=opens_at,
@@ -149,10 +153,10 @@ def window_transition(*, actor: User | None, window_id, to_status: str, reason: 
         else OrderingWindow.objects.filter(pk=window_id).first()
     )
     if window is None:
-        raise NotFound("No such ordering window.")
+        raise NotFound(gettext("No such ordering window."))
     reason = (reason or "").strip()
     if to_status in REASON_REQUIRED and not reason:
-        fail({"reason": "Say why the window is cancelled."})
+        fail({"reason": gettext("Say why the window is cancelled.")})
 
     def apply(locked: OrderingWindow) -> dict:
         now = timezone.now()
@@ -203,12 +207,12 @@ def windows_remind_due(*, now: datetime | None = None) -> int:
 
 def _whole(value, field: str, errors: dict[str, str]) -> int:
     if isinstance(value, bool):
-        errors[field] = f"{value!r} is not a whole number."
+        errors[field] = gettext("%(value)s is not a whole number.") % {"value": repr(value)}
         return 0
     try:
         return int(value or 0)
     except (TypeError, ValueError):
-        errors[field] = f"{value!r} is not a whole number."
+        errors[field] = gettext("%(value)s is not a whole number.") % {"value": repr(value)}
         return 0
 
 
@@ -230,7 +234,7 @@ def request_change(
     and a phone channel (SMS or USSD) are required, and the window must be one of the member's cooperative."""
     if actor is None:
         if channel not in PHONE_CHANNELS or not farmer_id:
-            raise PermissionDenied("Only a member on their own phone records a request without a user.")
+            raise PermissionDenied(gettext("Only a member on their own phone records a request without a user."))
         window = _window_of_member(window_id, farmer_id)
     else:
         window = _window_for(actor, window_id, Capability.RECORD)
@@ -238,18 +242,24 @@ def request_change(
     q_delta = _whole(quantity_delta, "quantity_delta", errors)
     t_delta = _whole(tolerance_delta, "tolerance_delta", errors)
     if not errors and q_delta == 0 and t_delta == 0:
-        errors["quantity_delta"] = "Give a quantity or a tolerance to add (positive) or remove (negative)."
+        errors["quantity_delta"] = gettext("Give a quantity or a tolerance to add (positive) or remove (negative).")
     if channel not in RequestChange.Channel.values:
-        errors["channel"] = f"Choose one of: {', '.join(RequestChange.Channel.values)}."
+        errors["channel"] = gettext("Choose one of: %(choices)s.") % {
+            "choices": ", ".join(RequestChange.Channel.values)
+        }
     farmers = MemberFarmer.objects.filter(organisation_id=window.organisation_id)
     if farmer_id:
         farmer = farmers.filter(pk=farmer_id).first() if str(farmer_id).isdigit() else None
     else:
         farmer = farmers.filter(member_number=(member_number or "").strip()).first()
     if farmer is None:
-        errors["member_number" if not farmer_id else "farmer"] = "No member of this cooperative has that number."
+        errors["member_number" if not farmer_id else "farmer"] = gettext(
+            "No member of this cooperative has that number."
+        )
     elif farmer.status != MemberFarmer.Status.ACTIVE:
-        errors["member_number"] = f"Member {farmer.member_number} is not active."
+        errors["member_number"] = gettext("Member %(member_number)s is not active.") % {
+            "member_number": farmer.member_number
+        }
     try:
         product_id = int(product_id)
     except (TypeError, ValueError):
@@ -260,7 +270,7 @@ def request_change(
         .first()
     )
     if line is None:
-        errors["product"] = "This window does not collect that product."
+        errors["product"] = gettext("This window does not collect that product.")
     fail(errors)
 
     # Closing takes FOR UPDATE on the window: this share lock makes it wait for us, and us see it closed.
@@ -274,10 +284,11 @@ def request_change(
                 "opens_at": format(locked.opens_at, "%Y-%m-%d %H:%M"),
             }
             raise Conflict(message, code="window_not_open")
-        raise Conflict(gettext(
-"Window %(name)s is closed (it closed at %(closes_at)s); no more "
-"requests can be recorded."
-) % {"name": locked.name, "closes_at": format(locked.closes_at, '%Y-%m-%d %H:%M')}, code="window_closed")  # fmt: skip
+        raise Conflict(
+            gettext("Window %(name)s is closed (it closed at %(closes_at)s); no more requests can be recorded.")
+            % {"name": locked.name, "closes_at": format(locked.closes_at, "%Y-%m-%d %H:%M")},
+            code="window_closed",
+        )
     WindowProduct.objects.select_for_update().filter(pk=line.pk).get()
     MemberRequest.objects.bulk_create(
         [MemberRequest(window_id=window.pk, farmer=farmer, product_id=product_id, created_at=now, updated_at=now)],
@@ -286,9 +297,13 @@ def request_change(
     request = MemberRequest.objects.select_for_update().get(window_id=window.pk, farmer=farmer, product_id=product_id)
     new_q, new_t = request.quantity + q_delta, request.tolerance + t_delta
     if new_q < 0:
-        errors["quantity_delta"] = f"The member asked for {request.quantity}; no more than that can be removed."
+        errors["quantity_delta"] = gettext("The member asked for %(quantity)s; no more than that can be removed.") % {
+            "quantity": request.quantity
+        }
     if new_t < 0:
-        errors["tolerance_delta"] = f"The member's tolerance is {request.tolerance}; no more than that can be removed."
+        errors["tolerance_delta"] = gettext(
+            "The member's tolerance is %(tolerance)s; no more than that can be removed."
+        ) % {"tolerance": request.tolerance}
     fail(errors)
     if locked.box_filling(now) and (q_delta < 0 or t_delta < 0):
         totals = MemberRequest.objects.filter(window_id=window.pk, product_id=product_id).aggregate(
@@ -319,17 +334,19 @@ def window_offer_choose(*, actor: User, window_id, product_id, offer_id: int | N
     """The manager's override of the plan for one line (None: back to the plan's choice)."""
     window = _window_for(actor, window_id, Capability.DECIDE)
     if window.status not in (W.DRAFT, W.OPEN, W.CLOSED):
-        raise Conflict("The group orders are placed; the plan can no longer change.", code="window_ordered")
+        raise Conflict(gettext("The group orders are placed; the plan can no longer change."), code="window_ordered")
     line = WindowProduct.objects.select_for_update().filter(window_id=window.pk, product_id=product_id).first()
     if line is None:
-        raise NotFound("This window does not collect that product.")
+        raise NotFound(gettext("This window does not collect that product."))
     if offer_id:
         offer = SupplierOffer.objects.filter(
             pk=offer_id, product_id=line.product_id, status=SupplierOffer.Status.ACTIVE, currency=window.currency
         ).first()
         if offer is None:
-            raise ValidationFailed("Choose an active offer of this product in the window's currency.",
-                                   fields={"offer": "No such offer for this product."})  # fmt: skip
+            raise ValidationFailed(
+                gettext("Choose an active offer of this product in the window's currency."),
+                fields={"offer": gettext("No such offer for this product.")},
+            )
     line.chosen_offer_id = offer_id or None
     line.save(update_fields=["chosen_offer"])
     from marketplace.core.services import audit_record

@@ -85,24 +85,25 @@ def _prepare_listing_line(
 ) -> _Prepared | None:
     prefix = f"lines.{index}"
     if not _listing_live(listing, today):
-        errors[f"{prefix}.listing"] = f"Listing {given.listing_id} is not on sale; choose another one."
+        errors[f"{prefix}.listing"] = gettext("Listing %(listing)s is not on sale; choose another one.") % {
+            "listing": given.listing_id
+        }
         return None
     assert listing is not None
     if listing.organisation_id == buyer.pk:
-        errors[f"{prefix}.listing"] = "This is your own organisation's listing."
+        errors[f"{prefix}.listing"] = gettext("This is your own organisation's listing.")
         return None
     grams = given.quantity
     show = lambda q: describe_quantity(q, "GRM")  # noqa: E731
     if grams < listing.min_order_grams:
-        errors[f"{prefix}.quantity"] = (
-            f"The minimum order for '{listing.title}' is {show(listing.min_order_grams)}; you asked for {show(grams)}."
-        )
+        errors[f"{prefix}.quantity"] = gettext(
+            "The minimum order for '%(title)s' is %(min_order)s; you asked for %(asked)s."
+        ) % {"title": listing.title, "min_order": show(listing.min_order_grams), "asked": show(grams)}
         return None
     if grams > listing.quantity_available_grams:
-        errors[f"{prefix}.quantity"] = (
-            f"Only {show(listing.quantity_available_grams)} of '{listing.title}' are available; "
-            f"you asked for {show(grams)}."
-        )
+        errors[f"{prefix}.quantity"] = gettext(
+            "Only %(available)s of '%(title)s' are available; you asked for %(asked)s."
+        ) % {"available": show(listing.quantity_available_grams), "title": listing.title, "asked": show(grams)}
         return None
     if agreed_per_tonne is None:
         unit_price, price_unit = listing.price_amount, listing.price_unit
@@ -128,14 +129,16 @@ def _prepare_offer_line(
 ) -> _Prepared | None:
     prefix = f"lines.{index}"
     if not _offer_live(offer, today):
-        errors[f"{prefix}.offer"] = f"Supplier offer {given.offer_id} is not open; choose another one."
+        errors[f"{prefix}.offer"] = gettext("Supplier offer %(offer)s is not open; choose another one.") % {
+            "offer": given.offer_id
+        }
         return None
     assert offer is not None
     if offer.organisation_id == buyer.pk:
-        errors[f"{prefix}.offer"] = "This is your own organisation's offer."
+        errors[f"{prefix}.offer"] = gettext("This is your own organisation's offer.")
         return None
     if given.grade_prices:
-        errors[f"{prefix}.grade_prices"] = "Grade prices apply to produce lines only."
+        errors[f"{prefix}.grade_prices"] = gettext("Grade prices apply to produce lines only.")
         return None
     try:
         quote = price_for_quantity(
@@ -145,7 +148,10 @@ def _prepare_offer_line(
         errors[f"{prefix}.quantity"] = error.message
         return None
     if given.quantity > offer.stock_packs:
-        errors[f"{prefix}.quantity"] = f"Only {offer.stock_packs} packs are in stock; you asked for {given.quantity}."
+        errors[f"{prefix}.quantity"] = gettext("Only %(stock_packs)s packs are in stock; you asked for %(asked)s.") % {
+            "stock_packs": offer.stock_packs,
+            "asked": given.quantity,
+        }
         return None
     line = OrderLine(
         offer=offer,
@@ -164,16 +170,18 @@ def _check_agreed_prices(agreed_prices: dict[int, int], lines: list[LineInput]) 
     and come without grade prices (those are quoted per the listing's own price)."""
     errors: dict[str, str] = {}
     if not isinstance(agreed_prices, dict):
-        fail({"agreed_prices": "Give agreed prices as listing id -> minor units per tonne."})
+        fail({"agreed_prices": gettext("Give agreed prices as listing id -> minor units per tonne.")})
     by_listing = {line.listing_id: line for line in lines if line.listing_id is not None}
     for listing_id, price in agreed_prices.items():
         key = f"agreed_prices.{listing_id}"
         if listing_id not in by_listing:
-            errors[key] = f"Listing {listing_id} is not a line of this purchase."
+            errors[key] = gettext("Listing %(listing)s is not a line of this purchase.") % {"listing": listing_id}
         elif isinstance(price, bool) or not isinstance(price, int) or not 0 < price <= MAX_UNIT_PRICE:
-            errors[key] = f"An agreed price is a whole number of minor units per tonne, 1 to {MAX_UNIT_PRICE:,}."
+            errors[key] = gettext("An agreed price is a whole number of minor units per tonne, 1 to %(max_price)s.") % {
+                "max_price": format(MAX_UNIT_PRICE, ",")
+            }
         elif by_listing[listing_id].grade_prices:
-            errors[key] = "A line with an agreed price takes no grade prices."
+            errors[key] = gettext("A line with an agreed price takes no grade prices.")
     fail(errors)
 
 
@@ -181,7 +189,7 @@ def _check_lines(
     lines: list[LineInput], buyer: Organisation, agreed_prices: dict[int, int] | None = None
 ) -> list[_Prepared]:
     if not lines:
-        fail({"lines": "Add at least one line: a listing and a quantity in grams, or an offer and packs."})
+        fail({"lines": gettext("Add at least one line: a listing and a quantity in grams, or an offer and packs.")})
     if len(lines) > MAX_LINES:
         fail({"lines": gettext("A purchase has at most %(max_lines)s lines; split it.") % {"max_lines": MAX_LINES}})
     if agreed_prices:
@@ -200,15 +208,22 @@ def _check_lines(
     for index, given in enumerate(lines):
         prefix = f"lines.{index}"
         if (given.listing_id is None) == (given.offer_id is None):
-            errors[prefix] = "Name either a listing or a supplier offer."
+            errors[prefix] = gettext("Name either a listing or a supplier offer.")
             continue
         if isinstance(given.quantity, bool) or not isinstance(given.quantity, int) or given.quantity <= 0:
-            unit = "grams" if given.listing_id is not None else "packs"
-            errors[f"{prefix}.quantity"] = f"The quantity is a whole number of {unit} above 0."
+            errors[f"{prefix}.quantity"] = (
+                gettext("The quantity is a whole number of grams above 0.")
+                if given.listing_id is not None
+                else gettext("The quantity is a whole number of packs above 0.")
+            )
             continue
         key = ("listing", given.listing_id) if given.listing_id is not None else ("offer", given.offer_id)
         if key in seen:
-            errors[prefix] = f"This {key[0]} is already in the basket; change that line's quantity instead."
+            errors[prefix] = (
+                gettext("This listing is already in the basket; change that line's quantity instead.")
+                if key[0] == "listing"
+                else gettext("This offer is already in the basket; change that line's quantity instead.")
+            )
             continue
         seen.add(key)  # type: ignore[arg-type]
         if given.listing_id is not None:
@@ -292,7 +307,7 @@ def purchase_place(
     membership = membership_for(viewer=actor, organisation_id=buyer_id, capability=Capability.DECIDE)
     buyer = membership.organisation
     if buyer.kind == Organisation.Kind.OPERATOR:
-        fail({"organisation": "The platform operator does not buy; act for a buying organisation."})
+        fail({"organisation": gettext("The platform operator does not buy; act for a buying organisation.")})
     if buyer.verification_status != Organisation.Verification.VERIFIED:
         raise PermissionDenied(
             gettext(
@@ -302,7 +317,7 @@ def purchase_place(
             % {"name": buyer.name, "verification_status": buyer.get_verification_status_display()}
         )
     if len(note) > 2000:
-        fail({"note": "Keep the note under 2,000 characters."})
+        fail({"note": gettext("Keep the note under 2,000 characters.")})
     prepared = _check_lines(lines, buyer, agreed_prices)
     role = membership.role
     now = timezone.now()

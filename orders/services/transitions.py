@@ -42,9 +42,23 @@ class Rule:
         return self.side == SYSTEM or ROLE_RANK[acting.role] >= ROLE_RANK[self.min_role]
 
     def __str__(self) -> str:
+        """Who may make the move, in the current language (a whole phrase per side and minimum role)."""
         if self.side == SYSTEM:
-            return "the system"
-        return f"the {self.side}'s {Role(self.min_role).label.lower()}s and above"
+            return gettext("the system")
+        phrases = {
+            (BUYER, Role.CLERK): gettext("the buyer's clerks and above"),
+            (BUYER, Role.MANAGER): gettext("the buyer's managers and above"),
+            (SELLER, Role.CLERK): gettext("the seller's clerks and above"),
+            (SELLER, Role.MANAGER): gettext("the seller's managers and above"),
+            (OPERATOR, Role.CLERK): gettext("the operator's clerks and above"),
+            (OPERATOR, Role.MANAGER): gettext("the operator's managers and above"),
+        }
+        return phrases[(self.side, self.min_role)]
+
+
+def _label(status: str) -> str:
+    """An order status as users read it, in the current language ("paid", "payé", "imelipwa")."""
+    return S(status).label.lower()
 
 
 # (from, to) -> who may make the move. Anything not listed is refused.
@@ -86,10 +100,10 @@ def _lock(order_id: int | str) -> Order:
     try:
         order_id = int(order_id)
     except (TypeError, ValueError):
-        raise NotFound("No such order.") from None
+        raise NotFound(gettext("No such order.")) from None
     order = Order.objects.select_for_update().filter(pk=order_id).first()
     if order is None:
-        raise NotFound("No such order.")
+        raise NotFound(gettext("No such order."))
     return order
 
 
@@ -102,10 +116,10 @@ def _allow_status_change(order: Order) -> None:
 def _authorise(order: Order, actor: User | None, to_status: str) -> Acting:
     sides = actor_sides(actor, buyer_id=order.buyer_id, seller_id=order.seller_id)
     if not sides:
-        raise NotFound("No such order.")
+        raise NotFound(gettext("No such order."))
     rules = TRANSITIONS.get((order.status, to_status))
     if rules is None:
-        moves = ", ".join(allowed_moves(order.status)) or "none (it is final)"
+        moves = ", ".join(_label(move) for move in allowed_moves(order.status)) or gettext("none (it is final)")
         raise InvalidTransition(
             gettext(
                 "Order %(number)s is %(status)s; it cannot become %(to_status)s. From "
@@ -113,9 +127,9 @@ def _authorise(order: Order, actor: User | None, to_status: str) -> Acting:
             )
             % {
                 "number": order.number,
-                "status": order.get_status_display().lower(),
-                "to_status": to_status,
-                "status2": order.status,
+                "status": _label(order.status),
+                "to_status": _label(to_status),
+                "status2": _label(order.status),
                 "moves": moves,
             },
             fields={"status": gettext("Allowed next: %(moves)s.") % {"moves": moves}},
@@ -124,10 +138,12 @@ def _authorise(order: Order, actor: User | None, to_status: str) -> Acting:
         for acting in sides.values():
             if rule.allows(acting):
                 return acting
-    who = " or ".join(str(rule) for rule in rules)
+    who = str(rules[0])
+    for rule in rules[1:]:
+        who = gettext("%(first)s or %(second)s") % {"first": who, "second": rule}
     raise PermissionDenied(
         gettext("Only %(who)s may move order %(number)s from %(status)s to %(to_status)s.")
-        % {"who": who, "number": order.number, "status": order.status, "to_status": to_status}
+        % {"who": who, "number": order.number, "status": _label(order.status), "to_status": _label(to_status)}
     )
 
 
@@ -150,7 +166,7 @@ def order_transition(*, actor: User | None, order_id: int, to_status: str, reaso
     acting = _authorise(order, actor, to_status)
     reason = (reason or "").strip()
     if to_status in REASON_REQUIRED and not reason:
-        fail({"reason": gettext("Say why the order is %(to_status)s.") % {"to_status": S(to_status).label.lower()}})
+        fail({"reason": gettext("Say why the order is %(to_status)s.") % {"to_status": _label(to_status)}})
     from_status = order.status
     if to_status == S.ACCEPTED:
         guard_check(action="order.accept", obj=order, actor=actor)
@@ -159,8 +175,8 @@ def order_transition(*, actor: User | None, order_id: int, to_status: str, reaso
     if details:
         raise ValidationFailed(
             gettext("These details do not apply to moving an order to %(to_status)s: %(details)s.")
-            % {"to_status": to_status, "details": ", ".join(sorted(details))},
-            fields=dict.fromkeys(details, "Not used for this move."),
+            % {"to_status": _label(to_status), "details": ", ".join(sorted(details))},
+            fields=dict.fromkeys(details, gettext("Not used for this move.")),
         )
     _allow_status_change(order)
     order.status = to_status
@@ -215,7 +231,7 @@ def order_mark_paid(*, actor: User | None, order_id: int, payment_reference: str
         ):
             order = _lock(order_id)
             if actor is not None and not actor_sides(actor, buyer_id=order.buyer_id, seller_id=order.seller_id):
-                raise NotFound("No such order.")
+                raise NotFound(gettext("No such order."))
             return order
         return order_transition(
             actor=actor,

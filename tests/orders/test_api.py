@@ -217,8 +217,8 @@ def test_another_organisation_cannot_see_or_act_on_an_order(world, method, url, 
     ("language", "start", "allowed"),
     [
         ("en", "Order {number} is ", "; it cannot become dispatched. From placed it can become: accepted, rejected"),
-        ("fr", "La commande {number} est ", " ; elle ne peut pas devenir dispatched. Depuis placed, elle peut devenir"),
-        ("sw", "Agizo {number} liko ", "; haliwezi kuwa dispatched. Kutoka placed linaweza kuwa: accepted, rejected"),
+        ("fr", "La commande {number} est ", ". Depuis passée, elle peut devenir : acceptée, refusée"),
+        ("sw", "Agizo {number} liko ", "; haliwezi kuwa iliyotumwa. Kutoka imewekwa linaweza kuwa: imekubaliwa"),
     ],
 )
 def test_an_order_transition_conflict_is_told_in_the_language_asked(world, language, start, allowed):
