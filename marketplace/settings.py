@@ -396,6 +396,9 @@ STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
 # Stored Idempotency-Key requests (and their answers) are kept this many days, then purged by beat in batches.
 IDEMPOTENCY_KEY_RETENTION_DAYS = env.int("IDEMPOTENCY_KEY_RETENTION_DAYS", default=7)
 IDEMPOTENCY_PURGE_BATCH = env.int("IDEMPOTENCY_PURGE_BATCH", default=1000)
+# A key claimed by a request that calls a provider and never stored its answer (the process died) is taken over
+# after this long; longer than any request may run.
+IDEMPOTENCY_IN_PROGRESS_SECONDS = env.int("IDEMPOTENCY_IN_PROGRESS_SECONDS", default=120)
 # A payout batch still "executing" this many minutes after its last execution started is settled with the
 # payout provider by our references (beat `payouts_settle_executing`).
 PAYOUT_SETTLE_AFTER_MINUTES = env.int("PAYOUT_SETTLE_AFTER_MINUTES", default=180)

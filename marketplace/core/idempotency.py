@@ -19,15 +19,17 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from datetime import timedelta
 from functools import wraps
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 from rest_framework.response import Response
 
-from marketplace.core.errors import DomainError, ValidationFailed
+from marketplace.core.errors import Conflict, DomainError, ValidationFailed
 from marketplace.core.models import IdempotentRequest
 
 HEADER = "Idempotency-Key"
@@ -48,8 +50,18 @@ def request_hash(request) -> str:
     return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
 
 
-def idempotent(*, required: bool = False):
-    """Make an APIView method replayable with the Idempotency-Key header (`required`: refuse it without one)."""
+class IdempotencyKeyInUse(Conflict):
+    default_code = "idempotency_key_in_use"
+
+
+def idempotent(*, required: bool = False, atomic: bool = True):
+    """Make an APIView method replayable with the Idempotency-Key header (`required`: refuse it without one).
+
+    `atomic` (the default): the key's record commits with the view's effects, in one transaction. For a view whose
+    service calls a payment provider with no lock held (house rule 4), `atomic=False`: the key is claimed and
+    committed first, the view runs in its service's own transactions, and its answer is stored after; the same key
+    while it runs is a 409, and a claim older than IDEMPOTENCY_IN_PROGRESS_SECONDS (a request that died) is taken
+    over by the next one (such services are idempotent by our own ids)."""
 
     def wrap(method):
         @wraps(method)
@@ -72,6 +84,8 @@ def idempotent(*, required: bool = False):
                     fields={"idempotency_key": "Invalid."},
                 )
             digest = request_hash(request)
+            if not atomic:
+                return _claimed_first(method, self, request, args, kwargs, key, digest)
             with transaction.atomic():
                 record_id = _claim(request.user, key, request.path[:200], digest)
                 if record_id is None:
@@ -80,15 +94,50 @@ def idempotent(*, required: bool = False):
                 if response.status_code >= 500:
                     transaction.set_rollback(True)
                     return response
-                body = json.loads(json.dumps(getattr(response, "data", None), cls=DjangoJSONEncoder))
-                IdempotentRequest.objects.filter(pk=record_id).update(
-                    status_code=response.status_code, response_body=body
-                )
+                _store(record_id, response)
                 return response
 
         return inner
 
     return wrap
+
+
+def _claimed_first(method, view, request, args, kwargs, key: str, digest: str):
+    record_id = _claim(request.user, key, request.path[:200], digest)
+    if record_id is None:
+        record = IdempotentRequest.objects.get(user=request.user, key=key)
+        if record.status_code or record.request_hash != digest:
+            return _replay(record, digest)
+        record_id = _take_over(record)
+        if record_id is None:
+            raise IdempotencyKeyInUse(
+                gettext("A request with this %(header)s is still being processed; send it again in a moment.")
+                % {"header": HEADER},
+                fields={"idempotency_key": "In use by a request still being processed."},
+            )
+    try:
+        response = method(view, request, *args, **kwargs)
+    except Exception:
+        IdempotentRequest.objects.filter(pk=record_id, status_code=0).delete()  # refused or failed: not remembered
+        raise
+    if response.status_code >= 500:
+        IdempotentRequest.objects.filter(pk=record_id, status_code=0).delete()
+        return response
+    _store(record_id, response)
+    return response
+
+
+def _take_over(record: IdempotentRequest) -> int | None:
+    stale = timezone.now() - timedelta(seconds=settings.IDEMPOTENCY_IN_PROGRESS_SECONDS)
+    taken = IdempotentRequest.objects.filter(pk=record.pk, status_code=0, created_at__lt=stale).update(
+        created_at=timezone.now()
+    )
+    return record.pk if taken else None
+
+
+def _store(record_id: int, response) -> None:
+    body = json.loads(json.dumps(getattr(response, "data", None), cls=DjangoJSONEncoder))
+    IdempotentRequest.objects.filter(pk=record_id).update(status_code=response.status_code, response_body=body)
 
 
 def _claim(user, key: str, endpoint: str, digest: str) -> int | None:
@@ -110,10 +159,6 @@ def idempotent_requests_purge(*, days: int | None = None, batch: int | None = No
     """Delete stored requests older than IDEMPOTENCY_KEY_RETENTION_DAYS, `batch` rows per statement (each its own
     short transaction, so a large backlog never holds many row locks at once). Returns how many were deleted.
     A key older than that is forgotten: sent again, it is a new request."""
-    from datetime import timedelta
-
-    from django.conf import settings
-
     days = settings.IDEMPOTENCY_KEY_RETENTION_DAYS if days is None else days
     batch = settings.IDEMPOTENCY_PURGE_BATCH if batch is None else batch
     cutoff = timezone.now() - timedelta(days=days)

@@ -53,7 +53,7 @@ class PaymentListView(APIView):
         responses={201: s.PaymentSerializer, **errors(400, 403, 404, 409, 422)},
         tags=["payments"],
     )
-    @idempotent()
+    @idempotent(atomic=False)  # the provider is called in the service, with no lock held
     def post(self, request):
         given = s.PaymentStartSerializer(data=request.data)
         given.is_valid(raise_exception=True)
