@@ -12,6 +12,8 @@ its answer. The same key again:
 - with another request (another body or endpoint), 422 with a message saying so.
 A refused request (4xx raised by the service) is not stored: nothing was done, so it may be corrected and sent
 again with the same key. Keys are 1 to 80 letters, digits, '.', '_' or '-' (a UUID fits).
+A view whose service calls a payment provider takes `atomic=False` instead (see `idempotent`), so that no lock of
+its service is held during the call.
 """
 
 from __future__ import annotations
@@ -42,16 +44,16 @@ class IdempotencyKeyReused(DomainError):
     default_code = "idempotency_key_reused"
 
 
+class IdempotencyKeyInUse(Conflict):
+    default_code = "idempotency_key_in_use"
+
+
 def request_hash(request) -> str:
     try:
         body = json.dumps(request.data, sort_keys=True, cls=DjangoJSONEncoder, default=str)
     except TypeError:
         body = repr(request.data)
     return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
-
-
-class IdempotencyKeyInUse(Conflict):
-    default_code = "idempotency_key_in_use"
 
 
 def idempotent(*, required: bool = False, atomic: bool = True):
