@@ -16,7 +16,6 @@ Every case also checks that the owner gets a 200 or 302 on the same URL, so that
 """
 
 import datetime
-import random
 
 import pytest
 from django.test import Client
@@ -24,7 +23,6 @@ from django.test import Client
 from catalogue import services as catalogue_services
 from catalogue.models import SupplierOffer
 from marketplace.core.models import AuditEvent
-from marketplace.demo.organisations import plot_polygon
 from marketplace.matching.models import BuyerRequest
 from marketplace.organisations.models import MemberFarmer, Organisation, Plot
 from marketplace.organisations.roles import Role
@@ -36,7 +34,7 @@ from payments.payouts.provider import OfflinePayoutProvider, PayoutUnavailable
 from tests.factories import MemberFarmerFactory, MembershipFactory, OrganisationFactory, PlotFactory
 from tests.matching.factories import make_market, post_request
 from tests.matching.test_pages import form as request_form
-from tests.orders.factories import advance, make_side, make_world, place
+from tests.orders.factories import make_side, make_world, mapped_and_dispatched
 from tests.orders.test_group_orders import closed_world
 from tests.payouts.test_execution import _approved
 from traceability.models import StatementReference
@@ -142,19 +140,9 @@ def test_another_supplier_cannot_change_an_offer_from_the_form():
 # --- 3. An order's EUDR page and statement ----------------------------------------------------------------------
 
 
-@pytest.fixture
-def sold(settings):
-    """An order of make_world's lot, every plot mapped, dispatched to the buyer (as test_eudr_statement's)."""
+def test_an_orders_eudr_page_and_statement_are_not_found_by_other_organisations(settings):
     settings.ORDER_EVENT_SUBSCRIBERS = []
-    world = make_world()
-    for i, plot in enumerate(Plot.objects.filter(organisation=world.seller.organisation)):
-        geometry, area = plot_polygon(random.Random(i), lon=-6.4 + i * 0.01, lat=5.7, hectares=1.1)
-        Plot.objects.filter(pk=plot.pk).update(geometry=geometry, area_hectares=area)
-    return world, advance(world, place(world), "dispatched")
-
-
-def test_an_orders_eudr_page_and_statement_are_not_found_by_other_organisations(sold):
-    world, order = sold
+    world, order = mapped_and_dispatched()
     page, statement = f"/catalogue/eudr/orders/{order.number}/", f"/catalogue/eudr/orders/{order.number}/statement.json"
     body = {"reference_number": "25CI77", "verification_number": "ABCDE1"}
     owner = signed_in(world.buyer.clerk)

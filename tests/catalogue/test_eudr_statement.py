@@ -15,7 +15,7 @@ from marketplace.core.errors import Conflict
 from marketplace.demo.organisations import plot_polygon
 from marketplace.organisations.models import Plot
 from tests.factories import MemberFarmerFactory
-from tests.orders.factories import advance, make_world, place
+from tests.orders.factories import mapped_and_dispatched
 from traceability import dds
 from traceability.models import StatementReference
 
@@ -151,12 +151,7 @@ def test_the_lot_page_offers_the_statement_download(login, viewer, outsider, rea
 def sold(settings):
     """make_world's lot with every plot mapped and dated, 2 t of it sold to the buyer and dispatched."""
     settings.ORDER_EVENT_SUBSCRIBERS = []
-    world = make_world()
-    for i, plot in enumerate(Plot.objects.filter(organisation=world.seller.organisation)):
-        geometry, area = plot_polygon(random.Random(i), lon=-6.4 + i * 0.01, lat=5.7, hectares=1.1)
-        Plot.objects.filter(pk=plot.pk).update(geometry=geometry, area_hectares=area)
-    order = advance(world, place(world), "dispatched")
-    return world, order
+    return mapped_and_dispatched()
 
 
 def test_the_buyer_records_upstream_statements_and_its_statement_names_them(api, sold):

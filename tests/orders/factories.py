@@ -222,3 +222,17 @@ def advance(world: World, order: Order, to: str, **details) -> Order:
             order_transition(actor=world.buyer.manager, order_id=order.pk, to_status="completed")
     order.refresh_from_db()
     return order
+
+
+def mapped_and_dispatched(**world_fields) -> tuple[World, Order]:
+    """make_world's lot with every plot mapped (about 1.1 ha each), and 2 t of it sold to the buyer and dispatched."""
+    import random
+
+    from marketplace.demo.organisations import plot_polygon
+    from marketplace.organisations.models import Plot
+
+    world = make_world(**world_fields)
+    for i, plot in enumerate(Plot.objects.filter(organisation=world.seller.organisation)):
+        geometry, area = plot_polygon(random.Random(i), lon=-6.4 + i * 0.01, lat=5.7, hectares=1.1)
+        Plot.objects.filter(pk=plot.pk).update(geometry=geometry, area_hectares=area)
+    return world, advance(world, place(world), "dispatched")
