@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_countries.fields import CountryField
 
 from marketplace.core.models import TimeStampedModel
@@ -386,12 +387,12 @@ class DeliveryReceiptSms(models.Model):
 
 class Lot(TimeStampedModel):
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
-        LISTED = "listed", _("Listed")
-        RESERVED = "reserved", _("Reserved")
-        SOLD = "sold", _("Sold")
-        DISPATCHED = "dispatched", _("Dispatched")
-        CLOSED = "closed", _("Closed")
+        OPEN = "open", pgettext_lazy("lot status", "Open")
+        LISTED = "listed", pgettext_lazy("lot status", "Listed")
+        RESERVED = "reserved", pgettext_lazy("lot status", "Reserved")
+        SOLD = "sold", pgettext_lazy("lot status", "Sold")
+        DISPATCHED = "dispatched", pgettext_lazy("lot status", "Dispatched")
+        CLOSED = "closed", pgettext_lazy("lot status", "Closed")
 
     class Origin(models.TextChoices):
         BULK = "bulk", _("Bulked from deliveries")
@@ -488,9 +489,9 @@ class Listing(TimeStampedModel):
     available + reserved + sold = offered; the offers of a lot's open listings never exceed the lot."""
 
     class Status(models.TextChoices):
-        ACTIVE = "active", _("Active")
-        PAUSED = "paused", _("Paused")
-        WITHDRAWN = "withdrawn", _("Withdrawn")
+        ACTIVE = "active", pgettext_lazy("offer status", "Active")
+        PAUSED = "paused", pgettext_lazy("offer status", "Paused")
+        WITHDRAWN = "withdrawn", pgettext_lazy("offer status", "Withdrawn")
 
     class DeliveryTerms(models.TextChoices):
         EX_WAREHOUSE = "ex_warehouse", _("Ex warehouse")
@@ -653,9 +654,9 @@ class SupplierOffer(TimeStampedModel):
     """An input supplier's offer of a product, priced per pack in volume tiers."""
 
     class Status(models.TextChoices):
-        ACTIVE = "active", _("Active")
-        PAUSED = "paused", _("Paused")
-        WITHDRAWN = "withdrawn", _("Withdrawn")
+        ACTIVE = "active", pgettext_lazy("offer status", "Active")
+        PAUSED = "paused", pgettext_lazy("offer status", "Paused")
+        WITHDRAWN = "withdrawn", pgettext_lazy("offer status", "Withdrawn")
 
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="supplier_offers")
     product = models.ForeignKey(InputProduct, on_delete=models.PROTECT, related_name="offers")

@@ -15,18 +15,19 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from marketplace.core.validators import validate_currency
 
 
 class OrderingWindow(models.Model):
     class Status(models.TextChoices):
-        DRAFT = "draft", _("Draft")
-        OPEN = "open", _("Open")
-        CLOSED = "closed", _("Closed")
-        ORDERED = "ordered", _("Ordered")
-        COMPLETED = "completed", _("Completed")
-        CANCELLED = "cancelled", _("Cancelled")
+        DRAFT = "draft", pgettext_lazy("window status", "Draft")
+        OPEN = "open", pgettext_lazy("window status", "Open")
+        CLOSED = "closed", pgettext_lazy("window status", "Closed")
+        ORDERED = "ordered", pgettext_lazy("window status", "Ordered")
+        COMPLETED = "completed", pgettext_lazy("window status", "Completed")
+        CANCELLED = "cancelled", pgettext_lazy("window status", "Cancelled")
 
     class Allocation(models.TextChoices):
         FIRST_COME = "first_come", _("First come, first served")
@@ -180,18 +181,18 @@ class GroupOrder(models.Model):
     completion release the escrow to the supplier exactly as for any order."""
 
     class Status(models.TextChoices):
-        DRAFT = "draft", _("Draft")
-        SUBMITTED = "submitted", _("Submitted")
-        COUNTERED = "countered", _("Countered")
-        ACCEPTED = "accepted", _("Accepted")
-        DECLINED = "declined", _("Declined")
-        PAID = "paid", _("Paid")
-        DISPATCHED = "dispatched", _("Dispatched")
-        RECEIVED = "received", _("Received")
-        DISTRIBUTED = "distributed", _("Distributed")
-        COMPLETED = "completed", _("Completed")
-        CANCELLED = "cancelled", _("Cancelled")
-        EXPIRED = "expired", _("Expired")
+        DRAFT = "draft", pgettext_lazy("order status", "Draft")
+        SUBMITTED = "submitted", pgettext_lazy("order status", "Submitted")
+        COUNTERED = "countered", pgettext_lazy("order status", "Countered")
+        ACCEPTED = "accepted", pgettext_lazy("order status", "Accepted")
+        DECLINED = "declined", pgettext_lazy("order status", "Declined")
+        PAID = "paid", pgettext_lazy("order status", "Paid")
+        DISPATCHED = "dispatched", pgettext_lazy("order status", "Dispatched")
+        RECEIVED = "received", pgettext_lazy("order status", "Received")
+        DISTRIBUTED = "distributed", pgettext_lazy("order status", "Distributed")
+        COMPLETED = "completed", pgettext_lazy("order status", "Completed")
+        CANCELLED = "cancelled", pgettext_lazy("order status", "Cancelled")
+        EXPIRED = "expired", pgettext_lazy("order status", "Expired")
 
     window = models.ForeignKey(OrderingWindow, on_delete=models.PROTECT, related_name="group_orders")
     buyer = models.ForeignKey("organisations.Organisation", on_delete=models.PROTECT, related_name="+")

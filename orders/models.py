@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from marketplace.core.money import Money
 from marketplace.core.quantities import UnitCode
@@ -55,17 +56,17 @@ class Purchase(models.Model):
 
 class Order(models.Model):
     class Status(models.TextChoices):
-        PLACED = "placed", _("Placed")
-        ACCEPTED = "accepted", _("Accepted")
-        REJECTED = "rejected", _("Rejected")
-        EXPIRED = "expired", _("Expired")
-        CANCELLED = "cancelled", _("Cancelled")
-        PAID = "paid", _("Paid")
-        DISPATCHED = "dispatched", _("Dispatched")
-        DELIVERED = "delivered", _("Delivered")
-        DISPUTED = "disputed", _("Disputed")
-        RESOLVED = "resolved", _("Resolved")
-        COMPLETED = "completed", _("Completed")
+        PLACED = "placed", pgettext_lazy("order status", "Placed")
+        ACCEPTED = "accepted", pgettext_lazy("order status", "Accepted")
+        REJECTED = "rejected", pgettext_lazy("order status", "Rejected")
+        EXPIRED = "expired", pgettext_lazy("order status", "Expired")
+        CANCELLED = "cancelled", pgettext_lazy("order status", "Cancelled")
+        PAID = "paid", pgettext_lazy("order status", "Paid")
+        DISPATCHED = "dispatched", pgettext_lazy("order status", "Dispatched")
+        DELIVERED = "delivered", pgettext_lazy("order status", "Delivered")
+        DISPUTED = "disputed", pgettext_lazy("order status", "Disputed")
+        RESOLVED = "resolved", pgettext_lazy("order status", "Resolved")
+        COMPLETED = "completed", pgettext_lazy("order status", "Completed")
 
     class Kind(models.TextChoices):
         PRODUCE = "produce", _("Produce from a listing")

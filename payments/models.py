@@ -9,6 +9,7 @@ transaction as the entries, so a check constraint can forbid a negative escrow.
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from marketplace.core.validators import validate_currency
 
@@ -135,9 +136,9 @@ class Payment(models.Model):
     """A buyer's payment for one order through a provider; it funds the order's escrow when it succeeds."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", _("Waiting for the buyer")
-        SUCCEEDED = "succeeded", _("Succeeded")
-        FAILED = "failed", _("Failed")
+        PENDING = "pending", pgettext_lazy("payment status", "Waiting for the buyer")
+        SUCCEEDED = "succeeded", pgettext_lazy("payment status", "Succeeded")
+        FAILED = "failed", pgettext_lazy("payment status", "Failed")
 
     order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="+")
     provider = models.CharField(_("provider"), max_length=20)
@@ -176,10 +177,10 @@ class Refund(models.Model):
     carries it out after the commit, with `refund:<id>` as idempotency key."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", _("To send to the provider")
-        UNKNOWN = "unknown", _("Sent; the provider's answer is not known yet")
-        SUCCEEDED = "succeeded", _("Succeeded")
-        FAILED = "failed", _("Failed at the provider")
+        PENDING = "pending", pgettext_lazy("payment status", "To send to the provider")
+        UNKNOWN = "unknown", pgettext_lazy("payment status", "Sent; the provider's answer is not known yet")
+        SUCCEEDED = "succeeded", pgettext_lazy("payment status", "Succeeded")
+        FAILED = "failed", pgettext_lazy("payment status", "Failed at the provider")
 
     class Reason(models.TextChoices):
         SETTLEMENT = "settlement", _("Difference after receipt or dispute")
@@ -245,11 +246,11 @@ class Transfer(models.Model):
     and on the ledger); after the operator re-sends a refused transfer, `transfer:<id>:resend:<n>` (`key`)."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", _("Waiting to be sent")
-        UNKNOWN = "unknown", _("Sent; the provider's answer is not known yet")
-        PAID = "paid", _("Sent to the seller's account")
-        FAILED = "failed", _("Refused by the provider")
-        REVERSED = "reversed", _("Reversed")
+        PENDING = "pending", pgettext_lazy("payment status", "Waiting to be sent")
+        UNKNOWN = "unknown", pgettext_lazy("payment status", "Sent; the provider's answer is not known yet")
+        PAID = "paid", pgettext_lazy("payment status", "Sent to the seller's account")
+        FAILED = "failed", pgettext_lazy("payment status", "Refused by the provider")
+        REVERSED = "reversed", pgettext_lazy("payment status", "Reversed")
 
     order = models.OneToOneField("orders.Order", on_delete=models.PROTECT, related_name="+")
     organisation = models.ForeignKey("organisations.Organisation", on_delete=models.PROTECT, related_name="+")
@@ -296,9 +297,9 @@ class ChargeDispute(models.Model):
     """A card chargeback opened by the buyer's bank: it freezes the order's escrow until it closes."""
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
-        WON = "won", _("Won")
-        LOST = "lost", _("Lost")
+        OPEN = "open", pgettext_lazy("chargeback status", "Open")
+        WON = "won", pgettext_lazy("chargeback status", "Won")
+        LOST = "lost", pgettext_lazy("chargeback status", "Lost")
 
     provider = models.CharField(_("provider"), max_length=20)
     reference = models.CharField(_("provider reference"), max_length=100)

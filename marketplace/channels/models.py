@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from marketplace.core.models import TimeStampedModel
 
@@ -18,19 +19,19 @@ class Message(TimeStampedModel):
 
     class Status(models.TextChoices):
         # outbound, before the gateway answered
-        QUEUED = "queued", _("Queued")
-        SENDING = "sending", _("Sending")
-        UNKNOWN = "unknown", _("Unknown (no answer from the gateway)")
+        QUEUED = "queued", pgettext_lazy("message status", "Queued")
+        SENDING = "sending", pgettext_lazy("message status", "Sending")
+        UNKNOWN = "unknown", pgettext_lazy("message status", "Unknown (no answer from the gateway)")
         # outbound, the gateway's own words (send response and delivery reports)
-        SENT = "sent", _("Sent")
-        SUBMITTED = "submitted", _("Submitted")
-        BUFFERED = "buffered", _("Buffered")
-        SUCCESS = "success", _("Delivered")
-        FAILED = "failed", _("Failed")
-        REJECTED = "rejected", _("Rejected")
+        SENT = "sent", pgettext_lazy("message status", "Sent")
+        SUBMITTED = "submitted", pgettext_lazy("message status", "Submitted")
+        BUFFERED = "buffered", pgettext_lazy("message status", "Buffered")
+        SUCCESS = "success", pgettext_lazy("message status", "Delivered")
+        FAILED = "failed", pgettext_lazy("message status", "Failed")
+        REJECTED = "rejected", pgettext_lazy("message status", "Rejected")
         # inbound
-        RECEIVED = "received", _("Received")
-        ANSWERED = "answered", _("Answered")
+        RECEIVED = "received", pgettext_lazy("message status", "Received")
+        ANSWERED = "answered", pgettext_lazy("message status", "Answered")
 
     direction = models.CharField(_("direction"), max_length=3, choices=Direction.choices)
     gateway = models.CharField(_("gateway"), max_length=30)

@@ -10,6 +10,7 @@ the earlier one, and no query can join a member to a choice.
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from marketplace.core.models import TimeStampedModel
 from marketplace.organisations.models import MemberFarmer, Organisation
@@ -64,10 +65,10 @@ class DecisionDefaults(TimeStampedModel):
 
 class Decision(TimeStampedModel):
     class Status(models.TextChoices):
-        DRAFT = "draft", _("Draft")
-        OPEN = "open", _("Open for votes")
-        CLOSED = "closed", _("Closed")
-        CANCELLED = "cancelled", _("Cancelled")
+        DRAFT = "draft", pgettext_lazy("decision status", "Draft")
+        OPEN = "open", pgettext_lazy("decision status", "Open for votes")
+        CLOSED = "closed", pgettext_lazy("decision status", "Closed")
+        CANCELLED = "cancelled", pgettext_lazy("decision status", "Cancelled")
 
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)

@@ -8,6 +8,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from catalogue.models import Certification, Commodity, Grade, Listing
 from marketplace.core.models import TimeStampedModel
@@ -20,10 +21,10 @@ TRUCKLOAD_DEFAULT_GRAMS = 5_000_000
 
 class BuyerRequest(TimeStampedModel):
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
-        FILLED = "filled", _("Filled")
-        WITHDRAWN = "withdrawn", _("Withdrawn")
-        EXPIRED = "expired", _("Expired")
+        OPEN = "open", pgettext_lazy("request status", "Open")
+        FILLED = "filled", pgettext_lazy("request status", "Filled")
+        WITHDRAWN = "withdrawn", pgettext_lazy("request status", "Withdrawn")
+        EXPIRED = "expired", pgettext_lazy("request status", "Expired")
 
     public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
     buyer = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="buyer_requests")
@@ -90,11 +91,11 @@ class BuyerRequest(TimeStampedModel):
 
 class Proposal(TimeStampedModel):
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
-        ACCEPTED = "accepted", _("Accepted")
-        DECLINED = "declined", _("Declined")
-        WITHDRAWN = "withdrawn", _("Withdrawn")
-        EXPIRED = "expired", _("Expired")
+        OPEN = "open", pgettext_lazy("proposal status", "Open")
+        ACCEPTED = "accepted", pgettext_lazy("proposal status", "Accepted")
+        DECLINED = "declined", pgettext_lazy("proposal status", "Declined")
+        WITHDRAWN = "withdrawn", pgettext_lazy("proposal status", "Withdrawn")
+        EXPIRED = "expired", pgettext_lazy("proposal status", "Expired")
 
     request = models.ForeignKey(BuyerRequest, on_delete=models.PROTECT, related_name="proposals")
     buyer = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="matching_proposals")
@@ -125,10 +126,10 @@ class ProposalPart(models.Model):
     """One listing's share of a proposal, with the figures that explain it."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", _("Awaiting the cooperative")
-        ACCEPTED = "accepted", _("Accepted")
-        DECLINED = "declined", _("Declined")
-        COUNTERED = "countered", _("Countered by the cooperative")
+        PENDING = "pending", pgettext_lazy("proposal status", "Awaiting the cooperative")
+        ACCEPTED = "accepted", pgettext_lazy("proposal status", "Accepted")
+        DECLINED = "declined", pgettext_lazy("proposal status", "Declined")
+        COUNTERED = "countered", pgettext_lazy("proposal status", "Countered by the cooperative")
 
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="parts")
     listing = models.ForeignKey(Listing, on_delete=models.PROTECT, related_name="+")

@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_countries.fields import CountryField
 from phonenumber_field.modelfields import PhoneNumberField
 
@@ -67,10 +68,10 @@ class Organisation(TimeStampedModel):
         OPERATOR = "operator", _("Platform operator")
 
     class Verification(models.TextChoices):
-        PENDING = "pending", _("Pending verification")
-        VERIFIED = "verified", _("Verified")
-        REJECTED = "rejected", _("Rejected")
-        SUSPENDED = "suspended", _("Suspended")
+        PENDING = "pending", pgettext_lazy("organisation status", "Pending verification")
+        VERIFIED = "verified", pgettext_lazy("organisation status", "Verified")
+        REJECTED = "rejected", pgettext_lazy("organisation status", "Rejected")
+        SUSPENDED = "suspended", pgettext_lazy("organisation status", "Suspended")
 
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     legal_name = models.CharField(_("legal name"), max_length=200)

@@ -12,6 +12,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from marketplace.core.money import Money
 from marketplace.core.validators import validate_currency
@@ -46,11 +47,11 @@ class CooperativePayoutPolicy(models.Model):
 
 class PayoutBatch(models.Model):
     class Status(models.TextChoices):
-        PROPOSED = "proposed", _("Proposed")
-        APPROVED = "approved", _("Approved")
-        EXECUTING = "executing", _("Being paid")
-        EXECUTED = "executed", _("Executed")
-        CANCELLED = "cancelled", _("Cancelled")
+        PROPOSED = "proposed", pgettext_lazy("payout batch status", "Proposed")
+        APPROVED = "approved", pgettext_lazy("payout batch status", "Approved")
+        EXECUTING = "executing", pgettext_lazy("payout batch status", "Being paid")
+        EXECUTED = "executed", pgettext_lazy("payout batch status", "Executed")
+        CANCELLED = "cancelled", pgettext_lazy("payout batch status", "Cancelled")
 
     organisation = models.ForeignKey(
         "organisations.Organisation", on_delete=models.PROTECT, related_name="payout_batches"
@@ -145,10 +146,10 @@ class PayoutLine(models.Model):
     """What one member gets from a batch: gross share − levy − input credit recovered = net paid."""
 
     class Status(models.TextChoices):
-        PROPOSED = "proposed", _("Proposed")
-        SENT = "sent", _("Sent")
-        PAID = "paid", _("Paid")
-        FAILED = "failed", _("Failed")
+        PROPOSED = "proposed", pgettext_lazy("payout line status", "Proposed")
+        SENT = "sent", pgettext_lazy("payout line status", "Sent")
+        PAID = "paid", pgettext_lazy("payout line status", "Paid")
+        FAILED = "failed", pgettext_lazy("payout line status", "Failed")
 
     batch = models.ForeignKey(PayoutBatch, on_delete=models.CASCADE, related_name="lines")
     farmer = models.ForeignKey("organisations.MemberFarmer", on_delete=models.PROTECT, related_name="payout_lines")

@@ -71,3 +71,27 @@ def test_the_project_catalogue_does_not_shadow_an_apps_word(language, farm_input
     with translation.override(language):
         assert translation.gettext("Input") == farm_input
         assert str(LotRole.INPUT.label) == transformation_input
+
+
+@pytest.mark.parametrize(
+    ("model_path", "status", "french"),
+    [
+        ("orders.models.Order", "dispatched", "Expédiée"),  # une commande
+        ("catalogue.models.Lot", "dispatched", "Expédié"),  # un lot
+        ("orders.group_models.OrderingWindow", "open", "Ouverte"),  # une fenêtre de commande
+        ("catalogue.models.Lot", "open", "Ouvert"),
+        ("catalogue.models.Listing", "withdrawn", "Retirée"),  # une offre de vente
+        ("payments.models.ChargeDispute", "open", "Ouverte"),  # une rétrofacturation
+        ("marketplace.channels.models.Message", "success", "Remis"),  # un message (the gateway's "Delivered")
+        ("marketplace.decisions.models.Decision", "closed", "Clôturée"),  # une décision
+    ],
+)
+def test_each_models_status_agrees_with_its_noun_in_french(model_path, status, french):
+    """The same English status ("Dispatched", "Open") is one message in Django's merged catalogue: each model's status
+    choices carry their own context, so an order is "Expédiée" and a lot "Expédié"."""
+    from django.utils import translation
+    from django.utils.module_loading import import_string
+
+    model = import_string(model_path)
+    with translation.override("fr"):
+        assert model(status=status).get_status_display() == french
