@@ -3,33 +3,11 @@ connection can lock the row meanwhile), once per row whatever the reruns, and a 
 retry sends. Every sender of the project (order notifications, invitations, price alerts, saved-search hits) goes
 through it; their own tests check what they send."""
 
-import threading
-
 import pytest
-from django.db import DatabaseError, connection, transaction
 
 from marketplace.core.models import OutboxMessage
 from marketplace.core.sending import ALREADY_SENT, MISSING, SENT, send_once
-
-
-def _locked_elsewhere(pk: int) -> bool:
-    """Whether another connection finds the row locked (FOR UPDATE NOWAIT fails)."""
-    outcome: list[bool] = []
-
-    def probe():
-        try:
-            with transaction.atomic():
-                OutboxMessage.objects.select_for_update(nowait=True).get(pk=pk)
-            outcome.append(False)
-        except DatabaseError:
-            outcome.append(True)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=probe)
-    thread.start()
-    thread.join(timeout=30)
-    return outcome[0]
+from tests.locks import locked_elsewhere
 
 
 @pytest.mark.django_db(transaction=True)
@@ -38,7 +16,7 @@ def test_the_provider_is_called_with_no_lock_held_and_only_once():
     calls = []
 
     def deliver(row):
-        calls.append((row.pk, row.sent_at is not None, _locked_elsewhere(row.pk)))
+        calls.append((row.pk, row.sent_at is not None, locked_elsewhere(OutboxMessage, row.pk)))
 
     assert send_once(OutboxMessage.objects.all(), message.pk, deliver) == SENT
     assert calls == [(message.pk, True, False)]  # claimed, and not locked while the provider was called

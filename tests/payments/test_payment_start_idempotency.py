@@ -7,7 +7,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from django.db import DatabaseError, connection, transaction
+from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -15,29 +15,11 @@ from marketplace.core.models import IdempotentRequest
 from payments.models import Account, Payment
 from payments.providers.offline import OfflineProvider
 from payments.services.escrow import escrow_account
+from tests.locks import locked_elsewhere
 from tests.orders.factories import advance, make_world, place
 
 pytestmark = pytest.mark.django_db(transaction=True)
 KEY = {"Idempotency-Key": "pay-once"}
-
-
-def _escrow_locked_elsewhere(order) -> bool:
-    outcome: list[bool] = []
-
-    def probe():
-        try:
-            with transaction.atomic():
-                Account.objects.select_for_update(nowait=True).get(pk=escrow_account(order).pk)
-            outcome.append(False)
-        except DatabaseError:
-            outcome.append(True)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=probe)
-    thread.start()
-    thread.join(30)
-    return outcome[0]
 
 
 @pytest.fixture
@@ -62,7 +44,7 @@ def test_the_provider_is_called_with_no_lock_and_a_second_copy_meanwhile_is_a_40
     real = OfflineProvider.collect
 
     def slow_collect(self, **kwargs):
-        seen["escrow_locked"] = _escrow_locked_elsewhere(order)
+        seen["escrow_locked"] = locked_elsewhere(Account, escrow_account(order).pk)
         inside.set()
         release.wait(20)
         return real(self, **kwargs)
